@@ -1,1 +1,20 @@
-export {}
+/**
+ * @effect-oauth2/core: OAuth 2.0 access tokens for Effect programs.
+ *
+ * @since 0.1.0
+ */
+
+/** @since 0.1.0 */
+export * as AccessToken from "./AccessToken.js"
+/** @since 0.1.0 */
+export * as ClientAuth from "./ClientAuth.js"
+/** @since 0.1.0 */
+export * as Endpoint from "./Endpoint.js"
+/** @since 0.1.0 */
+export * as Grant from "./Grant.js"
+/** @since 0.1.0 */
+export * as Metrics from "./Metrics.js"
+/** @since 0.1.0 */
+export * as OAuth2Client from "./OAuth2Client.js"
+/** @since 0.1.0 */
+export * as OAuth2Error from "./OAuth2Error.js"

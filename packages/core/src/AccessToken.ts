@@ -1,0 +1,83 @@
+/**
+ * An access token as the token endpoint granted it.
+ *
+ * The value and the refresh token are `Redacted`: printing, logging or `JSON.stringify`-ing a token shows
+ * `<redacted>`. The schema encodes them in clear (for a {@link TokenStore} that encrypts), so only encode a token on
+ * its way to such a store.
+ *
+ * @since 0.1.0
+ */
+import * as Duration from "effect/Duration"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export class AccessToken extends Schema.Class<AccessToken>("@effect-oauth2/core/AccessToken")({
+  /** The bearer value to put on requests. */
+  value: Schema.Redacted(Schema.String),
+  /** The token type, normalised to `"Bearer"` for bearer tokens (RFC 6750), as given otherwise. */
+  type: Schema.String,
+  /** When the token was requested: the moment the token request was sent (epoch milliseconds). */
+  issuedAt: Schema.Number,
+  /** When the token expires (epoch milliseconds), counted from the moment the request was sent. */
+  expiresAt: Schema.Number,
+  /** The scopes granted: the response's `scope`, or the ones asked for when the response has none. */
+  scopes: Schema.Array(Schema.String),
+  /** The refresh token, when the server issued one (or the previous one, kept when a refresh brought none). */
+  refreshToken: Schema.optional(Schema.Redacted(Schema.String)),
+  /** Members of the token response this library does not interpret (e.g. Tradier's `issued_at`, `status`). */
+  extra: Schema.Record({ key: Schema.String, value: Schema.Unknown })
+}) {
+  /** The lifetime the server granted, from request to expiry. */
+  get lifetime(): Duration.Duration {
+    return Duration.millis(Math.max(0, this.expiresAt - this.issuedAt))
+  }
+  /** Whether the token is expired at `now` (epoch milliseconds). */
+  isExpiredAt(now: number): boolean {
+    return now >= this.expiresAt
+  }
+  /** How long the token stays valid after `now` (epoch milliseconds); zero once expired. */
+  remainingAt(now: number): Duration.Duration {
+    return Duration.millis(Math.max(0, this.expiresAt - now))
+  }
+  /** The value of an `Authorization` header for this token, e.g. `Bearer abc`. Handle with care: it is the secret. */
+  authorizationHeader(): string {
+    return `${this.type} ${Redacted.value(this.value)}`
+  }
+}
+
+/**
+ * A token as JSON-safe data with the secrets in clear, for token stores that encrypt what they persist.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export type Encoded = typeof AccessToken.Encoded
+
+/**
+ * Encodes a token for a store (secrets in clear: encrypt before persisting).
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encode: (token: AccessToken) => Encoded = Schema.encodeSync(AccessToken)
+
+/**
+ * Decodes a token read from a store.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const decodeUnknown = Schema.decodeUnknown(AccessToken)
+
+/**
+ * Whether two tokens carry the same value.
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const sameValue = (self: AccessToken, that: AccessToken): boolean =>
+  self === that || Redacted.value(self.value) === Redacted.value(that.value)

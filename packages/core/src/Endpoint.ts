@@ -1,0 +1,236 @@
+/**
+ * What a provider package fills in to describe its authorization server: URLs, client authentication style, scope
+ * syntax, and the defaults for what its responses leave out. Credentials are not part of it: they come from the
+ * user, through {@link Credentials}.
+ *
+ * @since 0.1.0
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import type * as ClientAuth from "./ClientAuth.js"
+import { InvalidConfiguration } from "./OAuth2Error.js"
+
+/**
+ * A provider's authorization server, as the token-endpoint client needs it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Endpoint {
+  /** A short name used in logs, spans and errors, e.g. `"figure-markets"`. */
+  readonly provider: string
+  /** The environment name used in logs and store keys, e.g. `"uat"`. */
+  readonly environment: string
+  /** The token endpoint (RFC 6749 §3.2). */
+  readonly tokenUrl: string
+  /** Where `refresh_token` grants go, when not the token endpoint (Tradier: `/v1/oauth/refreshtoken`). */
+  readonly refreshUrl: string | undefined
+  /** The revocation endpoint (RFC 7009), when the provider has one. */
+  readonly revocationUrl: string | undefined
+  /** The introspection endpoint (RFC 7662), when the provider exposes one to clients. */
+  readonly introspectionUrl: string | undefined
+  /** The authorization endpoint (RFC 6749 §3.1), for the authorization-code grant. */
+  readonly authorizeUrl: string | undefined
+  /** How the client authenticates to the token, revocation and introspection endpoints. */
+  readonly authMethod: ClientAuth.Method
+  /** How a Basic header encodes the credentials. */
+  readonly basicEncoding: ClientAuth.BasicEncoding
+  /** What separates scopes in token requests and responses (RFC 6749: a space). */
+  readonly scopeDelimiter: string
+  /** What separates scopes in the authorize URL (Tradier: a comma). */
+  readonly authorizeScopeDelimiter: string
+  /** The lifetime of a token whose response has no `expires_in`. */
+  readonly defaultLifetime: Duration.Duration
+  /** The longest lifetime believed; larger `expires_in` values are clamped to it. */
+  readonly maxLifetime: Duration.Duration
+  /** The token type assumed when a response has no `token_type`; `undefined` makes a missing type an error. */
+  readonly defaultTokenType: string | undefined
+  /** Token types accepted (compared case-insensitively); any other is an error rather than a silent Bearer. */
+  readonly acceptedTokenTypes: ReadonlyArray<string>
+  /** Headers added to every request to the authorization server. */
+  readonly headers: Readonly<Record<string, string>>
+  /** Form parameters added to every token request. */
+  readonly params: Readonly<Record<string, string>>
+  /** How long a request to the authorization server may take. */
+  readonly requestTimeout: Duration.Duration
+  /** The largest response body read from the authorization server, in bytes. */
+  readonly maxResponseBytes: number
+}
+
+/**
+ * The options of {@link make}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** A short name used in logs, spans and errors. */
+  readonly provider: string
+  /** The environment name. Default: `"default"`. */
+  readonly environment?: string | undefined
+  /** The token endpoint. Required. */
+  readonly tokenUrl: string
+  /** Where refresh grants go. Default: the token endpoint. */
+  readonly refreshUrl?: string | undefined
+  /** The revocation endpoint. Default: none (revocation fails with `Unsupported`). */
+  readonly revocationUrl?: string | undefined
+  /** The introspection endpoint. Default: none (introspection fails with `Unsupported`). */
+  readonly introspectionUrl?: string | undefined
+  /** The authorization endpoint. Default: none. */
+  readonly authorizeUrl?: string | undefined
+  /** The client authentication method. Default: `"client_secret_basic"` (RFC 6749 §2.3.1's must-support). */
+  readonly authMethod?: ClientAuth.Method | undefined
+  /** The Basic encoding. Default: `"form"` (RFC 6749 §2.3.1). */
+  readonly basicEncoding?: ClientAuth.BasicEncoding | undefined
+  /** The scope delimiter in token requests. Default: `" "`. */
+  readonly scopeDelimiter?: string | undefined
+  /** The scope delimiter in the authorize URL. Default: the token scope delimiter. */
+  readonly authorizeScopeDelimiter?: string | undefined
+  /** The lifetime of a token whose response has no `expires_in`. Default: 1 hour. */
+  readonly defaultLifetime?: Duration.DurationInput | undefined
+  /** The longest lifetime believed. Default: 7 days. */
+  readonly maxLifetime?: Duration.DurationInput | undefined
+  /** The token type assumed when a response has none. Default: none (a missing type is an error). */
+  readonly defaultTokenType?: string | undefined
+  /** Token types accepted. Default: `["Bearer"]`. */
+  readonly acceptedTokenTypes?: ReadonlyArray<string> | undefined
+  /** Headers added to every request to the authorization server. Default: none. */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  /** Form parameters added to every token request. Default: none. */
+  readonly params?: Readonly<Record<string, string>> | undefined
+  /** How long a request may take. Default: 30 seconds. */
+  readonly requestTimeout?: Duration.DurationInput | undefined
+  /** The largest response body read, in bytes. Default: 1 MiB. */
+  readonly maxResponseBytes?: number | undefined
+  /** Allow `http://` URLs on hosts other than loopback. Default: `false` (RFC 9700). Never in production. */
+  readonly allowInsecureHttp?: boolean | undefined
+}
+
+/**
+ * Whether a host name is a loopback address: `localhost`, 127.0.0.0/8 or `[::1]`.
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isLoopbackHost = (hostname: string): boolean =>
+  hostname === "localhost" || hostname === "[::1]" || hostname === "::1" || /^127(\.\d{1,3}){3}$/.test(hostname)
+
+/**
+ * Checks that a URL is absolute and uses HTTPS, or HTTP on loopback (RFC 9700 §2.6). Returns the URL unchanged.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const validateUrl = (
+  provider: string,
+  name: string,
+  url: string,
+  allowInsecureHttp = false
+): Effect.Effect<string, InvalidConfiguration> =>
+  Effect.suspend(() => {
+    let parsed: URL
+    try {
+      parsed = new URL(url)
+    } catch {
+      return Effect.fail(
+        new InvalidConfiguration({
+          provider,
+          source: "configuration",
+          description: `${name} "${url}" is not an absolute URL: give the full https:// address.`
+        })
+      )
+    }
+    if (parsed.username !== "" || parsed.password !== "") {
+      return Effect.fail(
+        new InvalidConfiguration({
+          provider,
+          source: "configuration",
+          description: `${name} carries credentials in the URL: pass them as client credentials instead.`
+        })
+      )
+    }
+    if (parsed.protocol === "https:") return Effect.succeed(url)
+    if (parsed.protocol === "http:" && (allowInsecureHttp || isLoopbackHost(parsed.hostname))) {
+      return Effect.succeed(url)
+    }
+    return Effect.fail(
+      new InvalidConfiguration({
+        provider,
+        source: "configuration",
+        description: `${name} "${parsed.origin}${parsed.pathname}" must use https:// (plain http is only allowed on loopback), so that secrets and tokens never cross the network in clear.`
+      })
+    )
+  })
+
+/**
+ * Builds and validates an endpoint description: every URL must be HTTPS, or HTTP on loopback.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options): Effect.Effect<Endpoint, InvalidConfiguration> =>
+  Effect.gen(function*() {
+    const insecure = options.allowInsecureHttp ?? false
+    const check = (name: string, url: string | undefined) =>
+      url === undefined ? Effect.succeed(undefined) : validateUrl(options.provider, name, url, insecure)
+    const tokenUrl = yield* validateUrl(options.provider, "tokenUrl", options.tokenUrl, insecure)
+    const refreshUrl = yield* check("refreshUrl", options.refreshUrl)
+    const revocationUrl = yield* check("revocationUrl", options.revocationUrl)
+    const introspectionUrl = yield* check("introspectionUrl", options.introspectionUrl)
+    const authorizeUrl = yield* check("authorizeUrl", options.authorizeUrl)
+    const scopeDelimiter = options.scopeDelimiter ?? " "
+    const maxResponseBytes = options.maxResponseBytes ?? 1024 * 1024
+    if (!(maxResponseBytes > 0)) {
+      return yield* new InvalidConfiguration({
+        provider: options.provider,
+        source: "configuration",
+        description: "maxResponseBytes must be a positive number of bytes."
+      })
+    }
+    return {
+      provider: options.provider,
+      environment: options.environment ?? "default",
+      tokenUrl,
+      refreshUrl,
+      revocationUrl,
+      introspectionUrl,
+      authorizeUrl,
+      authMethod: options.authMethod ?? "client_secret_basic",
+      basicEncoding: options.basicEncoding ?? "form",
+      scopeDelimiter,
+      authorizeScopeDelimiter: options.authorizeScopeDelimiter ?? scopeDelimiter,
+      defaultLifetime: Duration.decode(options.defaultLifetime ?? Duration.hours(1)),
+      maxLifetime: Duration.decode(options.maxLifetime ?? Duration.days(7)),
+      defaultTokenType: options.defaultTokenType,
+      acceptedTokenTypes: options.acceptedTokenTypes ?? ["Bearer"],
+      headers: options.headers ?? {},
+      params: options.params ?? {},
+      requestTimeout: Duration.decode(options.requestTimeout ?? Duration.seconds(30)),
+      maxResponseBytes
+    }
+  })
+
+/**
+ * The client's identity: its id and, for a confidential client, its secret.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Credentials {
+  readonly clientId: string
+  readonly clientSecret?: Redacted.Redacted<string> | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const credentials = (clientId: string, clientSecret?: string | Redacted.Redacted<string>): Credentials => ({
+  clientId,
+  clientSecret: clientSecret === undefined
+    ? undefined
+    : Redacted.isRedacted(clientSecret)
+    ? clientSecret
+    : Redacted.make(clientSecret)
+})

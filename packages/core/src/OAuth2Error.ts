@@ -1,0 +1,499 @@
+/**
+ * The error family of effect-oauth2.
+ *
+ * Every failure that a token acquisition, a refresh, a revocation or an authorised HTTP call can end in is one of the
+ * classes below, each a `Schema.TaggedError` that carries the shared {@link TypeId}. Branch on `_tag` (or with
+ * `Effect.catchTags`), ask {@link isRetryable} whether trying again can help, and show `message` to the operator: it
+ * says what happened and what to do. No field ever holds a secret (client secret, token, code, verifier or state).
+ *
+ * @since 0.1.0
+ */
+import * as Duration from "effect/Duration"
+import * as Predicate from "effect/Predicate"
+import * as Schema from "effect/Schema"
+
+/**
+ * The type id every error of the family carries.
+ *
+ * @since 0.1.0
+ * @category type ids
+ */
+export const TypeId: unique symbol = Symbol.for("@effect-oauth2/core/OAuth2Error")
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export type TypeId = typeof TypeId
+
+/**
+ * Where an error was raised: the token endpoint, the revocation or introspection endpoint, the authorization
+ * redirect, or a resource server answering an authorised call.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Source = Schema.Literal(
+  "token-endpoint",
+  "revocation-endpoint",
+  "introspection-endpoint",
+  "authorization",
+  "resource-server",
+  "token-store",
+  "configuration"
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Source = typeof Source.Type
+
+const common = {
+  /** The provider the error is about, e.g. `"figure-markets"`, when known. */
+  provider: Schema.optional(Schema.String),
+  /** Where the error was raised. */
+  source: Source
+}
+
+const providerPrefix = (provider: string | undefined) => (provider === undefined ? "" : `[${provider}] `)
+
+const describe = (description: string | undefined) => (description ? ` (server said: ${description})` : "")
+
+/**
+ * The token endpoint answered `invalid_scope`, or a resource server answered 403 `insufficient_scope`: the scopes
+ * asked for are not granted to this client. A new token will not help; change the requested scopes or the client's
+ * registration.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidScope extends Schema.TaggedError<InvalidScope>("@effect-oauth2/core/InvalidScope")(
+  "InvalidScope",
+  {
+    ...common,
+    /** The scopes that were asked for (or that the token carried, for a resource server's refusal). */
+    requestedScopes: Schema.Array(Schema.String),
+    /** The scope a resource server said it needs, from `WWW-Authenticate: Bearer scope="..."`, when it said so. */
+    requiredScope: Schema.optional(Schema.String),
+    /** The HTTP status of the answer. */
+    status: Schema.optional(Schema.Number),
+    /** The server's `error_description`, when it sent one. */
+    description: Schema.optional(Schema.String)
+  }
+) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** Whether trying again can help: never for a scope the client is not allowed. */
+  get retryable(): boolean {
+    return false
+  }
+  /** @since 0.1.0 */
+  override get message(): string {
+    const asked = this.requestedScopes.length === 0 ? "(no scope)" : this.requestedScopes.join(" ")
+    const where = this.source === "resource-server"
+      ? `The API refused the call for lack of scope${this.requiredScope ? ` (it needs "${this.requiredScope}")` : ""}; the token carries: ${asked}.`
+      : `The token endpoint refused the requested scopes: ${asked}.`
+    return `${providerPrefix(this.provider)}${where}${describe(this.description)} ` +
+      "A new token will not help: request only scopes your client is registered for, or ask the provider to grant them."
+  }
+}
+
+/**
+ * Why a request was refused as unauthorised.
+ *
+ * - `invalid_client`: the client id or secret is wrong, or the client is unknown to this environment.
+ * - `invalid_grant`: the authorization code or refresh token is invalid, expired, used or revoked.
+ * - `unauthorized_client`: the client may not use this grant type.
+ * - `access_denied`: the resource owner refused the authorization request.
+ * - `rejected-token`: a resource server kept answering 401 even to a freshly acquired token.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const UnauthorizedReason = Schema.Literal(
+  "invalid_client",
+  "invalid_grant",
+  "unauthorized_client",
+  "access_denied",
+  "rejected-token"
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type UnauthorizedReason = typeof UnauthorizedReason.Type
+
+const unauthorizedAdvice: Record<UnauthorizedReason, string> = {
+  invalid_client:
+    "Check the client id and secret, and that they belong to the environment you are calling (test credentials fail against production).",
+  invalid_grant:
+    "The authorization code or refresh token is no longer valid (expired, already used or revoked): log in again.",
+  unauthorized_client: "This client is not allowed to use this grant type: check its registration with the provider.",
+  access_denied: "The user refused the authorization request: ask them to log in again and approve it.",
+  "rejected-token":
+    "The API rejected a freshly acquired token too: check that the token comes from the same environment as the API and that the credentials have API access."
+}
+
+/**
+ * The server refused the credentials, the grant or the token. Not retryable: retrying with the same input gets the
+ * same answer.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class Unauthorized extends Schema.TaggedError<Unauthorized>("@effect-oauth2/core/Unauthorized")(
+  "Unauthorized",
+  {
+    ...common,
+    /** Why the request was refused. */
+    reason: UnauthorizedReason,
+    /** The HTTP status of the answer, when there was one. */
+    status: Schema.optional(Schema.Number),
+    /** The server's `error_description`, when it sent one. */
+    description: Schema.optional(Schema.String)
+  }
+) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** Whether trying again can help: never. */
+  get retryable(): boolean {
+    return false
+  }
+  /** @since 0.1.0 */
+  override get message(): string {
+    return `${providerPrefix(this.provider)}Unauthorized (${this.reason})${describe(this.description)}. ${
+      unauthorizedAdvice[this.reason]
+    }`
+  }
+}
+
+/**
+ * No valid token can be had and the last one has expired: the endpoint stayed down past the token's expiry, the
+ * refresh token is dead, or an authorization-code token expired with nothing to refresh it with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class Expired extends Schema.TaggedError<Expired>("@effect-oauth2/core/Expired")("Expired", {
+  ...common,
+  /** When the last token expired (epoch milliseconds), when there was one. */
+  expiredAt: Schema.optional(Schema.Number),
+  /** What to do about it, in a sentence. */
+  hint: Schema.String,
+  /** The failure of the last attempt to get a new token, when there was one (itself free of secrets). */
+  lastFailure: Schema.optional(Schema.String)
+}) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** Whether trying again can help: yes, once the cause (outage, login) is dealt with. */
+  get retryable(): boolean {
+    return this.lastFailure !== undefined
+  }
+  /** @since 0.1.0 */
+  override get message(): string {
+    const at = this.expiredAt === undefined ? "" : ` at ${new Date(this.expiredAt).toISOString()}`
+    const last = this.lastFailure === undefined ? "" : ` Last attempt: ${this.lastFailure}`
+    return `${providerPrefix(this.provider)}The access token expired${at} and no new one could be had. ${this.hint}${last}`
+  }
+}
+
+/**
+ * The server answered 429 (or 503 with `Retry-After`): too many requests. Wait `retryAfter` before trying again; the
+ * library itself will not call the endpoint again before then.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RateLimited extends Schema.TaggedError<RateLimited>("@effect-oauth2/core/RateLimited")("RateLimited", {
+  ...common,
+  /** The HTTP status, usually 429. */
+  status: Schema.Number,
+  /** How long the server asked us to wait, in milliseconds, when it said (`Retry-After`). */
+  retryAfterMillis: Schema.optional(Schema.Number)
+}) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** Whether trying again can help: yes, after `retryAfter`. */
+  get retryable(): boolean {
+    return true
+  }
+  /** The server's `Retry-After`, as a Duration, when it sent one. */
+  get retryAfter(): Duration.Duration | undefined {
+    return this.retryAfterMillis === undefined ? undefined : Duration.millis(this.retryAfterMillis)
+  }
+  /** @since 0.1.0 */
+  override get message(): string {
+    const wait = this.retryAfterMillis === undefined
+      ? "The server gave no Retry-After: back off before trying again."
+      : `Try again in ${Duration.format(Duration.millis(this.retryAfterMillis))}.`
+    return `${providerPrefix(this.provider)}Rate limited by the ${this.source} (HTTP ${this.status}). ${wait}`
+  }
+}
+
+/**
+ * The request did not get an answer: connection refused or reset, DNS failure, TLS failure, or no answer within the
+ * timeout. Retryable.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TransportError extends Schema.TaggedError<TransportError>("@effect-oauth2/core/TransportError")(
+  "TransportError",
+  {
+    ...common,
+    /** `"Timeout"` when no answer came in time, `"Network"` for every other failure to get an answer. */
+    reason: Schema.Literal("Timeout", "Network"),
+    /** The method and URL that failed (URLs here never carry secrets). */
+    request: Schema.String,
+    /** What the platform said, stripped of headers and bodies. */
+    description: Schema.String
+  }
+) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** Whether trying again can help: yes. */
+  get retryable(): boolean {
+    return true
+  }
+  /** @since 0.1.0 */
+  override get message(): string {
+    const what = this.reason === "Timeout" ? "timed out" : "failed"
+    return `${providerPrefix(this.provider)}${this.request} ${what}: ${this.description}. ` +
+      "This is a network problem, not a credentials problem: it is retried with back-off; if it persists, check the URL, DNS, proxy and the provider's status."
+  }
+}
+
+/**
+ * The server answered, but not with something we can use: not JSON or form data, no `access_token`, an unknown
+ * `token_type`, a body over the size limit, a redirect. Retryable only where the status suggests a passing fault
+ * (5xx).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MalformedResponse extends Schema.TaggedError<MalformedResponse>(
+  "@effect-oauth2/core/MalformedResponse"
+)("MalformedResponse", {
+  ...common,
+  /** The HTTP status of the answer. */
+  status: Schema.Number,
+  /** The answer's `Content-Type`, when it had one. */
+  contentType: Schema.optional(Schema.String),
+  /** What is wrong with it. Never quotes the body. */
+  reason: Schema.String
+}) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** Whether trying again can help: yes for a server error status (5xx), otherwise no. */
+  get retryable(): boolean {
+    return this.status >= 500
+  }
+  /** @since 0.1.0 */
+  override get message(): string {
+    const ct = this.contentType === undefined ? "" : `, ${this.contentType}`
+    const advice = this.status >= 500
+      ? "It looks like a passing server fault (an error page from a gateway): it is retried."
+      : "Check that the URL points at the provider's OAuth 2.0 endpoint (and the right environment)."
+    return `${providerPrefix(this.provider)}Unusable answer from the ${this.source} (HTTP ${this.status}${ct}): ${this.reason}. ${advice}`
+  }
+}
+
+/**
+ * Any other protocol failure: `invalid_request`, `unsupported_grant_type`, an unknown error code, or an unexpected
+ * HTTP status. Retryable for server errors (5xx), not otherwise.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ProtocolError extends Schema.TaggedError<ProtocolError>("@effect-oauth2/core/ProtocolError")(
+  "ProtocolError",
+  {
+    ...common,
+    /** The HTTP status of the answer. */
+    status: Schema.Number,
+    /** The RFC 6749 §5.2 `error` code, when the server sent one. */
+    error: Schema.optional(Schema.String),
+    /** The server's `error_description`, when it sent one. */
+    errorDescription: Schema.optional(Schema.String),
+    /** The server's `error_uri`, when it sent one. */
+    errorUri: Schema.optional(Schema.String)
+  }
+) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** Whether trying again can help: yes for 5xx and `temporarily_unavailable`, otherwise no. */
+  get retryable(): boolean {
+    return this.status >= 500 || this.error === "temporarily_unavailable"
+  }
+  /** @since 0.1.0 */
+  override get message(): string {
+    const code = this.error === undefined ? "" : ` ${this.error}`
+    const uri = this.errorUri === undefined ? "" : ` See ${this.errorUri}.`
+    const advice = this.retryable
+      ? "The server is failing: the request is retried with back-off."
+      : this.error === "unsupported_grant_type"
+      ? "The provider does not support this grant for this client: check the provider settings (grant, token URL)."
+      : this.error === "invalid_request"
+      ? "The provider rejected the request as malformed: check the provider settings (client auth style, token URL, parameters)."
+      : "Check the provider settings and the provider's status; this is not a network blip."
+    return `${providerPrefix(this.provider)}The ${this.source} answered HTTP ${this.status}${code}${
+      describe(this.errorDescription)
+    }. ${advice}${uri}`
+  }
+}
+
+/**
+ * The authorization redirect did not end in a usable code: the user refused, the `state` does not match the one
+ * sent (a forged or replayed callback), the callback carried no code, or nobody logged in before the timeout.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class AuthorizationFailed extends Schema.TaggedError<AuthorizationFailed>(
+  "@effect-oauth2/core/AuthorizationFailed"
+)("AuthorizationFailed", {
+  ...common,
+  /** `state_mismatch`, `missing_code`, `timeout`, or the `error` code the provider put on the callback. */
+  reason: Schema.String,
+  /** The provider's `error_description`, when it sent one. */
+  description: Schema.optional(Schema.String)
+}) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** Whether trying again can help: a new login can, the same callback cannot. */
+  get retryable(): boolean {
+    return false
+  }
+  /** @since 0.1.0 */
+  override get message(): string {
+    const what = this.reason === "state_mismatch"
+      ? "The callback's state does not match the one sent: it may be forged or replayed, so the code was not used."
+      : this.reason === "missing_code"
+      ? "The callback carried no authorization code."
+      : this.reason === "timeout"
+      ? "Nobody completed the login before the timeout."
+      : this.reason === "access_denied"
+      ? "The user refused the authorization request."
+      : `The provider ended the authorization with "${this.reason}".`
+    return `${providerPrefix(this.provider)}${what}${describe(this.description)} Start the login again.`
+  }
+}
+
+/**
+ * The provider does not offer this operation (revocation, introspection, refresh, authorization code).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class Unsupported extends Schema.TaggedError<Unsupported>("@effect-oauth2/core/Unsupported")("Unsupported", {
+  ...common,
+  /** The operation asked for. */
+  operation: Schema.String,
+  /** What to do instead. */
+  hint: Schema.optional(Schema.String)
+}) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** Whether trying again can help: never. */
+  get retryable(): boolean {
+    return false
+  }
+  /** @since 0.1.0 */
+  override get message(): string {
+    return `${providerPrefix(this.provider)}${this.operation} is not supported by this provider.${
+      this.hint === undefined ? "" : ` ${this.hint}`
+    }`
+  }
+}
+
+/**
+ * The options are unusable: an `http://` endpoint that is not loopback, a token about to be sent to an origin that
+ * is not the provider's, a malformed URL, a token store that cannot be read.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidConfiguration extends Schema.TaggedError<InvalidConfiguration>(
+  "@effect-oauth2/core/InvalidConfiguration"
+)("InvalidConfiguration", {
+  ...common,
+  /** What is wrong, and how to fix it. */
+  description: Schema.String
+}) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** Whether trying again can help: never. */
+  get retryable(): boolean {
+    return false
+  }
+  /** @since 0.1.0 */
+  override get message(): string {
+    return `${providerPrefix(this.provider)}Invalid configuration: ${this.description}`
+  }
+}
+
+/**
+ * Every error of the family.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type OAuth2Error =
+  | InvalidScope
+  | Unauthorized
+  | Expired
+  | RateLimited
+  | TransportError
+  | MalformedResponse
+  | ProtocolError
+  | AuthorizationFailed
+  | Unsupported
+  | InvalidConfiguration
+
+/**
+ * The schema of {@link OAuth2Error}, to encode errors for logs or across processes (it holds no secrets).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const OAuth2Error: Schema.Union<[
+  typeof InvalidScope,
+  typeof Unauthorized,
+  typeof Expired,
+  typeof RateLimited,
+  typeof TransportError,
+  typeof MalformedResponse,
+  typeof ProtocolError,
+  typeof AuthorizationFailed,
+  typeof Unsupported,
+  typeof InvalidConfiguration
+]> = Schema.Union(
+  InvalidScope,
+  Unauthorized,
+  Expired,
+  RateLimited,
+  TransportError,
+  MalformedResponse,
+  ProtocolError,
+  AuthorizationFailed,
+  Unsupported,
+  InvalidConfiguration
+)
+
+/**
+ * Whether a value is an error of the family.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isOAuth2Error = (u: unknown): u is OAuth2Error => Predicate.hasProperty(u, TypeId)
+
+/**
+ * Whether trying the same operation again can help (a transport failure, a rate limit, a server error).
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isRetryable = (error: OAuth2Error): boolean => error.retryable

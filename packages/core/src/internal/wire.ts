@@ -1,0 +1,222 @@
+/**
+ * The wire boundary with an authorization server: reading a bounded body, parsing JSON or form answers leniently,
+ * and turning statuses and RFC 6749 §5.2 error bodies into the error family. Nothing here ever quotes a body.
+ *
+ * @internal
+ */
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import {
+  InvalidScope,
+  MalformedResponse,
+  type OAuth2Error,
+  ProtocolError,
+  RateLimited,
+  type Source,
+  TransportError,
+  Unauthorized
+} from "../OAuth2Error.js"
+
+/** @internal */
+export interface Context {
+  readonly provider: string
+  readonly source: Source
+  readonly requestedScopes: ReadonlyArray<string>
+}
+
+/** @internal */
+export interface Answer {
+  readonly status: number
+  readonly contentType: string | undefined
+  readonly headers: Readonly<Record<string, string>>
+  /** The parsed body: an object when JSON or form data, `undefined` when empty or unparseable. */
+  readonly body: Record<string, unknown> | undefined
+  /** Why the body could not be parsed, when it could not. */
+  readonly parseFailure: string | undefined
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: false })
+
+/** Reads at most `max` bytes of the body; a larger body is a MalformedResponse. @internal */
+export const readBody = (
+  response: HttpClientResponse.HttpClientResponse,
+  max: number,
+  ctx: Context
+): Effect.Effect<string, MalformedResponse | TransportError> => {
+  const contentType = response.headers["content-type"]
+  const tooLarge = new MalformedResponse({
+    provider: ctx.provider,
+    source: ctx.source,
+    status: response.status,
+    contentType,
+    reason: `the body is larger than the ${max}-byte limit`
+  })
+  const declared = Number(response.headers["content-length"])
+  if (Number.isFinite(declared) && declared > max) return Effect.fail(tooLarge)
+  return Effect.suspend(() => {
+    const chunks: Array<Uint8Array> = []
+    let size = 0
+    let over = false
+    return response.stream.pipe(
+      Stream.runForEachWhile((chunk) =>
+        Effect.sync(() => {
+          size += chunk.length
+          if (size > max) {
+            over = true
+            return false
+          }
+          chunks.push(chunk)
+          return true
+        })
+      ),
+      Effect.mapError((error) =>
+        new TransportError({
+          provider: ctx.provider,
+          source: ctx.source,
+          reason: "Network",
+          request: `${error.request.method} ${error.request.url}`,
+          description: "the connection failed while the answer was being read"
+        })
+      ),
+      Effect.flatMap(() => {
+        if (over) return Effect.fail(tooLarge)
+        if (chunks.length === 1) return Effect.succeed(decoder.decode(chunks[0]))
+        const all = new Uint8Array(size)
+        let offset = 0
+        for (const chunk of chunks) {
+          all.set(chunk, offset)
+          offset += chunk.length
+        }
+        return Effect.succeed(decoder.decode(all))
+      })
+    )
+  })
+}
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/** Parses a body as JSON or form data, whatever the content type claims, leniently. @internal */
+export const parseBody = (
+  text: string,
+  contentType: string | undefined
+): { readonly body: Record<string, unknown> | undefined; readonly parseFailure: string | undefined } => {
+  const trimmed = text.trim()
+  if (trimmed === "") return { body: undefined, parseFailure: "the body is empty" }
+  const type = (contentType ?? "").split(";")[0]!.trim().toLowerCase()
+  if (type === "application/x-www-form-urlencoded") {
+    return { body: Object.fromEntries(new URLSearchParams(trimmed)), parseFailure: undefined }
+  }
+  if (trimmed.startsWith("{") || trimmed.startsWith("[") || type.endsWith("json")) {
+    try {
+      const parsed: unknown = JSON.parse(trimmed)
+      return isRecord(parsed)
+        ? { body: parsed, parseFailure: undefined }
+        : { body: undefined, parseFailure: "the JSON body is not an object" }
+    } catch {
+      return { body: undefined, parseFailure: "the body is not valid JSON" }
+    }
+  }
+  if (type === "text/plain" && /^[\w.~%+-]+=[^\s]*(&[\w.~%+-]+=[^\s]*)*$/.test(trimmed)) {
+    return { body: Object.fromEntries(new URLSearchParams(trimmed)), parseFailure: undefined }
+  }
+  const what = type === "" ? "an untyped body" : `a ${type} body`
+  return { body: undefined, parseFailure: `${what} that is neither JSON nor form data` }
+}
+
+/**
+ * Parses `Retry-After` (delta-seconds or an HTTP date, RFC 9110 §10.2.3) into milliseconds from `now`.
+ *
+ * @internal
+ */
+export const parseRetryAfter = (value: string | undefined, now: number): number | undefined => {
+  if (value === undefined) return undefined
+  const trimmed = value.trim()
+  if (/^\d+$/.test(trimmed)) return Math.min(Number(trimmed), 86_400) * 1000
+  const date = Date.parse(trimmed)
+  if (Number.isNaN(date)) return undefined
+  return Math.min(Math.max(0, date - now), 86_400_000)
+}
+
+const optionalString = (u: unknown): string | undefined => (typeof u === "string" && u !== "" ? u : undefined)
+
+/**
+ * Maps an answer that is not a success into the error family: §5.2 error codes first, then statuses.
+ *
+ * @internal
+ */
+export const toError = (answer: Answer, ctx: Context, now: number): OAuth2Error => {
+  const body = answer.body
+  const code = body === undefined ? undefined : optionalString(body.error)
+  const description = body === undefined ? undefined : optionalString(body.error_description)
+  const errorUri = body === undefined ? undefined : optionalString(body.error_uri)
+  const base = { provider: ctx.provider, source: ctx.source }
+  const retryAfterMillis = parseRetryAfter(answer.headers["retry-after"], now)
+  if (answer.status === 429 || (answer.status === 503 && retryAfterMillis !== undefined)) {
+    return new RateLimited({ ...base, status: answer.status, retryAfterMillis })
+  }
+  switch (code) {
+    case "invalid_scope":
+    case "insufficient_scope":
+      return new InvalidScope({ ...base, requestedScopes: ctx.requestedScopes, status: answer.status, description })
+    case "invalid_client":
+    case "invalid_grant":
+    case "unauthorized_client":
+    case "access_denied":
+      return new Unauthorized({ ...base, reason: code, status: answer.status, description })
+    case "slow_down":
+      return new RateLimited({ ...base, status: answer.status, retryAfterMillis })
+    case undefined:
+      break
+    default:
+      return new ProtocolError({ ...base, status: answer.status, error: code, errorDescription: description, errorUri })
+  }
+  if (answer.status === 401) {
+    return new Unauthorized({ ...base, reason: "invalid_client", status: 401, description: "HTTP 401 without an error code" })
+  }
+  if (answer.status >= 300 && answer.status < 400) {
+    return new MalformedResponse({
+      ...base,
+      status: answer.status,
+      contentType: answer.contentType,
+      reason: "the server answered with a redirect, which is never followed for OAuth endpoints (RFC 9700)"
+    })
+  }
+  if (answer.status >= 200 && answer.status < 300) {
+    return new MalformedResponse({
+      ...base,
+      status: answer.status,
+      contentType: answer.contentType,
+      reason: answer.parseFailure ?? "the answer is not a usable OAuth 2.0 response"
+    })
+  }
+  return new ProtocolError({ ...base, status: answer.status })
+}
+
+/** Maps a platform request failure (never its headers) into a TransportError. @internal */
+export const fromRequestError = (error: HttpClientError.HttpClientError, ctx: Context): OAuth2Error => {
+  const request = `${error.request.method} ${error.request.url}`
+  if (error._tag === "ResponseError") {
+    return new MalformedResponse({
+      provider: ctx.provider,
+      source: ctx.source,
+      status: error.response.status,
+      contentType: error.response.headers["content-type"],
+      reason: "the answer could not be read"
+    })
+  }
+  const cause = error.cause
+  const detail = cause instanceof Error
+    ? (Option.getOrUndefined(Option.fromNullable((cause as { cause?: { code?: string } }).cause?.code)) ??
+      (cause as { code?: string }).code ?? cause.message)
+    : error.reason
+  return new TransportError({
+    provider: ctx.provider,
+    source: ctx.source,
+    reason: "Network",
+    request,
+    description: error.reason === "InvalidUrl" ? "the URL is invalid" : String(detail)
+  })
+}
