@@ -435,6 +435,36 @@ export class InvalidConfiguration extends Schema.TaggedError<InvalidConfiguratio
 }
 
 /**
+ * A token store could not be read or written: the file is corrupted or was written with another key, Redis is
+ * unreachable. `AccessTokens` never fails a `get` for a store problem (it logs and carries on in memory); this error
+ * reaches users who call a store directly.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TokenStoreError extends Schema.TaggedError<TokenStoreError>("@effect-oauth2/core/TokenStoreError")(
+  "TokenStoreError",
+  {
+    ...common,
+    /** What the store was doing: `get`, `set`, `delete` or `lock`. */
+    operation: Schema.String,
+    /** What went wrong, and how to fix it. */
+    description: Schema.String
+  }
+) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** Whether trying again can help: yes (a store that was down may be back). */
+  get retryable(): boolean {
+    return true
+  }
+  /** @since 0.1.0 */
+  override get message(): string {
+    return `${providerPrefix(this.provider)}Token store ${this.operation} failed: ${this.description}`
+  }
+}
+
+/**
  * Every error of the family.
  *
  * @since 0.1.0
@@ -451,6 +481,7 @@ export type OAuth2Error =
   | AuthorizationFailed
   | Unsupported
   | InvalidConfiguration
+  | TokenStoreError
 
 /**
  * The schema of {@link OAuth2Error}, to encode errors for logs or across processes (it holds no secrets).
@@ -468,7 +499,8 @@ export const OAuth2Error: Schema.Union<[
   typeof ProtocolError,
   typeof AuthorizationFailed,
   typeof Unsupported,
-  typeof InvalidConfiguration
+  typeof InvalidConfiguration,
+  typeof TokenStoreError
 ]> = Schema.Union(
   InvalidScope,
   Unauthorized,
@@ -479,7 +511,8 @@ export const OAuth2Error: Schema.Union<[
   ProtocolError,
   AuthorizationFailed,
   Unsupported,
-  InvalidConfiguration
+  InvalidConfiguration,
+  TokenStoreError
 )
 
 /**
