@@ -18,3 +18,9 @@ export * as Metrics from "./Metrics.js"
 export * as OAuth2Client from "./OAuth2Client.js"
 /** @since 0.1.0 */
 export * as OAuth2Error from "./OAuth2Error.js"
+/** @since 0.1.0 */
+export * as AccessTokens from "./AccessTokens.js"
+/** @since 0.1.0 */
+export * as OAuth2HttpClient from "./OAuth2HttpClient.js"
+/** @since 0.1.0 */
+export * as TokenStore from "./TokenStore.js"

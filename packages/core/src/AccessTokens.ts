@@ -1,0 +1,480 @@
+/**
+ * The cached, self-refreshing access token of one client: the service a bot asks for a token.
+ *
+ * - `get` answers from a `Ref` with no I/O and no lock while the cached token is valid. When it is missing or
+ *   expired, all concurrent callers share one acquisition (single flight); one caller's interruption never cancels
+ *   it, and a failed acquisition is never cached.
+ * - A background fiber refreshes at `expiresAt − refreshSkew` (skew clamped to half the lifetime) and retries
+ *   transient failures on a `Schedule` (exponential, jittered, capped, honouring `Retry-After`) while the still-valid
+ *   token keeps being served. A permanent failure (bad client, bad scope) stops the retries and surfaces on the next
+ *   `get`.
+ * - After a `Retry-After`, no request is sent to the token endpoint before the server said.
+ * - Time always comes from `Clock`, so `TestClock` drives every expiry.
+ * - Closing the scope stops the fiber, and revokes the token when `revokeOnClose` is set.
+ *
+ * @since 0.1.0
+ */
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as MetricLabel from "effect/MetricLabel"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as AccessToken from "./AccessToken.js"
+import * as Grant from "./Grant.js"
+import * as Metrics from "./Metrics.js"
+import { OAuth2Client } from "./OAuth2Client.js"
+import { Expired, type OAuth2Error, RateLimited, type Unauthorized } from "./OAuth2Error.js"
+import * as TokenStore from "./TokenStore.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** The provider these tokens are for. */
+  readonly provider: string
+  /**
+   * A valid token: the cached one while it is valid (no I/O), otherwise the result of the one shared acquisition.
+   */
+  readonly get: Effect.Effect<AccessToken.AccessToken, OAuth2Error>
+  /** Forces a new token now (joining an acquisition already under way), whatever the cached one's state. */
+  readonly refresh: Effect.Effect<AccessToken.AccessToken, OAuth2Error>
+  /**
+   * Drops `token` from the cache (and the store) if it is still the cached one: call it when a server rejected the
+   * token. A newer token acquired meanwhile is kept.
+   */
+  readonly invalidate: (token: AccessToken.AccessToken) => Effect.Effect<void>
+  /**
+   * Revokes the cached token (and its refresh token) at the provider and drops it. Fails with `Unsupported` where
+   * the provider has no revocation endpoint; then the token is kept.
+   */
+  readonly revoke: Effect.Effect<void, OAuth2Error>
+  /** The cached token, valid or not, with no I/O. */
+  readonly current: Effect.Effect<Option.Option<AccessToken.AccessToken>>
+  /**
+   * Puts a token in the cache (and the store), e.g. the result of an authorization-code login. The background
+   * refresh takes it from there.
+   */
+  readonly set: (token: AccessToken.AccessToken) => Effect.Effect<void>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class AccessTokens extends Context.Tag("@effect-oauth2/core/AccessTokens")<AccessTokens, Service>() {}
+
+/**
+ * The options of {@link make}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** The scopes to ask for with `client_credentials`, and the store key's scopes. Default: none. */
+  readonly scopes?: ReadonlyArray<string> | undefined
+  /**
+   * Where new tokens come from when there is no refresh token:
+   * - `"client_credentials"`: a client-credentials request.
+   * - `"stored"`: only the token store (an authorization-code login puts tokens there, or {@link Service.set}); with
+   *   no usable token there, `get` fails with `Expired`, saying to log in again.
+   *
+   * Default: `"client_credentials"`.
+   */
+  readonly acquire?: "client_credentials" | "stored" | undefined
+  /** How long before expiry the background refresh starts; clamped to half the token's lifetime. Default: 60 seconds. */
+  readonly refreshSkew?: Duration.DurationInput | undefined
+  /**
+   * The back-off between background refresh attempts after a transient failure; a `Retry-After` from the server
+   * lengthens a delay, never shortens it. Default: exponential from 1 second, doubling, jittered, capped at 5 minutes.
+   */
+  readonly retrySchedule?: Schedule.Schedule<unknown, OAuth2Error> | undefined
+  /** Revoke the cached token when the scope closes (where the provider supports revocation). Default: `false`. */
+  readonly revokeOnClose?: boolean | undefined
+  /** Start acquiring a token as soon as the service is built, in the background. Default: `false`. */
+  readonly prefetch?: boolean | undefined
+}
+
+interface State {
+  readonly token: AccessToken.AccessToken | undefined
+  readonly inflight: Deferred.Deferred<AccessToken.AccessToken, OAuth2Error> | undefined
+  /** A permanent failure of the background refresh, surfaced (once) by the next `get`. */
+  readonly pendingFailure: OAuth2Error | undefined
+  /** No request before this instant (epoch ms): the server's Retry-After. */
+  readonly blockedUntil: number
+  /** Completed whenever the cached token changes; replaced by a new one each time. */
+  readonly changed: Deferred.Deferred<void>
+  readonly storeChecked: boolean
+}
+
+const defaultRetrySchedule: Schedule.Schedule<unknown, OAuth2Error> = Schedule.exponential(Duration.seconds(1), 2).pipe(
+  Schedule.jittered,
+  Schedule.modifyDelay((_, delay) => Duration.min(delay, Duration.minutes(5)))
+)
+
+/**
+ * Builds the service from the `OAuth2Client` in the context (and the `TokenStore`, when one is provided; otherwise
+ * tokens live in this service only). Scoped: the background refresh lives as long as the scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth2Client | Scope.Scope> =>
+  Effect.gen(function*() {
+    const client = yield* OAuth2Client
+    const store = Option.getOrUndefined(yield* Effect.serviceOption(TokenStore.TokenStore))
+    const scope = yield* Effect.scope
+    const { endpoint } = client
+    const provider = endpoint.provider
+    const scopes = options.scopes ?? []
+    const mode = options.acquire ?? "client_credentials"
+    const skewMillis = Duration.toMillis(Duration.decode(options.refreshSkew ?? Duration.seconds(60)))
+    const key: TokenStore.Key = {
+      provider,
+      environment: endpoint.environment,
+      clientId: client.clientId,
+      scopes
+    }
+    const annotate = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      Effect.annotateLogs(effect, { provider, environment: endpoint.environment })
+
+    const state = yield* Ref.make<State>({
+      token: undefined,
+      inflight: undefined,
+      pendingFailure: undefined,
+      blockedUntil: 0,
+      changed: Deferred.unsafeMake<void>(FiberId.none),
+      storeChecked: store === undefined
+    })
+
+    const hits = Metric.taggedWithLabels(Metrics.cacheHitsTotal, [MetricLabel.make("provider", provider)])
+    const misses = Metric.taggedWithLabels(Metrics.cacheMissesTotal, [MetricLabel.make("provider", provider)])
+
+    // -- store access: failures are logged, never fatal --------------------------------------------------------------
+    const storeGet: Effect.Effect<AccessToken.AccessToken | undefined> = store === undefined
+      ? Effect.succeed(undefined)
+      : store.get(key).pipe(
+        Effect.map(Option.getOrUndefined),
+        Effect.catchAll((error) =>
+          Effect.as(annotate(Effect.logWarning(`token store read failed, continuing without it: ${error.message}`)), undefined)
+        )
+      )
+    const storeSet = (token: AccessToken.AccessToken): Effect.Effect<void> =>
+      store === undefined ? Effect.void : store.set(key, token).pipe(
+        Effect.catchAll((error) => annotate(Effect.logWarning(`token store write failed: ${error.message}`)))
+      )
+    const storeDelete = (token: AccessToken.AccessToken): Effect.Effect<void> =>
+      store === undefined ? Effect.void : storeGet.pipe(
+        Effect.flatMap((stored) =>
+          stored !== undefined && AccessToken.sameValue(stored, token) ? store.delete(key) : Effect.void
+        ),
+        Effect.catchAll((error) => annotate(Effect.logWarning(`token store delete failed: ${error.message}`)))
+      )
+
+    // -- installing a token -------------------------------------------------------------------------------------------
+    const install = (token: AccessToken.AccessToken) =>
+      Ref.modify(state, (s): [Deferred.Deferred<void>, State] => [s.changed, {
+        ...s,
+        token,
+        pendingFailure: undefined,
+        changed: Deferred.unsafeMake<void>(FiberId.none)
+      }]).pipe(Effect.flatMap((changed) => Deferred.succeed(changed, undefined)))
+
+    // -- one acquisition --------------------------------------------------------------------------------------------
+    const loginAgain = (stale: AccessToken.AccessToken | undefined, hint: string) =>
+      new Expired({ provider, source: "token-endpoint", expiredAt: stale?.expiresAt, hint })
+
+    const fromStoreOnly = (stale: AccessToken.AccessToken | undefined) =>
+      Effect.flatMap(storeGet, (stored) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          stored !== undefined && now < stored.expiresAt && (stale === undefined || !AccessToken.sameValue(stored, stale))
+            ? Effect.succeed(stored)
+            : Effect.fail(
+              loginAgain(
+                stale,
+                stale === undefined
+                  ? "No token has been obtained yet and this client gets tokens only by logging in: log in first."
+                  : "There is no refresh token to renew it with: log in again."
+              )
+            )))
+
+    const fresh = (stale: AccessToken.AccessToken | undefined): Effect.Effect<AccessToken.AccessToken, OAuth2Error> => {
+      const initial = mode === "client_credentials"
+        ? client.requestToken(Grant.clientCredentials(scopes))
+        : fromStoreOnly(stale)
+      if (stale?.refreshToken === undefined) return initial
+      return client.requestToken(Grant.refreshToken({ refreshToken: stale.refreshToken, grantedScopes: stale.scopes }))
+        .pipe(
+          Effect.catchIf(
+            (error): error is Unauthorized => error._tag === "Unauthorized" && error.reason === "invalid_grant",
+            () =>
+              mode === "client_credentials"
+                ? initial
+                : Effect.flatMap(storeGet, (stored) =>
+                  stored !== undefined && !AccessToken.sameValue(stored, stale) && stored.refreshToken !== undefined
+                    ? Effect.succeed(stored)
+                    : Effect.fail(loginAgain(stale, "The refresh token was refused (expired or revoked): log in again.")))
+          )
+        )
+    }
+
+    const toCallerError = (error: OAuth2Error, stale: AccessToken.AccessToken | undefined, now: number): OAuth2Error =>
+      stale !== undefined && now >= stale.expiresAt && error.retryable && error._tag !== "Expired"
+        ? new Expired({
+          provider,
+          source: error.source,
+          expiredAt: stale.expiresAt,
+          hint: "The token endpoint could not issue a new one in time; it keeps being retried, and the next call tries again.",
+          lastFailure: `${error._tag}: ${error.message}`
+        })
+        : error
+
+    const runAcquisition = (
+      deferred: Deferred.Deferred<AccessToken.AccessToken, OAuth2Error>,
+      stale: AccessToken.AccessToken | undefined
+    ): Effect.Effect<void> =>
+      (store === undefined ? fresh(stale) : store.coordinate(key, stale, fresh(stale))).pipe(
+        Effect.withSpan("AccessTokens.acquire", {
+          attributes: { "oauth2.provider": provider, "oauth2.refresh": stale !== undefined }
+        }),
+        Effect.exit,
+        Effect.flatMap((exit) =>
+          Effect.gen(function*() {
+            const now = yield* Clock.currentTimeMillis
+            if (Exit.isSuccess(exit)) {
+              yield* Ref.update(state, (s) => ({ ...s, inflight: undefined, blockedUntil: 0 }))
+              yield* install(exit.value)
+              yield* storeSet(exit.value)
+              yield* annotate(
+                Effect.logInfo(stale === undefined ? "access token acquired" : "access token renewed").pipe(
+                  Effect.annotateLogs("expiresIn", Duration.format(exit.value.remainingAt(now)))
+                )
+              )
+              return yield* Deferred.succeed(deferred, exit.value)
+            }
+            const failure = Cause.failureOption(exit.cause)
+            if (Option.isNone(failure)) {
+              yield* Ref.update(state, (s) => ({ ...s, inflight: undefined }))
+              return yield* Deferred.failCause(deferred, exit.cause)
+            }
+            const error = failure.value
+            const blockedUntil = error._tag === "RateLimited" && error.retryAfterMillis !== undefined
+              ? now + error.retryAfterMillis
+              : 0
+            yield* Ref.update(state, (s) => ({ ...s, inflight: undefined, blockedUntil }))
+            return yield* Deferred.fail(deferred, toCallerError(error, stale, now))
+          })
+        ),
+        Effect.onInterrupt(() =>
+          Ref.update(state, (s) => (s.inflight === deferred ? { ...s, inflight: undefined } : s)).pipe(
+            Effect.zipRight(Deferred.interrupt(deferred))
+          )
+        )
+      )
+
+    /** Joins the acquisition under way, or starts one in the service's scope (so no caller can cancel it). */
+    const acquire = (stale: AccessToken.AccessToken | undefined): Effect.Effect<AccessToken.AccessToken, OAuth2Error> =>
+      Effect.flatMap(
+        Ref.modify(state, (s): [readonly [Deferred.Deferred<AccessToken.AccessToken, OAuth2Error>, boolean], State] => {
+          if (s.inflight !== undefined) return [[s.inflight, false], s]
+          const deferred = Deferred.unsafeMake<AccessToken.AccessToken, OAuth2Error>(FiberId.none)
+          return [[deferred, true], { ...s, inflight: deferred }]
+        }),
+        ([deferred, mine]) =>
+          mine
+            ? Effect.zipRight(Effect.forkIn(runAcquisition(deferred, stale), scope), Deferred.await(deferred))
+            : Deferred.await(deferred)
+      )
+
+    const rateLimited = (s: State, now: number): Effect.Effect<never, RateLimited> | undefined =>
+      now < s.blockedUntil
+        ? Effect.fail(
+          new RateLimited({ provider, source: "token-endpoint", status: 429, retryAfterMillis: s.blockedUntil - now })
+        )
+        : undefined
+
+    // -- get ----------------------------------------------------------------------------------------------------------
+    const slowGet: Effect.Effect<AccessToken.AccessToken, OAuth2Error> = Effect.gen(function*() {
+      const pending = yield* Ref.modify(state, (s): [OAuth2Error | undefined, State] => [s.pendingFailure, {
+        ...s,
+        pendingFailure: undefined
+      }])
+      if (pending !== undefined) return yield* Effect.fail(pending)
+      let s = yield* Ref.get(state)
+      let now = yield* Clock.currentTimeMillis
+      if (s.token !== undefined && now < s.token.expiresAt) return s.token
+      if (!s.storeChecked) {
+        const stored = yield* storeGet
+        yield* Ref.update(state, (s) => ({ ...s, storeChecked: true }))
+        now = yield* Clock.currentTimeMillis
+        if (stored !== undefined && now < stored.expiresAt) {
+          yield* install(stored)
+          yield* annotate(Effect.logDebug("access token loaded from the token store"))
+          return stored
+        }
+        s = yield* Ref.get(state)
+        if (s.token === undefined && stored !== undefined) s = { ...s, token: stored }
+      }
+      const blocked = rateLimited(s, now)
+      if (blocked !== undefined) return yield* blocked
+      yield* Metric.increment(misses)
+      return yield* acquire(s.token)
+    })
+
+    const get: Effect.Effect<AccessToken.AccessToken, OAuth2Error> = Effect.flatMap(
+      Ref.get(state),
+      (s) => {
+        const token = s.token
+        if (token === undefined || s.pendingFailure !== undefined) return slowGet
+        return Effect.flatMap(
+          Clock.currentTimeMillis,
+          (now) => now < token.expiresAt ? Effect.as(Metric.increment(hits), token) : slowGet
+        )
+      }
+    )
+
+    const refresh: Effect.Effect<AccessToken.AccessToken, OAuth2Error> = Effect.gen(function*() {
+      const s = yield* Ref.updateAndGet(state, (s) => ({ ...s, pendingFailure: undefined }))
+      const blocked = rateLimited(s, yield* Clock.currentTimeMillis)
+      if (blocked !== undefined) return yield* blocked
+      return yield* acquire(s.token)
+    }).pipe(Effect.withSpan("AccessTokens.refresh", { attributes: { "oauth2.provider": provider } }))
+
+    const invalidate = (token: AccessToken.AccessToken): Effect.Effect<void> =>
+      Ref.modify(state, (s): [Deferred.Deferred<void> | undefined, State] =>
+        s.token !== undefined && AccessToken.sameValue(s.token, token)
+          ? [s.changed, { ...s, token: undefined, changed: Deferred.unsafeMake<void>(FiberId.none) }]
+          : [undefined, s]).pipe(
+          Effect.flatMap((changed) =>
+            changed === undefined ? Effect.void : Deferred.succeed(changed, undefined).pipe(
+              Effect.zipRight(storeDelete(token)),
+              Effect.zipRight(annotate(Effect.logInfo("access token invalidated")))
+            )
+          )
+        )
+
+    const revoke: Effect.Effect<void, OAuth2Error> = Effect.gen(function*() {
+      const token = (yield* Ref.get(state)).token
+      if (token === undefined) return
+      if (token.refreshToken !== undefined) yield* client.revoke(token.refreshToken, "refresh_token")
+      yield* client.revoke(token.value, "access_token")
+      yield* invalidate(token)
+    }).pipe(Effect.withSpan("AccessTokens.revoke", { attributes: { "oauth2.provider": provider } }))
+
+    const set = (token: AccessToken.AccessToken): Effect.Effect<void> =>
+      Effect.zipRight(install(token), storeSet(token))
+
+    // -- background refresh -------------------------------------------------------------------------------------------
+    const retryPolicy = (options.retrySchedule ?? defaultRetrySchedule).pipe(
+      Schedule.intersect(Schedule.identity<OAuth2Error>()),
+      Schedule.modifyDelay(([, error], delay) =>
+        error._tag === "RateLimited" && error.retryAfterMillis !== undefined
+          ? Duration.max(delay, Duration.millis(error.retryAfterMillis))
+          : delay
+      ),
+      Schedule.whileInput((error: OAuth2Error) => error.retryable),
+      Schedule.tapInput((error: OAuth2Error) =>
+        Metrics.refreshFailure(provider, error._tag).pipe(
+          Effect.zipRight(annotate(Effect.logWarning(`token refresh failed, retrying: ${error.message}`)))
+        )
+      )
+    )
+
+    const refreshOnce = (token: AccessToken.AccessToken) =>
+      Effect.gen(function*() {
+        const s = yield* Ref.get(state)
+        if (s.token !== token) return
+        const now = yield* Clock.currentTimeMillis
+        if (now < s.blockedUntil) yield* Effect.sleep(Duration.millis(s.blockedUntil - now))
+        yield* acquire(token).pipe(
+          Effect.retry(retryPolicy),
+          Effect.catchAll((error) =>
+            Metrics.refreshFailure(provider, error._tag).pipe(
+              Effect.zipRight(Ref.update(state, (s) => ({ ...s, pendingFailure: error }))),
+              Effect.zipRight(
+                annotate(Effect.logError(`token refresh failed permanently, not retrying: ${error.message}`))
+              )
+            )
+          )
+        )
+      })
+
+    const refresher: Effect.Effect<never> = Effect.gen(function*() {
+      const s = yield* Ref.get(state)
+      const token = s.token
+      if (token === undefined || s.pendingFailure !== undefined) {
+        yield* Deferred.await(s.changed)
+        return
+      }
+      const now = yield* Clock.currentTimeMillis
+      const skew = Math.min(skewMillis, (token.expiresAt - token.issuedAt) / 2)
+      const refreshAt = token.expiresAt - skew
+      if (now < refreshAt) {
+        const changed = yield* Effect.raceFirst(
+          Effect.as(Effect.sleep(Duration.millis(refreshAt - now)), false),
+          Effect.as(Deferred.await(s.changed), true)
+        )
+        if (changed) return
+      }
+      yield* refreshOnce(token)
+      // Wait for the token to change if the refresh ended without replacing it (a permanent failure).
+      const after = yield* Ref.get(state)
+      if (after.token === token) yield* Deferred.await(after.changed)
+    }).pipe(Effect.forever)
+
+    yield* Effect.forkScoped(annotate(refresher))
+
+    if (options.revokeOnClose === true) {
+      yield* Effect.addFinalizer(() =>
+        revoke.pipe(
+          Effect.catchAll((error) => annotate(Effect.logWarning(`revocation at shutdown failed: ${error.message}`)))
+        )
+      )
+    }
+    if (options.prefetch === true) {
+      yield* Effect.forkIn(Effect.ignore(get), scope)
+    }
+
+    return AccessTokens.of({
+      provider,
+      get,
+      refresh,
+      invalidate,
+      revoke,
+      current: Effect.map(Ref.get(state), (s) => Option.fromNullable(s.token)),
+      set
+    })
+  })
+
+/**
+ * The service as a layer, over the `OAuth2Client` (and optional `TokenStore`) in the context.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options = {}): Layer.Layer<AccessTokens, never, OAuth2Client> =>
+  Layer.scoped(AccessTokens, make(options))
+
+/**
+ * The service as a layer whose options come from `Config`, e.g.
+ * `AccessTokens.layerConfig({ scopes: Config.array(Config.string(), "SCOPES"), refreshSkew: Config.duration("SKEW") })`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<Omit<Options, "retrySchedule">>
+): Layer.Layer<AccessTokens, ConfigError.ConfigError, OAuth2Client> =>
+  Layer.unwrapEffect(Effect.map(Config.unwrap(config), (options) => layer(options)))
