@@ -1,0 +1,250 @@
+/**
+ * The OAuth clients each emulated provider knows, and the built-in demo clients.
+ *
+ * Secrets here are emulator secrets: they protect nothing and are printed by the command line on purpose. Tests and
+ * examples import the demo constants instead of repeating the strings.
+ *
+ * @since 0.1.0
+ */
+import type * as Duration from "effect/Duration"
+
+/**
+ * The four emulated providers.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Provider = "figure-markets" | "figure-pay" | "tradier" | "openmarkets"
+
+/**
+ * Every provider, in a stable order.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const providers: ReadonlyArray<Provider> = ["figure-markets", "figure-pay", "tradier", "openmarkets"]
+
+/**
+ * A Figure Markets Trader API client (client_secret_post, client_credentials).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FigureMarketsClient {
+  readonly clientId: string
+  readonly clientSecret: string
+  /** Scopes the client may ask for, e.g. `["TRADER_READ", "TRADER_TRADE"]`. */
+  readonly scopes: ReadonlyArray<string>
+  /** Token lifetime for this client. Default: the emulator's Figure Markets lifetime (86399 seconds). */
+  readonly tokenLifetime?: Duration.DurationInput | undefined
+  /** The firm in `get_who_am_i`'s answer. Default: `"demo-firm"`. */
+  readonly firmId?: string | undefined
+  /** The user in `get_who_am_i`'s answer. Default: the client id. */
+  readonly userId?: string | undefined
+}
+
+/**
+ * A Figure Pay Banking API client (client_secret_post, client_credentials, no scope).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FigurePayClient {
+  readonly clientId: string
+  readonly clientSecret: string
+  /** Token lifetime for this client. Default: the emulator's Figure Pay lifetime (1 hour). */
+  readonly tokenLifetime?: Duration.DurationInput | undefined
+}
+
+/**
+ * A Tradier application (authorization code, client_secret_basic).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TradierClient {
+  readonly clientId: string
+  readonly clientSecret: string
+  /**
+   * The callback URL registered with the application. When it is a loopback URL, an authorize request may name a
+   * `redirect_uri` that differs from it only in the port (RFC 8252 §7.3).
+   */
+  readonly callbackUrl: string
+  /** Scopes the user may grant. Default: all of `read write market trade stream`. */
+  readonly scopes?: ReadonlyArray<string> | undefined
+  /** Approved partners get refresh tokens. Default: `false`. */
+  readonly partner?: boolean | undefined
+  /** Access-token lifetime for this application. Default: the emulator's Tradier lifetime (86399 seconds). */
+  readonly tokenLifetime?: Duration.DurationInput | undefined
+}
+
+/**
+ * A Tradier static API token, the individual developer's alternative to OAuth. It never expires.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TradierStaticToken {
+  readonly token: string
+  /** Scopes the token carries. Default: all of `read write market trade stream`. */
+  readonly scopes?: ReadonlyArray<string> | undefined
+}
+
+/**
+ * An Openmarkets client (client_secret_basic with the raw `base64(id:secret)` encoding, client_credentials).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface OpenmarketsClient {
+  readonly clientId: string
+  readonly clientSecret: string
+  /** The scopes of the client's plan, e.g. `["market-data-api", "news-api"]`. */
+  readonly plan: ReadonlyArray<string>
+  /** Token lifetime for this client. Default: the emulator's Openmarkets lifetime (3600 seconds). */
+  readonly tokenLifetime?: Duration.DurationInput | undefined
+}
+
+/**
+ * Every client the emulator knows, per provider.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Registry {
+  readonly figureMarkets: ReadonlyArray<FigureMarketsClient>
+  readonly figurePay: ReadonlyArray<FigurePayClient>
+  readonly tradier: ReadonlyArray<TradierClient>
+  readonly tradierStaticTokens: ReadonlyArray<TradierStaticToken>
+  readonly openmarkets: ReadonlyArray<OpenmarketsClient>
+}
+
+/**
+ * All Figure Markets scopes.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const figureMarketsScopes: ReadonlyArray<string> = ["TRADER_READ", "TRADER_TRADE"]
+
+/**
+ * All Tradier scopes.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const tradierScopes: ReadonlyArray<string> = ["read", "write", "market", "trade", "stream"]
+
+/**
+ * All Openmarkets scopes the emulator knows.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const openmarketsScopes: ReadonlyArray<string> = ["market-data-api", "news-api", "oms-api"]
+
+/**
+ * Figure Markets demo client, allowed `TRADER_READ TRADER_TRADE`.
+ *
+ * @since 0.1.0
+ * @category demo clients
+ */
+export const figureMarketsDemo = {
+  clientId: "fm-demo-client",
+  clientSecret: "fm-demo-secret",
+  scopes: ["TRADER_READ", "TRADER_TRADE"]
+} as const satisfies FigureMarketsClient
+
+/**
+ * Figure Markets read-only demo client, allowed only `TRADER_READ` (so `place_order` answers 403).
+ *
+ * @since 0.1.0
+ * @category demo clients
+ */
+export const figureMarketsReadOnlyDemo = {
+  clientId: "fm-readonly-client",
+  clientSecret: "fm-readonly-secret",
+  scopes: ["TRADER_READ"]
+} as const satisfies FigureMarketsClient
+
+/**
+ * Figure Pay demo client.
+ *
+ * @since 0.1.0
+ * @category demo clients
+ */
+export const figurePayDemo = {
+  clientId: "fp-demo-client",
+  clientSecret: "fp-demo-secret"
+} as const satisfies FigurePayClient
+
+/**
+ * Tradier demo application (not a partner: no refresh tokens). Its callback is a loopback URL; any port is accepted
+ * through `redirect_uri`.
+ *
+ * @since 0.1.0
+ * @category demo clients
+ */
+export const tradierDemo = {
+  clientId: "tradier-demo-client",
+  clientSecret: "tradier-demo-secret",
+  callbackUrl: "http://127.0.0.1:8765/callback"
+} as const satisfies TradierClient
+
+/**
+ * Tradier demo partner application: its tokens come with a refresh token.
+ *
+ * @since 0.1.0
+ * @category demo clients
+ */
+export const tradierPartnerDemo = {
+  clientId: "tradier-partner-client",
+  clientSecret: "tradier-partner-secret",
+  callbackUrl: "http://127.0.0.1:8765/callback",
+  partner: true
+} as const satisfies TradierClient
+
+/**
+ * Tradier demo static API token (all scopes, never expires).
+ *
+ * @since 0.1.0
+ * @category demo clients
+ */
+export const tradierStaticDemo = {
+  token: "tradier-demo-static-token"
+} as const satisfies TradierStaticToken
+
+/**
+ * Openmarkets demo client. Its secret holds `+`, `/` and `=`, so the raw Basic encoding Openmarkets expects and the
+ * RFC 6749 form-encoded one differ: only the raw one is accepted.
+ *
+ * @since 0.1.0
+ * @category demo clients
+ */
+export const openmarketsDemo = {
+  clientId: "om-demo-client",
+  clientSecret: "om+demo/secret=",
+  plan: ["market-data-api", "news-api"]
+} as const satisfies OpenmarketsClient
+
+/**
+ * The built-in demo registry: every demo client above. The emulator's default.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const demo: Registry = {
+  figureMarkets: [figureMarketsDemo, figureMarketsReadOnlyDemo],
+  figurePay: [figurePayDemo],
+  tradier: [tradierDemo, tradierPartnerDemo],
+  tradierStaticTokens: [tradierStaticDemo],
+  openmarkets: [openmarketsDemo]
+}
+
+/**
+ * The demo registry with some providers' lists replaced.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const withDemo = (overrides: Partial<Registry> | undefined): Registry => ({ ...demo, ...overrides })
