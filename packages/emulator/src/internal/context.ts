@@ -1,0 +1,53 @@
+import type * as Clients from "../Clients.js"
+import type { State } from "./state.js"
+
+/** The emulator's URLs, one per emulated host. @internal */
+export interface Urls {
+  readonly figureMarkets: { readonly main: string; readonly trade: string }
+  readonly figurePay: { readonly api: string }
+  readonly tradier: { readonly api: string }
+  readonly openmarkets: { readonly identity: string; readonly api: string }
+  readonly control: string
+}
+
+/** Path prefixes under the base URL. @internal */
+export const prefixes = {
+  figureMarketsMain: "/figure-markets",
+  figureMarketsTrade: "/figure-markets/trade",
+  figurePay: "/figure-pay",
+  tradier: "/tradier",
+  openmarketsIdentity: "/openmarkets/identity",
+  openmarketsApi: "/openmarkets/api",
+  control: "/_emulator"
+} as const
+
+/** @internal */
+export const makeUrls = (base: string): Urls => ({
+  figureMarkets: { main: base + prefixes.figureMarketsMain, trade: base + prefixes.figureMarketsTrade },
+  figurePay: { api: base + prefixes.figurePay },
+  tradier: { api: base + prefixes.tradier },
+  openmarkets: { identity: base + prefixes.openmarketsIdentity, api: base + prefixes.openmarketsApi },
+  control: base + prefixes.control
+})
+
+/** Resolved settings, in milliseconds. @internal */
+export interface Settings {
+  readonly lifetimes: {
+    readonly figureMarkets: number
+    readonly figurePay: number
+    readonly tradier: number
+    readonly openmarkets: number
+  }
+  readonly codeLifetime: number
+  readonly consentLifetime: number
+  readonly tradierRefreshToken: "same" | "rotate" | "none"
+}
+
+/** Everything a provider's routes need. @internal */
+export interface Env {
+  readonly state: State
+  readonly registry: Clients.Registry
+  readonly urls: Urls
+  readonly baseUrl: string
+  readonly settings: Settings
+}

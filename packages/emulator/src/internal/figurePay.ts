@@ -1,0 +1,80 @@
+import * as Effect from "effect/Effect"
+import type * as Clients from "../Clients.js"
+import { type Env, prefixes } from "./context.js"
+import {
+  badCredentials,
+  bearerChallenge,
+  type BearerFailure,
+  bearerToken,
+  endpoint,
+  invalidRequest,
+  json,
+  millis,
+  noStore,
+  type OAuthFailure,
+  readCredentials,
+  readForm,
+  secretEquals,
+  unsupportedGrant
+} from "./http.js"
+import { authorize, type Route } from "./route.js"
+
+const realm = "figure-pay"
+
+const renderOAuth = (e: OAuthFailure) =>
+  json(e.status, { error: e.error, error_description: e.description }, { ...noStore, ...e.headers })
+
+const renderBearer = (e: BearerFailure) =>
+  json(e.status, { error: e.error, error_description: e.description }, {
+    "www-authenticate": bearerChallenge(e.error)
+  })
+
+const findClient = (env: Env, id: string, secret: string): Clients.FigurePayClient | undefined =>
+  env.registry.figurePay.find((c) => c.clientId === id && secretEquals(c.clientSecret, secret))
+
+/** @internal */
+export const routes = (env: Env): ReadonlyArray<Route> => {
+  const { state } = env
+
+  const token = Effect.gen(function*() {
+    const form = yield* readForm
+    const credentials = yield* readCredentials(form, "post", realm)
+    const client = findClient(env, credentials.clientId, credentials.clientSecret)
+    if (client === undefined) return yield* badCredentials(credentials, realm)
+    const grantType = form.get("grant_type")
+    if (grantType === undefined || grantType === "") return yield* invalidRequest("grant_type is required")
+    if (grantType !== "client_credentials") {
+      return yield* unsupportedGrant(grantType)
+    }
+    // Figure Pay has no scopes: a scope parameter is ignored. The answer carries only the token (1 hour).
+    const issued = yield* state.issue({
+      kind: "access",
+      provider: "figure-pay",
+      clientId: client.clientId,
+      scopes: [],
+      lifetimeMillis: client.tokenLifetime === undefined ? env.settings.lifetimes.figurePay : millis(client.tokenLifetime),
+      bytes: 24
+    })
+    return json(200, { access_token: issued.token }, noStore)
+  })
+
+  const profiles = Effect.gen(function*() {
+    const record = yield* authorize(state, "figure-pay", yield* bearerToken, [])
+    return json(200, {
+      data: [
+        {
+          id: `prf_${record.clientId}`,
+          type: "INDIVIDUAL",
+          first_name: "Demo",
+          last_name: "Customer",
+          status: "ACTIVE"
+        }
+      ]
+    })
+  })
+
+  return [
+    { path: `${prefixes.figurePay}/oauth2/token`, handler: endpoint(state, "figure-pay.token", ["POST"], token, renderOAuth) },
+    { path: `${prefixes.figurePay}/profiles`, handler: endpoint(state, "figure-pay.profiles", ["GET"], profiles, renderBearer) }
+  ]
+}
