@@ -119,12 +119,16 @@ export const fromMethod = (options: {
 }
 
 /**
- * `application/x-www-form-urlencoded` encoding of one value, as RFC 6749 Appendix B asks: spaces become `+`.
+ * `application/x-www-form-urlencoded` encoding of one value, as RFC 6749 Appendix B asks: spaces become `+`, every
+ * character outside `[A-Za-z0-9*._~-]` is percent-encoded. `~` (an RFC 3986 unreserved character, which form decoders
+ * read either way) is left as is, so that the `"form"` and `"raw"` Basic encodings agree for `[A-Za-z0-9._~-]`.
  *
  * @since 0.1.0
  * @category encoding
  */
-export const formEncode = (value: string): string => new URLSearchParams([["", value]]).toString().slice(1)
+export const formEncode = (value: string): string =>
+  // URLSearchParams escapes "~" as "%7E"; a literal "%" comes out as "%25", so "%7E" only ever stands for "~".
+  new URLSearchParams([["", value]]).toString().slice(1).replace(/%7E/g, "~")
 
 /**
  * The value of the `Authorization: Basic` header for a client id and secret.
