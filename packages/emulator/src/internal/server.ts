@@ -12,6 +12,8 @@ import * as Openmarkets from "./openmarkets.js"
 import type { Route } from "./route.js"
 import * as Tradier from "./tradier.js"
 
+const methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"] as const
+
 /** Every route of every provider, plus the control API. @internal */
 export const routes = (env: Env): ReadonlyArray<Route> => [
   ...FigureMarkets.routes(env),
@@ -33,7 +35,11 @@ export const makeApp = (
   Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest>
 > => {
   let router: HttpRouter.HttpRouter<never, never> = HttpRouter.empty
-  for (const route of routes(env)) router = HttpRouter.all(router, route.path, route.handler)
+  // Each route takes the common methods and answers 405 itself for the ones it does not serve. (`HttpRouter.all`
+  // registers every method find-my-way knows, which makes building the router ~15 times slower.)
+  for (const route of routes(env)) {
+    for (const method of methods) router = HttpRouter.route(method)(router, route.path, route.handler)
+  }
   return Effect.map(HttpRouter.toHttpApp(router), (app) =>
     app.pipe(
       Effect.catchTag("RouteNotFound", (e) => Effect.succeed(notFound(e.request.method, e.request.url))),

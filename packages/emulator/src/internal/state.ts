@@ -40,7 +40,10 @@ export interface CodeRecord {
 /** @internal */
 export type CodeRedemption =
   | { readonly _tag: "Redeemed"; readonly record: CodeRecord }
-  | { readonly _tag: "Rejected"; readonly reason: "unknown" | "expired" | "used" | "wrong-client" }
+  | {
+    readonly _tag: "Rejected"
+    readonly reason: "unknown" | "expired" | "used" | "wrong-client" | "redirect-mismatch"
+  }
 
 /** @internal */
 export interface ConsentRecord {
@@ -159,7 +162,12 @@ export interface State {
   readonly revokeWhere: (predicate: (record: TokenRecord) => boolean) => Effect.Effect<number>
   readonly tokens: Effect.Effect<ReadonlyArray<TokenInfo>>
   readonly createCode: (record: Omit<CodeRecord, "used" | "expiresAt">, lifetimeMillis: number) => Effect.Effect<string>
-  readonly redeemCode: (code: string, clientId: string) => Effect.Effect<CodeRedemption>
+  /** Marks the code used unless it is rejected; `redirectUri`, when given, must be the authorization request's. */
+  readonly redeemCode: (
+    code: string,
+    clientId: string,
+    redirectUri: string | undefined
+  ) => Effect.Effect<CodeRedemption>
   readonly createConsent: (record: Omit<ConsentRecord, "expiresAt">, lifetimeMillis: number) => Effect.Effect<string>
   readonly peekConsent: (id: string) => Effect.Effect<Option.Option<ConsentRecord>>
   readonly takeConsent: (id: string) => Effect.Effect<Option.Option<ConsentRecord>>
@@ -290,7 +298,7 @@ export const make = (options: {
             code
           )
         }),
-      redeemCode: (code, clientId) =>
+      redeemCode: (code, clientId, redirectUri) =>
         Effect.flatMap(now, (t) =>
           Ref.modify(codesRef, (map): readonly [CodeRedemption, HashMap.HashMap<string, CodeRecord>] => {
             const found = HashMap.get(map, code)
@@ -299,6 +307,9 @@ export const make = (options: {
             if (record.clientId !== clientId) return [{ _tag: "Rejected", reason: "wrong-client" }, map]
             if (record.used) return [{ _tag: "Rejected", reason: "used" }, map]
             if (t >= record.expiresAt) return [{ _tag: "Rejected", reason: "expired" }, map]
+            if (redirectUri !== undefined && redirectUri !== record.redirectUri) {
+              return [{ _tag: "Rejected", reason: "redirect-mismatch" }, map]
+            }
             return [{ _tag: "Redeemed", record }, HashMap.set(map, code, { ...record, used: true })]
           })
         ),

@@ -240,23 +240,21 @@ export const routes = (env: Env): ReadonlyArray<Route> => {
     if (grantType !== "authorization_code") return yield* unsupportedGrant(grantType)
     const code = form.get("code")
     if (code === undefined || code === "") return yield* invalidRequest("code is required")
-    const redemption = yield* state.redeemCode(code, client.clientId)
+    const redemption = yield* state.redeemCode(code, client.clientId, form.get("redirect_uri"))
     if (redemption._tag === "Rejected") {
       if (redemption.reason === "used") {
         // RFC 6749 §4.1.2: a replayed code revokes what it produced.
         yield* state.revokeWhere((r) => r.provider === "tradier" && r.code === code)
       }
       return yield* invalidGrant(
-        redemption.reason === "expired"
-          ? "The authorization code expired"
-          : redemption.reason === "used"
-          ? "The authorization code was already used"
-          : "The authorization code is invalid"
+        {
+          expired: "The authorization code expired",
+          used: "The authorization code was already used",
+          "redirect-mismatch": "redirect_uri does not match the authorization request",
+          unknown: "The authorization code is invalid",
+          "wrong-client": "The authorization code is invalid"
+        }[redemption.reason]
       )
-    }
-    const redirectUri = form.get("redirect_uri")
-    if (redirectUri !== undefined && redirectUri !== redemption.record.redirectUri) {
-      return yield* invalidGrant("redirect_uri does not match the authorization request")
     }
     const lifetime = lifetimeOf(client.clientId)
     const scopes = redemption.record.scopes
