@@ -1,0 +1,654 @@
+/**
+ * The authorization-code grant (RFC 6749 §4.1) from the client's side, with PKCE (RFC 7636) and a loopback redirect
+ * listener for command-line and desktop programs (RFC 8252 §7.3).
+ *
+ * The steps, each usable on its own:
+ *
+ * 1. {@link authorize} builds the authorization URL with a fresh `state` (256 random bits) and, when asked, a PKCE
+ *    S256 challenge, and returns a {@link Session} that remembers what the callback and the exchange need.
+ * 2. The user's browser visits the URL; the provider redirects it back with `?code=...&state=...` (or `?error=...`).
+ *    {@link loopbackCallback} receives that redirect on `127.0.0.1`.
+ * 3. {@link validateCallback} checks the callback against the session: the state is compared exactly (in constant
+ *    time) and accepted once; an `error` becomes an `AuthorizationFailed`.
+ * 4. {@link exchange} trades the code for an {@link AccessToken} through the {@link OAuth2Client.OAuth2Client}.
+ *
+ * {@link login} runs all four.
+ *
+ * Secrets (the state, the code, the PKCE verifier) are `Redacted` everywhere, and appear in no error and no log
+ * line. The one exception is the authorization URL itself, which must carry the state: show it to the user, do not
+ * log it (printing a {@link Session} shows it with the state redacted).
+ *
+ * @since 0.1.0
+ */
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import { format, NodeInspectSymbol } from "effect/Inspectable"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import type * as Scope from "effect/Scope"
+import type { AccessToken } from "./AccessToken.js"
+import * as Endpoint from "./Endpoint.js"
+import * as Grant from "./Grant.js"
+import * as internal from "./internal/authorizationCode.js"
+import * as OAuth2Client from "./OAuth2Client.js"
+import {
+  AuthorizationFailed,
+  InvalidConfiguration,
+  isOAuth2Error,
+  type OAuth2Error,
+  Unsupported
+} from "./OAuth2Error.js"
+
+// -----------------------------------------------------------------------------
+// state and PKCE
+// -----------------------------------------------------------------------------
+
+/**
+ * A fresh `state` value (RFC 6749 §10.12): 256 bits from the platform's cryptographically secure generator
+ * (`crypto.getRandomValues`), base64url-encoded without padding (43 characters).
+ *
+ * @since 0.1.0
+ * @category state
+ */
+export const makeState: Effect.Effect<Redacted.Redacted<string>> = Effect.sync(() =>
+  Redacted.make(internal.randomBase64Url(43))
+)
+
+/**
+ * A fresh PKCE code verifier (RFC 7636 §4.1): `length` characters of `[A-Za-z0-9_-]` (a subset of the RFC's
+ * `[A-Za-z0-9-._~]`), 6 random bits each, from the platform's cryptographically secure generator.
+ *
+ * A length outside 43–128 is a programming error: the effect dies with a `RangeError`.
+ *
+ * @since 0.1.0
+ * @category pkce
+ */
+export const makeVerifier = (options?: {
+  /** The number of characters, from 43 to 128. Default: `64` (384 bits). */
+  readonly length?: number | undefined
+}): Effect.Effect<Redacted.Redacted<string>> =>
+  Effect.suspend(() => {
+    const length = options?.length ?? 64
+    if (!Number.isInteger(length) || length < 43 || length > 128) {
+      return Effect.die(new RangeError(`a PKCE code verifier has 43 to 128 characters (RFC 7636 §4.1), not ${length}`))
+    }
+    return Effect.succeed(Redacted.make(internal.randomBase64Url(length)))
+  })
+
+/**
+ * The S256 code challenge of a verifier (RFC 7636 §4.2): `BASE64URL(SHA-256(ASCII(verifier)))`, computed with Web
+ * Crypto (`crypto.subtle`). The challenge is not a secret: it goes in the authorization URL.
+ *
+ * @since 0.1.0
+ * @category pkce
+ */
+export const challengeS256 = (verifier: Redacted.Redacted<string>): Effect.Effect<string> =>
+  Effect.promise(() => internal.sha256Base64Url(Redacted.value(verifier)))
+
+/**
+ * Whether a string is a well-formed PKCE code verifier: 43 to 128 characters of `[A-Za-z0-9-._~]` (RFC 7636 §4.1).
+ *
+ * @since 0.1.0
+ * @category pkce
+ */
+export const isVerifier = (verifier: string): boolean => internal.VERIFIER_PATTERN.test(verifier)
+
+// -----------------------------------------------------------------------------
+// authorize
+// -----------------------------------------------------------------------------
+
+/**
+ * One authorization request in flight: the URL to send the user to, and what the callback check and the code
+ * exchange need to remember.
+ *
+ * Printing or `JSON.stringify`-ing a session shows the URL with its state redacted.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Session {
+  /** The provider's name, from the endpoint (for logs and errors). */
+  readonly provider: string
+  /** The authorization URL to send the user's browser to. It carries the state: show it, do not log it. */
+  readonly url: string
+  /** The state sent, to be matched by the callback. */
+  readonly state: Redacted.Redacted<string>
+  /** The PKCE code verifier, when the request carried a challenge. */
+  readonly codeVerifier: Redacted.Redacted<string> | undefined
+  /** The `redirect_uri` sent, when one was (it is then sent again with the code, RFC 6749 §4.1.3). */
+  readonly redirectUri: string | undefined
+  /** The scopes asked for. */
+  readonly scopes: ReadonlyArray<string>
+  /**
+   * Whether a callback has already used this session's state. {@link validateCallback} sets it; a state is good
+   * for one callback only (RFC 6749 §10.12). Read it if you like; never reset it.
+   */
+  readonly consumed: Ref.Ref<boolean>
+}
+
+class SessionImpl implements Session {
+  constructor(
+    readonly provider: string,
+    readonly url: string,
+    readonly state: Redacted.Redacted<string>,
+    readonly codeVerifier: Redacted.Redacted<string> | undefined,
+    readonly redirectUri: string | undefined,
+    readonly scopes: ReadonlyArray<string>,
+    readonly consumed: Ref.Ref<boolean>
+  ) {}
+  toJSON(): unknown {
+    const url = new URL(this.url)
+    if (url.searchParams.has("state")) url.searchParams.set("state", "<redacted>")
+    return {
+      _id: "AuthorizationCode.Session",
+      provider: this.provider,
+      url: url.toString(),
+      redirectUri: this.redirectUri,
+      scopes: this.scopes,
+      pkce: this.codeVerifier !== undefined
+    }
+  }
+  toString(): string {
+    return format(this.toJSON())
+  }
+  [NodeInspectSymbol](): unknown {
+    return this.toJSON()
+  }
+}
+
+/**
+ * The options of {@link authorize}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AuthorizeOptions {
+  /** The provider's authorization server. It must have an `authorizeUrl`. Required. */
+  readonly endpoint: Endpoint.Endpoint
+  /** The client id, sent as `client_id`. Required. */
+  readonly clientId: string
+  /**
+   * The scopes to ask for, joined with the endpoint's `authorizeScopeDelimiter` (a comma for Tradier). Default: none
+   * (no `scope` parameter).
+   */
+  readonly scopes?: ReadonlyArray<string> | undefined
+  /**
+   * The `redirect_uri` to send. Default: none, and the provider uses the callback URL registered with the client
+   * (Tradier documents only that). When sent, it is sent again with the code.
+   */
+  readonly redirectUri?: string | undefined
+  /** Whether to send a PKCE S256 challenge (RFC 7636). Default: `false` (Tradier does not document PKCE). */
+  readonly pkce?: boolean | undefined
+  /**
+   * Whether to send `response_type=code`. Default: `true` (RFC 6749 requires it; Tradier does not document it but
+   * tolerates it).
+   */
+  readonly sendResponseType?: boolean | undefined
+  /**
+   * More query parameters (e.g. `prompt`, `audience`). Default: none. They may not name a parameter this module
+   * sets (`response_type`, `client_id`, `redirect_uri`, `scope`, `state`, `code_challenge`,
+   * `code_challenge_method`): that fails with `InvalidConfiguration`.
+   */
+  readonly extraParams?: Readonly<Record<string, string>> | undefined
+}
+
+const RESERVED_PARAMS = new Set([
+  "response_type",
+  "client_id",
+  "redirect_uri",
+  "scope",
+  "state",
+  "code_challenge",
+  "code_challenge_method"
+])
+
+/**
+ * Starts an authorization request: a fresh state, a PKCE verifier when asked, and the authorization URL.
+ *
+ * Fails with `Unsupported` when the endpoint has no `authorizeUrl`, and with `InvalidConfiguration` for an empty
+ * client id, a scope that is empty or contains whitespace or the delimiter, a `redirectUri` that is not an absolute
+ * URL without fragment, or an extra parameter that would override one this module sets.
+ *
+ * @since 0.1.0
+ * @category authorize
+ */
+export const authorize = (options: AuthorizeOptions): Effect.Effect<Session, Unsupported | InvalidConfiguration> => {
+  const { endpoint } = options
+  const provider = endpoint.provider
+  const pkce = options.pkce ?? false
+  return Effect.gen(function*() {
+    const invalid = (description: string) => new InvalidConfiguration({ provider, source: "configuration", description })
+    if (endpoint.authorizeUrl === undefined) {
+      return yield* new Unsupported({
+        provider,
+        source: "configuration",
+        operation: "the authorization-code grant",
+        hint: "The endpoint has no authorizeUrl: give one in the provider's endpoint options."
+      })
+    }
+    if (options.clientId.trim() === "") return yield* invalid("clientId is empty.")
+    const scopes = options.scopes ?? []
+    const delimiter = endpoint.authorizeScopeDelimiter
+    for (const scope of scopes) {
+      if (scope === "" || /\s/.test(scope) || (delimiter !== "" && scope.includes(delimiter))) {
+        return yield* invalid(
+          `scope "${internal.clean(scope, 64)}" is empty or contains whitespace or the scope delimiter "${delimiter}".`
+        )
+      }
+    }
+    const redirectUri = options.redirectUri
+    if (redirectUri !== undefined) {
+      let parsed: URL | undefined
+      try {
+        parsed = new URL(redirectUri)
+      } catch {
+        parsed = undefined
+      }
+      if (parsed === undefined || parsed.hash !== "") {
+        return yield* invalid("redirectUri must be an absolute URL without a fragment (RFC 6749 §3.1.2).")
+      }
+    }
+    const extra = Object.entries(options.extraParams ?? {})
+    const clash = extra.find(([name]) => RESERVED_PARAMS.has(name))
+    if (clash !== undefined) {
+      return yield* invalid(`extraParams may not set "${clash[0]}": it is set by the authorization request itself.`)
+    }
+
+    const state = yield* makeState
+    const codeVerifier = pkce ? yield* makeVerifier() : undefined
+    const url = new URL(endpoint.authorizeUrl)
+    const query = url.searchParams
+    if (options.sendResponseType ?? true) query.set("response_type", "code")
+    query.set("client_id", options.clientId)
+    if (redirectUri !== undefined) query.set("redirect_uri", redirectUri)
+    if (scopes.length > 0) query.set("scope", scopes.join(delimiter))
+    query.set("state", Redacted.value(state))
+    if (codeVerifier !== undefined) {
+      query.set("code_challenge", yield* challengeS256(codeVerifier))
+      query.set("code_challenge_method", "S256")
+    }
+    for (const [name, value] of extra) query.set(name, value)
+
+    const consumed = yield* Ref.make(false)
+    return new SessionImpl(provider, url.toString(), state, codeVerifier, redirectUri, scopes, consumed)
+  }).pipe(
+    Effect.withSpan("AuthorizationCode.authorize", {
+      attributes: { "oauth2.provider": provider, "oauth2.environment": endpoint.environment, "oauth2.pkce": pkce }
+    })
+  )
+}
+
+// -----------------------------------------------------------------------------
+// callback
+// -----------------------------------------------------------------------------
+
+/**
+ * Checks an authorization callback against its session and returns the code.
+ *
+ * - The `state` must be present, single, and exactly equal to the session's (compared in constant time); otherwise
+ *   `AuthorizationFailed` with reason `"state_mismatch"`, and the session stays usable for the genuine callback.
+ * - The first callback whose state matches consumes the session, whatever it carries: any later callback fails with
+ *   `"state_mismatch"` (a state is used once, RFC 6749 §10.12).
+ * - An `error` parameter fails with the provider's code as the reason (`"access_denied"`, `"invalid_scope"`, ...) and
+ *   its `error_description`. A callback with an `error` and no state at all is reported the same way (some servers
+ *   drop the state on errors): it carries no code, so there is nothing to protect.
+ * - No single non-empty `code` fails with `"missing_code"`.
+ *
+ * The state and the code never appear in the error.
+ *
+ * @since 0.1.0
+ * @category callback
+ */
+export const validateCallback = (
+  session: Session,
+  params: URLSearchParams | Readonly<Record<string, string | undefined>>
+): Effect.Effect<Redacted.Redacted<string>, AuthorizationFailed> =>
+  Effect.suspend(() => {
+    const search = params instanceof URLSearchParams ? params : new URLSearchParams()
+    if (!(params instanceof URLSearchParams)) {
+      for (const [name, value] of Object.entries(params)) if (value !== undefined) search.append(name, value)
+    }
+    const failed = (reason: string, description?: string | undefined) =>
+      new AuthorizationFailed({ provider: session.provider, source: "authorization", reason, description })
+    const error = search.get("error")
+    const providerError = () => {
+      const description = search.get("error_description")
+      return failed(
+        internal.clean(error ?? "", 64),
+        description === null || description === "" ? undefined : internal.clean(description, 500)
+      )
+    }
+    const states = search.getAll("state")
+    if (states.length === 0 && error !== null && error !== "") return Effect.fail(providerError())
+    const state = states.length === 1 ? states[0] : undefined
+    if (state === undefined || !internal.timingSafeEqual(state, Redacted.value(session.state))) {
+      return Effect.fail(failed("state_mismatch")).pipe(
+        Effect.tapError(() =>
+          Effect.logWarning("authorization callback rejected: state mismatch").pipe(
+            Effect.annotateLogs({ provider: session.provider, reason: "state_mismatch" })
+          )
+        )
+      )
+    }
+    return Ref.getAndSet(session.consumed, true).pipe(
+      Effect.flatMap((used) => {
+        if (used) {
+          return Effect.fail(failed("state_mismatch")).pipe(
+            Effect.tapError(() =>
+              Effect.logWarning("authorization callback rejected: state already used").pipe(
+                Effect.annotateLogs({ provider: session.provider, reason: "state_mismatch" })
+              )
+            )
+          )
+        }
+        if (error !== null && error !== "") return Effect.fail(providerError())
+        const codes = search.getAll("code")
+        const code = codes.length === 1 ? codes[0] : undefined
+        if (code === undefined || code === "") return Effect.fail(failed("missing_code"))
+        return Effect.succeed(Redacted.make(code))
+      })
+    )
+  })
+
+// -----------------------------------------------------------------------------
+// exchange
+// -----------------------------------------------------------------------------
+
+/**
+ * Trades an authorization code for a token through the {@link OAuth2Client.OAuth2Client} in the context (RFC 6749
+ * §4.1.3), sending the session's `redirect_uri` and PKCE verifier when it has them. The session's scopes are the
+ * token's scopes when the response names none.
+ *
+ * @since 0.1.0
+ * @category exchange
+ */
+export const exchange = (
+  session: Session,
+  code: Redacted.Redacted<string>
+): Effect.Effect<AccessToken, OAuth2Error, OAuth2Client.OAuth2Client> =>
+  Effect.flatMap(OAuth2Client.OAuth2Client, (client) =>
+    client.requestToken(
+      Grant.authorizationCode({
+        code,
+        redirectUri: session.redirectUri,
+        codeVerifier: session.codeVerifier,
+        scopes: session.scopes
+      })
+    )).pipe(
+      Effect.withSpan("AuthorizationCode.exchange", {
+        attributes: { "oauth2.provider": session.provider, "oauth2.pkce": session.codeVerifier !== undefined }
+      })
+    )
+
+// -----------------------------------------------------------------------------
+// loopback callback listener
+// -----------------------------------------------------------------------------
+
+/**
+ * The options of {@link loopbackCallback}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LoopbackOptions {
+  /** The path the provider redirects to. Default: `"/callback"`. */
+  readonly path?: string | undefined
+  /**
+   * How long to wait for the callback, counted from the moment the listener starts (`Clock` time). Default: 10
+   * minutes.
+   */
+  readonly timeout?: Duration.DurationInput | undefined
+  /**
+   * The host name written in the redirect URI, for providers whose registered callback says `localhost`. It must be a
+   * loopback name. Default: the server's address (e.g. `127.0.0.1`, as RFC 8252 §7.3 recommends).
+   */
+  readonly redirectHost?: string | undefined
+  /** The provider's name, for errors and logs. Default: none. */
+  readonly provider?: string | undefined
+}
+
+/**
+ * A listening callback endpoint.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Loopback {
+  /** The redirect URI to register with the provider / send in the authorization request. */
+  readonly redirectUri: string
+  /**
+   * The parameters of the first callback. Fails with `AuthorizationFailed` (reason `"timeout"`) when none came
+   * before the timeout; is interrupted once the listener's scope has closed.
+   */
+  readonly params: Effect.Effect<URLSearchParams, AuthorizationFailed>
+}
+
+/**
+ * Listens for the authorization callback on the `HttpServer` in the context, which must be bound to a loopback
+ * address (e.g. `NodeHttpServer.layer(() => http.createServer(), { host: "127.0.0.1", port: 0 })`); any other
+ * address fails with `InvalidConfiguration`.
+ *
+ * - A `GET` of the callback path that carries `code`, `error` or `state` is the callback: its parameters complete
+ *   {@link Loopback.params}, and the browser gets a short page (a success note, or the provider's error).
+ * - Only the first one counts: later hits get a 400 page (as do hits after the timeout).
+ * - A `GET` of the callback path with none of those parameters gets a 400 page and does not count; another method
+ *   gets 405; any other path gets 404.
+ *
+ * The pages are self-contained (no scripts, styles inline, `Referrer-Policy: no-referrer`, `Cache-Control:
+ * no-store`) and quote nothing but the provider's error code and description, escaped. The listener stops when the
+ * scope closes.
+ *
+ * @since 0.1.0
+ * @category callback
+ */
+export const loopbackCallback = (
+  options?: LoopbackOptions | undefined
+): Effect.Effect<Loopback, InvalidConfiguration, HttpServer.HttpServer | Scope.Scope> =>
+  Effect.gen(function*() {
+    const provider = options?.provider
+    const invalid = (description: string) => new InvalidConfiguration({ provider, source: "configuration", description })
+    const server = yield* HttpServer.HttpServer
+    const address = server.address
+    if (address._tag !== "TcpAddress" || !Endpoint.isLoopbackHost(address.hostname)) {
+      const where = address._tag === "TcpAddress" ? `${address.hostname}:${address.port}` : "a Unix socket"
+      return yield* invalid(
+        `the callback listener must be bound to a loopback address such as 127.0.0.1 (RFC 8252 §8.3), not ${where}: ` +
+          "give the HTTP server host \"127.0.0.1\"."
+      )
+    }
+    const path = options?.path ?? "/callback"
+    if (!/^\/[^?#\s]*$/.test(path)) {
+      return yield* invalid(`the callback path must start with "/" and carry no query or fragment.`)
+    }
+    const host = options?.redirectHost ?? address.hostname
+    if (!Endpoint.isLoopbackHost(host)) {
+      return yield* invalid(`redirectHost "${internal.clean(host, 64)}" is not a loopback name.`)
+    }
+    const redirectUri = `http://${internal.urlHost(host)}:${address.port}${path}`
+    const timeout = Duration.decode(options?.timeout ?? Duration.minutes(10))
+
+    const deferred = yield* Deferred.make<URLSearchParams, AuthorizationFailed>()
+    yield* Effect.addFinalizer(() => Deferred.interrupt(deferred))
+    yield* Effect.sleep(timeout).pipe(
+      Effect.zipRight(
+        Deferred.fail(deferred, new AuthorizationFailed({ provider, source: "authorization", reason: "timeout" }))
+      ),
+      Effect.forkScoped
+    )
+
+    const respond = (status: number, title: string, detail: string, headers?: Record<string, string>) =>
+      HttpServerResponse.text(internal.page(title, detail), {
+        status,
+        contentType: "text/html; charset=utf-8",
+        headers: { ...internal.pageHeaders, ...headers }
+      })
+
+    const app = Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      let url: URL
+      try {
+        url = new URL(request.url, "http://127.0.0.1")
+      } catch {
+        return respond(400, "Bad request", "The request could not be read.")
+      }
+      if (url.pathname !== path) return respond(404, "Not found", "There is nothing here.")
+      if (request.method !== "GET") {
+        return respond(405, "Method not allowed", "The callback is a GET request.", { allow: "GET" })
+      }
+      const params = url.searchParams
+      if (!params.has("code") && !params.has("error") && !params.has("state")) {
+        return respond(
+          400,
+          "Waiting for the authorization server",
+          "This address receives the authorization server's redirect. Open the authorization URL the application gave you instead."
+        )
+      }
+      const first = yield* Deferred.succeed(deferred, new URLSearchParams(params))
+      if (!first) {
+        const previous = yield* Deferred.poll(deferred).pipe(
+          Effect.flatMap(Option.match({ onNone: () => Effect.succeed(undefined), onSome: Effect.exit }))
+        )
+        const timedOut = previous !== undefined && Exit.isFailure(previous)
+        return respond(
+          400,
+          timedOut ? "This login has ended" : "Callback already received",
+          timedOut
+            ? "The application stopped waiting for this login. Start the login again from the application."
+            : "This login has already received its callback. If you did not expect this page, start the login again from the application."
+        )
+      }
+      const error = params.get("error")
+      yield* Effect.logDebug("authorization callback received").pipe(
+        Effect.annotateLogs({
+          provider: provider ?? "unknown",
+          outcome: error === null ? "code" : `error ${internal.clean(error, 64)}`
+        })
+      )
+      if (error !== null) {
+        const description = params.get("error_description")
+        return respond(
+          200,
+          "Authorization failed",
+          `The authorization server answered "${internal.clean(error, 64)}"${
+            description ? `: ${internal.clean(description, 500)}` : ""
+          }. You can close this window and start the login again from the application.`
+        )
+      }
+      return respond(200, "Authorization received", "You can close this window and return to the application.")
+    })
+
+    yield* server.serve(app)
+    yield* Effect.logDebug("authorization callback listener started").pipe(
+      Effect.annotateLogs({ provider: provider ?? "unknown", redirectUri })
+    )
+    return { redirectUri, params: Deferred.await(deferred) }
+  })
+
+// -----------------------------------------------------------------------------
+// login
+// -----------------------------------------------------------------------------
+
+/**
+ * The options of {@link login}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LoginOptions<E, R> extends Omit<AuthorizeOptions, "endpoint" | "clientId" | "redirectUri"> {
+  /** The provider's authorization server. Default: the `OAuth2Client`'s endpoint. */
+  readonly endpoint?: Endpoint.Endpoint | undefined
+  /** The client id. Default: the `OAuth2Client`'s client id. */
+  readonly clientId?: string | undefined
+  /**
+   * Whether to send the listener's address as `redirect_uri` (and again with the code). Default: `true`. Turn it off
+   * for a provider that only uses the registered callback URL; that URL must then be the listener's address.
+   */
+  readonly sendRedirectUri?: boolean | undefined
+  /** The callback path. Default: `"/callback"`. */
+  readonly path?: string | undefined
+  /** How long to wait for the user to log in, from the moment the listener starts. Default: 10 minutes. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** The host name written in the redirect URI, a loopback name. Default: the server's address. */
+  readonly redirectHost?: string | undefined
+  /**
+   * Shows the authorization URL to the user: print it, open a browser. It runs before the wait starts (the wait's
+   * timeout already runs), so return promptly. Required.
+   */
+  readonly onAuthorizeUrl: (url: string) => Effect.Effect<unknown, E, R>
+}
+
+/**
+ * The whole authorization-code login for a program running on the user's machine: listen on the loopback
+ * `HttpServer` in the context ({@link loopbackCallback}), build the authorization URL for that address
+ * ({@link authorize}), hand it to `onAuthorizeUrl`, wait for the callback (10 minutes by default), check it
+ * ({@link validateCallback}) and trade the code for a token ({@link exchange}) through the `OAuth2Client`.
+ *
+ * The listener stops when the login ends, successfully or not. Log lines name the provider and the outcome, never a
+ * secret.
+ *
+ * @since 0.1.0
+ * @category login
+ */
+export const login = <E = never, R = never>(
+  options: LoginOptions<E, R>
+): Effect.Effect<AccessToken, OAuth2Error | E, OAuth2Client.OAuth2Client | HttpServer.HttpServer | R> =>
+  Effect.gen(function*() {
+    const client = yield* OAuth2Client.OAuth2Client
+    const endpoint = options.endpoint ?? client.endpoint
+    const provider = endpoint.provider
+    return yield* Effect.gen(function*() {
+      const callback = yield* loopbackCallback({
+        path: options.path,
+        timeout: options.timeout,
+        redirectHost: options.redirectHost,
+        provider
+      })
+      const session = yield* authorize({
+        endpoint,
+        clientId: options.clientId ?? client.clientId,
+        scopes: options.scopes,
+        redirectUri: (options.sendRedirectUri ?? true) ? callback.redirectUri : undefined,
+        pkce: options.pkce,
+        sendResponseType: options.sendResponseType,
+        extraParams: options.extraParams
+      })
+      yield* Effect.logInfo("authorization started: waiting for the user to log in").pipe(
+        Effect.annotateLogs({
+          provider,
+          redirectUri: callback.redirectUri,
+          pkce: session.codeVerifier !== undefined,
+          scopes: session.scopes.join(" ")
+        })
+      )
+      yield* options.onAuthorizeUrl(session.url)
+      const params = yield* callback.params
+      const code = yield* validateCallback(session, params)
+      return yield* exchange(session, code)
+    }).pipe(
+      Effect.scoped,
+      Effect.tapBoth({
+        onSuccess: (token) =>
+          Effect.logInfo("login succeeded").pipe(
+            Effect.annotateLogs({ provider, outcome: "success", scopes: token.scopes.join(" ") })
+          ),
+        onFailure: (error) =>
+          Effect.logWarning(`login failed: ${isOAuth2Error(error) ? error._tag : "onAuthorizeUrl failed"}`).pipe(
+            Effect.annotateLogs({
+              provider,
+              outcome: "failure",
+              ...(isOAuth2Error(error) ? { error: error._tag } : {}),
+              ...(error instanceof AuthorizationFailed ? { reason: error.reason } : {})
+            })
+          )
+      }),
+      Effect.withSpan("AuthorizationCode.login", {
+        attributes: { "oauth2.provider": provider, "oauth2.environment": endpoint.environment }
+      })
+    )
+  })

@@ -1,0 +1,86 @@
+/**
+ * Helpers of the authorization-code module: secure random strings, a constant-time comparison, the callback page.
+ * Nothing here ever logs or returns a secret in an error.
+ *
+ * @internal
+ */
+import * as Encoding from "effect/Encoding"
+
+/** The characters RFC 7636 §4.1 allows in a code verifier (`unreserved` of RFC 3986). @internal */
+export const VERIFIER_PATTERN = /^[A-Za-z0-9\-._~]{43,128}$/
+
+/** `n` bytes from the platform's cryptographically secure generator (Web Crypto). @internal */
+export const randomBytes = (n: number): Uint8Array => {
+  const bytes = new Uint8Array(n)
+  // getRandomValues fills at most 65536 bytes per call; callers ask for far less.
+  globalThis.crypto.getRandomValues(bytes)
+  return bytes
+}
+
+/**
+ * A base64url string (no padding) of exactly `length` characters, carrying `6 * length` random bits. Every character
+ * is in `[A-Za-z0-9_-]`, a subset of RFC 7636's verifier alphabet. @internal
+ */
+export const randomBase64Url = (length: number): string =>
+  Encoding.encodeBase64Url(randomBytes(Math.ceil((length * 6) / 8))).slice(0, length)
+
+/** `BASE64URL(SHA-256(ASCII(input)))` with Web Crypto (RFC 7636 §4.2). @internal */
+export const sha256Base64Url = async (input: string): Promise<string> => {
+  const digest = await globalThis.crypto.subtle.digest("SHA-256", new TextEncoder().encode(input))
+  return Encoding.encodeBase64Url(new Uint8Array(digest))
+}
+
+const encoder = new TextEncoder()
+
+/**
+ * Compares two strings in time that depends only on their lengths, not on where they differ, so that a forged
+ * callback learns nothing about the expected state from the time the comparison takes. @internal
+ */
+export const timingSafeEqual = (a: string, b: string): boolean => {
+  const x = encoder.encode(a)
+  const y = encoder.encode(b)
+  const n = Math.max(x.length, y.length)
+  let diff = x.length ^ y.length
+  for (let i = 0; i < n; i++) {
+    diff |= (x[i] ?? 0) ^ (y[i] ?? 0)
+  }
+  return diff === 0
+}
+
+/**
+ * Text a provider (or whoever sent the callback) put on the callback, made safe to keep in an error and a log line:
+ * control characters removed, length bounded. @internal
+ */
+export const clean = (text: string, max: number): string => {
+  const stripped = text.replace(/\p{Cc}/gu, "")
+  return stripped.length > max ? `${stripped.slice(0, max)}…` : stripped
+}
+
+/** Escapes text for an HTML text node or attribute. @internal */
+export const escapeHtml = (text: string): string =>
+  text.replace(/[&<>"']/g, (c) =>
+    c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === "\"" ? "&quot;" : "&#39;")
+
+/**
+ * The headers of every callback page: no caching (the URL carried a code), no referrer (the page must not leak the
+ * callback URL anywhere), nothing loaded from anywhere. @internal
+ */
+export const pageHeaders: Readonly<Record<string, string>> = {
+  "cache-control": "no-store",
+  "referrer-policy": "no-referrer",
+  "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'",
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY"
+}
+
+/** A small self-contained HTML page. Both arguments are escaped. @internal */
+export const page = (title: string, detail: string): string =>
+  "<!doctype html>\n" +
+  "<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">" +
+  `<title>${escapeHtml(title)}</title>` +
+  "<style>body{font-family:system-ui,sans-serif;max-width:36em;margin:4em auto;padding:0 1em;line-height:1.5}</style>" +
+  `</head><body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(detail)}</p></body></html>\n`
+
+/** A host as written in a URL: IPv6 literals in brackets. @internal */
+export const urlHost = (hostname: string): string =>
+  hostname.includes(":") && !hostname.startsWith("[") ? `[${hostname}]` : hostname
