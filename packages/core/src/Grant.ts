@@ -87,7 +87,8 @@ export const refreshToken = (options: Omit<RefreshToken, "_tag">): RefreshToken 
 
 /**
  * The scopes a grant asks for, or, for a refresh without a narrower scope, the scopes already granted: what the
- * resulting token carries when the response names none (RFC 6749 §5.1).
+ * resulting token carries when the response names none (RFC 6749 §5.1). For a refresh, the scopes asked for are first
+ * narrowed to the granted ones, exactly as {@link toParams} sends them.
  *
  * @since 0.1.0
  * @category getters
@@ -99,8 +100,19 @@ export const requestedScopes = (grant: Grant): ReadonlyArray<string> => {
     case "AuthorizationCode":
       return grant.scopes ?? []
     case "RefreshToken":
-      return grant.scopes ?? grant.grantedScopes ?? []
+      return refreshScopes(grant) ?? grant.grantedScopes ?? []
   }
+}
+
+/**
+ * The scopes a refresh sends: those asked for that were granted (all of them when the granted scopes are unknown), or
+ * `undefined` (no scope parameter, so the server keeps the granted scope) when that leaves none.
+ */
+const refreshScopes = (grant: RefreshToken): ReadonlyArray<string> | undefined => {
+  if (grant.scopes === undefined || grant.scopes.length === 0) return undefined
+  const granted = grant.grantedScopes
+  const narrowed = granted === undefined ? grant.scopes : grant.scopes.filter((s) => granted.includes(s))
+  return narrowed.length > 0 ? narrowed : undefined
 }
 
 /**
@@ -132,11 +144,8 @@ export const toParams = (grant: Grant, scopeDelimiter: string): Array<readonly [
         ["grant_type", "refresh_token"],
         ["refresh_token", Redacted.value(grant.refreshToken)]
       ]
-      if (grant.scopes !== undefined && grant.scopes.length > 0) {
-        const granted = grant.grantedScopes
-        const narrowed = granted === undefined ? grant.scopes : grant.scopes.filter((s) => granted.includes(s))
-        if (narrowed.length > 0) params.push(["scope", narrowed.join(scopeDelimiter)])
-      }
+      const scopes = refreshScopes(grant)
+      if (scopes !== undefined) params.push(["scope", scopes.join(scopeDelimiter)])
       return params
     }
   }
