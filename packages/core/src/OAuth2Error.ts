@@ -302,7 +302,8 @@ export class MalformedResponse extends Schema.TaggedError<MalformedResponse>(
 
 /**
  * Any other protocol failure: `invalid_request`, `unsupported_grant_type`, an unknown error code, or an unexpected
- * HTTP status. Retryable for server errors (5xx), not otherwise.
+ * HTTP status. Retryable for server errors (5xx, or the RFC 6749 §4.1.2.1 codes `server_error` and
+ * `temporarily_unavailable`, which some servers send with a 400), not otherwise.
  *
  * @since 0.1.0
  * @category errors
@@ -323,9 +324,9 @@ export class ProtocolError extends Schema.TaggedError<ProtocolError>("@effect-oa
 ) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
-  /** Whether trying again can help: yes for 5xx and `temporarily_unavailable`, otherwise no. */
+  /** Whether trying again can help: yes for 5xx, `temporarily_unavailable` and `server_error`, otherwise no. */
   get retryable(): boolean {
-    return this.status >= 500 || this.error === "temporarily_unavailable"
+    return this.status >= 500 || this.error === "temporarily_unavailable" || this.error === "server_error"
   }
   /** @since 0.1.0 */
   override get message(): string {
