@@ -117,6 +117,13 @@ export const isLoopbackHost = (hostname: string): boolean =>
   hostname === "localhost" || hostname === "[::1]" || hostname === "::1" || /^127(\.\d{1,3}){3}$/.test(hostname)
 
 /**
+ * A URL as it may appear in an error: without anything that looks like credentials (`user:password@`), a query or a
+ * fragment, which could carry secrets.
+ */
+const displayUrl = (url: string): string =>
+  url.replace(/[?#].*$/s, "").replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@]*@/i, "$1<credentials>@")
+
+/**
  * Checks that a URL is absolute and uses HTTPS, or HTTP on loopback (RFC 9700 §2.6). Returns the URL unchanged.
  *
  * @since 0.1.0
@@ -137,7 +144,7 @@ export const validateUrl = (
         new InvalidConfiguration({
           provider,
           source: "configuration",
-          description: `${name} "${url}" is not an absolute URL: give the full https:// address.`
+          description: `${name} "${displayUrl(url)}" is not an absolute URL: give the full https:// address.`
         })
       )
     }
@@ -158,7 +165,9 @@ export const validateUrl = (
       new InvalidConfiguration({
         provider,
         source: "configuration",
-        description: `${name} "${parsed.origin}${parsed.pathname}" must use https:// (plain http is only allowed on loopback), so that secrets and tokens never cross the network in clear.`
+        description: `${name} "${
+          displayUrl(url)
+        }" must use https:// (plain http is only allowed on loopback), so that secrets and tokens never cross the network in clear.`
       })
     )
   })
