@@ -16,6 +16,7 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { AccessToken } from "./AccessToken.js"
 import * as ClientAuth from "./ClientAuth.js"
@@ -142,8 +143,13 @@ export const decodeTokenResponse = (options: {
   } else {
     const match = endpoint.acceptedTokenTypes.find((t) => t.toLowerCase() === rawType.toLowerCase())
     if (match === undefined) {
+      // Quote the type only when it looks like a type name and is not the value of another member (a token).
+      const quotable = /^[A-Za-z][\w.-]{0,19}$/.test(rawType) &&
+        !Object.keys(body).some((key) => key !== "token_type" && body[key] === rawType)
       return malformed(
-        `token_type "${rawType.slice(0, 40)}" is not one of ${endpoint.acceptedTokenTypes.join(", ")}; it is not sent as a Bearer token`
+        `token_type ${quotable ? `"${rawType}"` : "(not shown)"} is not one of ${
+          endpoint.acceptedTokenTypes.join(", ")
+        }; it is not sent as a Bearer token`
       )
     }
     type = match
@@ -216,8 +222,21 @@ export const make = (options: {
       basicEncoding: endpoint.basicEncoding
     })
     const authParts = ClientAuth.toRequestParts(auth)
-    const client = (yield* HttpClient.HttpClient)
+    // Scoped, so that closing the exchange's scope aborts a response whose body was not (fully) read, e.g. one
+    // refused for its declared length, instead of leaving the connection busy until garbage collection.
+    const client = HttpClient.withScope(yield* HttpClient.HttpClient)
     const timeoutMillis = Duration.toMillis(endpoint.requestTimeout)
+    // What the request carries that must never come back in an error, should the server echo it.
+    const clientSecrets = [
+      ...(credentials.clientSecret === undefined ? [] : [Redacted.value(credentials.clientSecret)]),
+      ...Object.values(authParts.headers).map((value) => value.replace(/^Basic /, ""))
+    ]
+    const grantSecrets = (grant: Grant.Grant): Array<string> =>
+      grant._tag === "AuthorizationCode"
+        ? [Redacted.value(grant.code), ...(grant.codeVerifier === undefined ? [] : [Redacted.value(grant.codeVerifier)])]
+        : grant._tag === "RefreshToken"
+        ? [Redacted.value(grant.refreshToken)]
+        : []
 
     const exchange = (
       url: string,
@@ -231,10 +250,12 @@ export const make = (options: {
           HttpClientRequest.acceptJson,
           HttpClientRequest.bodyUrlParams([...params, ...authParts.params])
         )
+        // Keep the RequestInit the user gave FetchHttpClient (dispatcher, proxy...), but never follow a redirect.
+        const init = yield* Effect.serviceOption(FetchHttpClient.RequestInit)
         const sentAt = yield* Clock.currentTimeMillis
         const response = yield* client.execute(request).pipe(
           Effect.mapError((error) => wire.fromRequestError(error, ctx)),
-          Effect.provideService(FetchHttpClient.RequestInit, { redirect: "manual" })
+          Effect.provideService(FetchHttpClient.RequestInit, { ...Option.getOrUndefined(init), redirect: "manual" })
         )
         const text = yield* wire.readBody(response, endpoint.maxResponseBytes, ctx)
         const contentType = response.headers["content-type"]
@@ -274,7 +295,8 @@ export const make = (options: {
       const ctx: wire.Context = {
         provider: endpoint.provider,
         source: "token-endpoint",
-        requestedScopes: Grant.requestedScopes(grant)
+        requestedScopes: Grant.requestedScopes(grant),
+        secrets: [...clientSecrets, ...grantSecrets(grant)]
       }
       const params = [...Grant.toParams(grant, endpoint.scopeDelimiter), ...Object.entries(endpoint.params)]
       return Effect.gen(function*() {
@@ -347,7 +369,12 @@ export const make = (options: {
     const revoke = (token: Redacted.Redacted<string>, hint?: TokenTypeHint | undefined) => {
       const url = endpoint.revocationUrl
       if (url === undefined) return unsupported("revocation")
-      const ctx: wire.Context = { provider: endpoint.provider, source: "revocation-endpoint", requestedScopes: [] }
+      const ctx: wire.Context = {
+        provider: endpoint.provider,
+        source: "revocation-endpoint",
+        requestedScopes: [],
+        secrets: [...clientSecrets, Redacted.value(token)]
+      }
       return exchange(url, tokenParams(token, hint), ctx).pipe(
         Effect.flatMap(({ answer }) =>
           answer.status >= 200 && answer.status < 300 && answer.body?.error === undefined
@@ -365,7 +392,12 @@ export const make = (options: {
     const introspect = (token: Redacted.Redacted<string>, hint?: TokenTypeHint | undefined) => {
       const url = endpoint.introspectionUrl
       if (url === undefined) return unsupported("introspection")
-      const ctx: wire.Context = { provider: endpoint.provider, source: "introspection-endpoint", requestedScopes: [] }
+      const ctx: wire.Context = {
+        provider: endpoint.provider,
+        source: "introspection-endpoint",
+        requestedScopes: [],
+        secrets: [...clientSecrets, Redacted.value(token)]
+      }
       return exchange(url, tokenParams(token, hint), ctx).pipe(
         Effect.flatMap(({ answer }): Effect.Effect<Introspection, OAuth2Error> => {
           const body = answer.body

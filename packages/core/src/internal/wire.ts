@@ -25,6 +25,34 @@ export interface Context {
   readonly provider: string
   readonly source: Source
   readonly requestedScopes: ReadonlyArray<string>
+  /**
+   * The secrets the request carried (client secret, Basic credentials, code, verifier, token): servers sometimes echo
+   * them in `error_description`, so they are scrubbed from whatever the server's answer puts into an error.
+   */
+  readonly secrets?: ReadonlyArray<string> | undefined
+}
+
+const REDACTED = "<redacted>"
+
+/**
+ * Replaces every occurrence of a secret in a server-provided text (as is, percent-encoded or form-encoded) with
+ * `<redacted>`.
+ *
+ * @internal
+ */
+export const scrub = (text: string | undefined, secrets: ReadonlyArray<string> | undefined): string | undefined => {
+  if (text === undefined || secrets === undefined || secrets.length === 0) return text
+  const forms = new Set<string>()
+  for (const secret of secrets) {
+    if (secret === "") continue
+    forms.add(secret)
+    forms.add(encodeURIComponent(secret))
+    forms.add(new URLSearchParams([["", secret]]).toString().slice(1))
+  }
+  let out = text
+  // Longest first, so that a form containing another is replaced whole.
+  for (const form of [...forms].sort((a, b) => b.length - a.length)) out = out.split(form).join(REDACTED)
+  return out
 }
 
 /** @internal */
@@ -106,9 +134,7 @@ export const parseBody = (
   const trimmed = text.trim()
   if (trimmed === "") return { body: undefined, parseFailure: "the body is empty" }
   const type = (contentType ?? "").split(";")[0]!.trim().toLowerCase()
-  if (type === "application/x-www-form-urlencoded") {
-    return { body: Object.fromEntries(new URLSearchParams(trimmed)), parseFailure: undefined }
-  }
+  // JSON first, whatever the content type claims: a form body never starts with "{" or "[".
   if (trimmed.startsWith("{") || trimmed.startsWith("[") || type.endsWith("json")) {
     try {
       const parsed: unknown = JSON.parse(trimmed)
@@ -118,6 +144,9 @@ export const parseBody = (
     } catch {
       return { body: undefined, parseFailure: "the body is not valid JSON" }
     }
+  }
+  if (type === "application/x-www-form-urlencoded") {
+    return { body: Object.fromEntries(new URLSearchParams(trimmed)), parseFailure: undefined }
   }
   if (type === "text/plain" && /^[\w.~%+-]+=[^\s]*(&[\w.~%+-]+=[^\s]*)*$/.test(trimmed)) {
     return { body: Object.fromEntries(new URLSearchParams(trimmed)), parseFailure: undefined }
@@ -150,8 +179,8 @@ const optionalString = (u: unknown): string | undefined => (typeof u === "string
 export const toError = (answer: Answer, ctx: Context, now: number): OAuth2Error => {
   const body = answer.body
   const code = body === undefined ? undefined : optionalString(body.error)
-  const description = body === undefined ? undefined : optionalString(body.error_description)
-  const errorUri = body === undefined ? undefined : optionalString(body.error_uri)
+  const description = scrub(body === undefined ? undefined : optionalString(body.error_description), ctx.secrets)
+  const errorUri = scrub(body === undefined ? undefined : optionalString(body.error_uri), ctx.secrets)
   const base = { provider: ctx.provider, source: ctx.source }
   const retryAfterMillis = parseRetryAfter(answer.headers["retry-after"], now)
   if (answer.status === 429 || (answer.status === 503 && retryAfterMillis !== undefined)) {
@@ -171,7 +200,13 @@ export const toError = (answer: Answer, ctx: Context, now: number): OAuth2Error 
     case undefined:
       break
     default:
-      return new ProtocolError({ ...base, status: answer.status, error: code, errorDescription: description, errorUri })
+      return new ProtocolError({
+        ...base,
+        status: answer.status,
+        error: scrub(code, ctx.secrets),
+        errorDescription: description,
+        errorUri
+      })
   }
   if (answer.status === 401) {
     return new Unauthorized({ ...base, reason: "invalid_client", status: 401, description: "HTTP 401 without an error code" })
@@ -217,6 +252,6 @@ export const fromRequestError = (error: HttpClientError.HttpClientError, ctx: Co
     source: ctx.source,
     reason: "Network",
     request,
-    description: error.reason === "InvalidUrl" ? "the URL is invalid" : String(detail)
+    description: error.reason === "InvalidUrl" ? "the URL is invalid" : scrub(String(detail), ctx.secrets)!
   })
 }
