@@ -23,16 +23,19 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as FiberHandle from "effect/FiberHandle"
 import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as AccessToken from "./AccessToken.js"
 import * as Grant from "./Grant.js"
+import { CachedGet } from "./internal/cachedGet.js"
 import * as Metrics from "./Metrics.js"
 import { OAuth2Client } from "./OAuth2Client.js"
 import { Expired, type OAuth2Error, RateLimited, type Unauthorized } from "./OAuth2Error.js"
@@ -162,6 +165,32 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
     const hits = Metric.taggedWithLabels(Metrics.cacheHitsTotal, [MetricLabel.make("provider", provider)])
     const misses = Metric.taggedWithLabels(Metrics.cacheMissesTotal, [MetricLabel.make("provider", provider)])
 
+    // The hot path: serves the cached token with no work while it is usable (see internal/cachedGet.ts).
+    const cached = new CachedGet<AccessToken.AccessToken, OAuth2Error>(Effect.suspend(() => slowGet))
+    const flushHits = Effect.suspend(() => {
+      const n = cached.takeHits()
+      return n === 0 ? Effect.void : Metric.incrementBy(hits, n)
+    })
+    // A token stops being handed out a little before it expires (1 s, or a tenth of a short lifetime), so that it
+    // does not expire in flight.
+    const usableUntil = (token: AccessToken.AccessToken) =>
+      token.expiresAt - Math.min(1000, (token.expiresAt - token.issuedAt) / 10)
+    const expiryWatch = yield* FiberHandle.make<void>()
+    const serveHot = (token: AccessToken.AccessToken): Effect.Effect<void> =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const until = usableUntil(token)
+        if (now >= until) return Effect.void
+        cached.current = token
+        return FiberHandle.run(
+          expiryWatch,
+          Effect.sleep(Duration.millis(until - now)).pipe(
+            Effect.zipRight(Effect.sync(() => {
+              if (cached.current === token) cached.current = undefined
+            }))
+          )
+        ).pipe(Effect.asVoid)
+      })
+
     // -- store access: failures are logged, never fatal --------------------------------------------------------------
     const storeGet: Effect.Effect<AccessToken.AccessToken | undefined> = store === undefined
       ? Effect.succeed(undefined)
@@ -190,7 +219,11 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
         token,
         pendingFailure: undefined,
         changed: Deferred.unsafeMake<void>(FiberId.none)
-      }]).pipe(Effect.flatMap((changed) => Deferred.succeed(changed, undefined)))
+      }]).pipe(
+        Effect.flatMap((changed) => Deferred.succeed(changed, undefined)),
+        Effect.zipRight(serveHot(token)),
+        Effect.zipRight(flushHits)
+      )
 
     // -- one acquisition --------------------------------------------------------------------------------------------
     const loginAgain = (stale: AccessToken.AccessToken | undefined, hint: string) =>
@@ -314,12 +347,15 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
       if (pending !== undefined) return yield* Effect.fail(pending)
       let s = yield* Ref.get(state)
       let now = yield* Clock.currentTimeMillis
-      if (s.token !== undefined && now < s.token.expiresAt) return s.token
+      if (s.token !== undefined && now < usableUntil(s.token)) {
+        yield* serveHot(s.token)
+        return s.token
+      }
       if (!s.storeChecked) {
         const stored = yield* storeGet
         yield* Ref.update(state, (s) => ({ ...s, storeChecked: true }))
         now = yield* Clock.currentTimeMillis
-        if (stored !== undefined && now < stored.expiresAt) {
+        if (stored !== undefined && now < usableUntil(stored)) {
           yield* install(stored)
           yield* annotate(Effect.logDebug("access token loaded from the token store"))
           return stored
@@ -330,20 +366,11 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
       const blocked = rateLimited(s, now)
       if (blocked !== undefined) return yield* blocked
       yield* Metric.increment(misses)
+      yield* flushHits
       return yield* acquire(s.token)
     })
 
-    const get: Effect.Effect<AccessToken.AccessToken, OAuth2Error> = Effect.flatMap(
-      Ref.get(state),
-      (s) => {
-        const token = s.token
-        if (token === undefined || s.pendingFailure !== undefined) return slowGet
-        return Effect.flatMap(
-          Clock.currentTimeMillis,
-          (now) => now < token.expiresAt ? Effect.as(Metric.increment(hits), token) : slowGet
-        )
-      }
-    )
+    const get: Effect.Effect<AccessToken.AccessToken, OAuth2Error> = cached
 
     const refresh: Effect.Effect<AccessToken.AccessToken, OAuth2Error> = Effect.gen(function*() {
       const s = yield* Ref.updateAndGet(state, (s) => ({ ...s, pendingFailure: undefined }))
@@ -358,7 +385,10 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
           ? [s.changed, { ...s, token: undefined, changed: Deferred.unsafeMake<void>(FiberId.none) }]
           : [undefined, s]).pipe(
           Effect.flatMap((changed) =>
-            changed === undefined ? Effect.void : Deferred.succeed(changed, undefined).pipe(
+            changed === undefined ? Effect.void : Effect.sync(() => {
+              if (cached.current !== undefined && AccessToken.sameValue(cached.current, token)) cached.current = undefined
+            }).pipe(
+              Effect.zipRight(Deferred.succeed(changed, undefined)),
               Effect.zipRight(storeDelete(token)),
               Effect.zipRight(annotate(Effect.logInfo("access token invalidated")))
             )
@@ -403,6 +433,9 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
           Effect.catchAll((error) =>
             Metrics.refreshFailure(provider, error._tag).pipe(
               Effect.zipRight(Ref.update(state, (s) => ({ ...s, pendingFailure: error }))),
+              Effect.zipRight(Effect.sync(() => {
+                cached.current = undefined
+              })),
               Effect.zipRight(
                 annotate(Effect.logError(`token refresh failed permanently, not retrying: ${error.message}`))
               )
@@ -435,6 +468,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
     }).pipe(Effect.forever)
 
     yield* Effect.forkScoped(annotate(refresher))
+    yield* Effect.addFinalizer(() => flushHits)
 
     if (options.revokeOnClose === true) {
       yield* Effect.addFinalizer(() =>
@@ -478,3 +512,98 @@ export const layerConfig = (
   config: Config.Config.Wrap<Omit<Options, "retrySchedule">>
 ): Layer.Layer<AccessTokens, ConfigError.ConfigError, OAuth2Client> =>
   Layer.unwrapEffect(Effect.map(Config.unwrap(config), (options) => layer(options)))
+
+/**
+ * A step of a {@link makeTest} script: a token value (valid for the script's lifetime from the moment it is handed
+ * out), a full `AccessToken`, or an error to fail that acquisition with.
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export type TestStep = string | AccessToken.AccessToken | OAuth2Error
+
+/**
+ * The options of {@link makeTest}.
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export interface TestOptions {
+  /**
+   * What each acquisition (the first `get`, a `get` after expiry or `invalidate`, a `refresh`) yields, in order; the
+   * last step repeats. Default: `["test-access-token"]`.
+   */
+  readonly script?: ReadonlyArray<TestStep> | undefined
+  /** The lifetime of tokens given as strings. Default: 1 hour. */
+  readonly lifetime?: Duration.DurationInput | undefined
+  /** The scopes of tokens given as strings. Default: none. */
+  readonly scopes?: ReadonlyArray<string> | undefined
+  /** The provider name the service reports. Default: `"test"`. */
+  readonly provider?: string | undefined
+}
+
+/**
+ * A test double with no HTTP: serves a fixed or scripted token, follows the `Clock` (so `TestClock` expires it),
+ * and counts acquisitions. Swap it in for a provider's layer to test a bot's own logic.
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const makeTest = (
+  options: TestOptions = {}
+): Effect.Effect<Service & { readonly acquisitions: Effect.Effect<number> }> =>
+  Effect.gen(function*() {
+    const script = options.script === undefined || options.script.length === 0 ? ["test-access-token"] : options.script
+    const lifetime = Duration.toMillis(Duration.decode(options.lifetime ?? Duration.hours(1)))
+    const scopes = options.scopes ?? []
+    const provider = options.provider ?? "test"
+    const cached = yield* Ref.make<AccessToken.AccessToken | undefined>(undefined)
+    const count = yield* Ref.make(0)
+    const next: Effect.Effect<AccessToken.AccessToken, OAuth2Error> = Effect.gen(function*() {
+      const index = yield* Ref.getAndUpdate(count, (n) => n + 1)
+      const step = script[Math.min(index, script.length - 1)]!
+      if (typeof step === "string") {
+        const now = yield* Clock.currentTimeMillis
+        const token = new AccessToken.AccessToken({
+          value: Redacted.make(step),
+          type: "Bearer",
+          issuedAt: now,
+          expiresAt: now + lifetime,
+          scopes,
+          extra: {}
+        })
+        yield* Ref.set(cached, token)
+        return token
+      }
+      if (step instanceof AccessToken.AccessToken) {
+        yield* Ref.set(cached, step)
+        return step
+      }
+      return yield* Effect.fail(step)
+    })
+    const get = Effect.flatMap(Ref.get(cached), (token) =>
+      token === undefined
+        ? next
+        : Effect.flatMap(Clock.currentTimeMillis, (now) => (now < token.expiresAt ? Effect.succeed(token) : next)))
+    const invalidate = (token: AccessToken.AccessToken) =>
+      Ref.update(cached, (c) => (c !== undefined && AccessToken.sameValue(c, token) ? undefined : c))
+    return {
+      provider,
+      get,
+      refresh: next,
+      invalidate,
+      revoke: Ref.set(cached, undefined),
+      current: Effect.map(Ref.get(cached), Option.fromNullable),
+      set: (token) => Ref.set(cached, token),
+      acquisitions: Ref.get(count)
+    }
+  })
+
+/**
+ * {@link makeTest} as a layer of `AccessTokens`.
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const layerTest = (options: TestOptions = {}): Layer.Layer<AccessTokens> =>
+  Layer.effect(AccessTokens, makeTest(options))

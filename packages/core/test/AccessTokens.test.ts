@@ -1,0 +1,504 @@
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { assert, describe, it } from "@effect/vitest"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import * as TestClock from "effect/TestClock"
+import * as AccessToken from "../src/AccessToken.js"
+import * as AccessTokens from "../src/AccessTokens.js"
+import * as Endpoint from "../src/Endpoint.js"
+import * as OAuth2Client from "../src/OAuth2Client.js"
+import * as OAuth2Error from "../src/OAuth2Error.js"
+import * as TokenStore from "../src/TokenStore.js"
+import * as TokenServer from "./utils/tokenServer.js"
+
+const SECRET = "client-secret-never-logged"
+
+/** A token response whose access token is `tok-<n>` for the n-th request. */
+const numbered = (fields: Record<string, unknown> = {}): TokenServer.Handler => (request) =>
+  TokenServer.token({ access_token: `tok-${request.index}`, ...fields })
+
+const valueOf = (token: AccessToken.AccessToken) => Redacted.value(token.value)
+
+/** A token server, and an `AccessTokens` over it, living in the test's scope. */
+const setup = (
+  script: TokenServer.Script,
+  options: AccessTokens.Options = {},
+  endpoint: Partial<Endpoint.Options> = {}
+) =>
+  Effect.gen(function*() {
+    const server = yield* TokenServer.make(script)
+    const http = yield* Layer.build(NodeHttpClient.layerUndici)
+    const client = yield* Endpoint.make({
+      provider: "test",
+      tokenUrl: server.url("/token"),
+      revocationUrl: server.url("/revoke"),
+      authMethod: "client_secret_post",
+      ...endpoint
+    }).pipe(
+      Effect.flatMap((endpoint) =>
+        OAuth2Client.make({ endpoint, credentials: Endpoint.credentials("client-id", SECRET) })
+      ),
+      Effect.provide(http),
+      Effect.orDie
+    )
+    const tokens = yield* AccessTokens.make(options).pipe(
+      Effect.provideService(OAuth2Client.OAuth2Client, client)
+    )
+    return { server, tokens }
+  })
+
+/** Gates: the n-th token request is answered only once `open(n)` was called (request 0 is open from the start). */
+const gated = Effect.gen(function*() {
+  const gates = new Map<number, Deferred.Deferred<void>>()
+  const gate = (n: number) => {
+    let d = gates.get(n)
+    if (d === undefined) {
+      d = Deferred.unsafeMake<void>(undefined as never)
+      gates.set(n, d)
+    }
+    return d
+  }
+  yield* Deferred.succeed(gate(0), undefined)
+  const handler: TokenServer.Handler = (request) =>
+    Deferred.await(gate(request.index)).pipe(
+      Effect.as(TokenServer.token({ access_token: `tok-${request.index}` }))
+    )
+  return { handler, open: (n: number) => Deferred.succeed(gate(n), undefined) }
+})
+
+/** Runs `get` and reports whether it answered without waiting for any I/O. */
+const getWithoutWaiting = (tokens: AccessTokens.Service) =>
+  Effect.gen(function*() {
+    const fiber = yield* Effect.fork(tokens.get)
+    yield* Effect.yieldNow()
+    const exit = yield* Fiber.poll(fiber)
+    if (Option.isNone(exit)) {
+      yield* Fiber.interrupt(fiber)
+      return Option.none<AccessToken.AccessToken>()
+    }
+    return Option.some(yield* exit.value)
+  })
+
+describe("AccessTokens", () => {
+  it.scoped("10,000 concurrent gets on a cold cache make exactly one token request", () =>
+    Effect.gen(function*() {
+      const { server, tokens } = yield* setup(numbered())
+      const results = yield* Effect.all(Array.from({ length: 10_000 }, () => tokens.get), { concurrency: "unbounded" })
+      assert.strictEqual(yield* server.count, 1)
+      assert.isTrue(results.every((t) => valueOf(t) === "tok-0"))
+      // and the next get is served from the cache, with no I/O
+      const again = yield* getWithoutWaiting(tokens)
+      assert.strictEqual(valueOf(Option.getOrThrow(again)), "tok-0")
+      assert.strictEqual(yield* server.count, 1)
+    }))
+
+  it.scoped("the token request carries the grant, scopes and client credentials", () =>
+    Effect.gen(function*() {
+      const { server, tokens } = yield* setup(numbered(), { scopes: ["TRADER_READ", "TRADER_TRADE"] })
+      const token = yield* tokens.get
+      const request = yield* server.last
+      assert.strictEqual(request.form.grant_type, "client_credentials")
+      assert.strictEqual(request.form.scope, "TRADER_READ TRADER_TRADE")
+      assert.strictEqual(request.form.client_id, "client-id")
+      assert.strictEqual(request.form.client_secret, SECRET)
+      assert.deepStrictEqual(token.scopes, ["TRADER_READ", "TRADER_TRADE"])
+    }))
+
+  it.scoped("24 simulated hours with 1-hour tokens: 24 or 25 token requests, no caller waits, no expired token", () =>
+    Effect.gen(function*() {
+      const { handler, open } = yield* gated
+      const { server, tokens } = yield* setup(handler)
+      let token = yield* tokens.get
+      let acquired = 1
+      for (let minute = 1; minute <= 24 * 60; minute++) {
+        yield* TestClock.adjust(Duration.minutes(1))
+        const now = yield* TestClock.currentTimeMillis
+        if (now >= token.expiresAt - 60_000) {
+          // The background refresh is due: its request reaches the server and is held there.
+          yield* server.awaitRequests(acquired + 1)
+          // Meanwhile every caller is served the still-valid token at once.
+          const during = yield* getWithoutWaiting(tokens)
+          assert.isTrue(Option.isSome(during), `a caller waited at minute ${minute}`)
+          assert.strictEqual(valueOf(Option.getOrThrow(during)), valueOf(token))
+          yield* open(acquired)
+          // `refresh` joins the acquisition under way (no extra request): it yields the renewed token.
+          token = yield* tokens.refresh
+          assert.strictEqual(valueOf(token), `tok-${acquired}`)
+          acquired++
+          assert.strictEqual(yield* server.count, acquired)
+        }
+        const got = yield* getWithoutWaiting(tokens)
+        assert.isTrue(Option.isSome(got), `a caller waited at minute ${minute}`)
+        assert.isTrue(Option.getOrThrow(got).expiresAt > now, `an expired token was handed out at minute ${minute}`)
+      }
+      const requests = yield* server.count
+      assert.isTrue(requests === 24 || requests === 25, `${requests} token requests`)
+    }))
+
+  it.scoped("the refresh skew is clamped to half the lifetime of short-lived tokens", () =>
+    Effect.gen(function*() {
+      const { handler, open } = yield* gated
+      const { server, tokens } = yield* setup(handler, { refreshSkew: "60 seconds" }, {})
+      yield* server.setScript((request) =>
+        request.index === 0 ? TokenServer.token({ access_token: "tok-0", expires_in: 10 }) : handler(request)
+      )
+      yield* tokens.get
+      yield* TestClock.adjust("4 seconds")
+      assert.strictEqual(yield* server.count, 1)
+      yield* TestClock.adjust("1 second")
+      yield* server.awaitRequests(2)
+      yield* open(1)
+      const renewed = yield* tokens.refresh
+      assert.strictEqual(valueOf(renewed), "tok-1")
+      assert.strictEqual(yield* server.count, 2)
+    }))
+
+  it.scoped("endpoint down during refresh: the valid token is served, then Expired, then recovery", () =>
+    Effect.gen(function*() {
+      const { server, tokens } = yield* setup(numbered())
+      const first = yield* tokens.get
+      yield* server.setScript(TokenServer.reply("<html>502 Bad Gateway</html>", {
+        status: 502,
+        headers: { "content-type": "text/html" }
+      }))
+      // Into the refresh window: the refresh fails and is retried, and callers keep the valid token.
+      yield* TestClock.adjust(Duration.minutes(59))
+      yield* server.awaitRequests(2)
+      for (let i = 0; i < 5; i++) {
+        yield* TestClock.adjust(Duration.seconds(10))
+        const got = yield* getWithoutWaiting(tokens)
+        assert.strictEqual(valueOf(Option.getOrThrow(got)), valueOf(first))
+      }
+      // Past expiry: no valid token can be had.
+      yield* TestClock.adjust(Duration.minutes(2))
+      const error = yield* Effect.flip(tokens.get)
+      assert.strictEqual(error._tag, "Expired")
+      assert.isTrue(error.retryable)
+      assert.strictEqual((error as OAuth2Error.Expired).expiredAt, first.expiresAt)
+      assert.include(error.message, "502")
+      // The endpoint comes back: the next get succeeds.
+      yield* server.setScript(numbered())
+      const back = yield* tokens.get
+      assert.notStrictEqual(valueOf(back), valueOf(first))
+      assert.isTrue(back.expiresAt > (yield* TestClock.currentTimeMillis))
+    }))
+
+  it.scoped("background retries are bounded by the schedule and honour Retry-After", () =>
+    Effect.gen(function*() {
+      const { handler, open } = yield* gated
+      const { server, tokens } = yield* setup((request) =>
+        request.index === 1
+          ? TokenServer.json({ error: "rate" }, { status: 429, headers: { "retry-after": "30" } })
+          : handler(request), { retrySchedule: Schedule.spaced("1 second") })
+      yield* tokens.get
+      yield* TestClock.adjust(Duration.minutes(59))
+      yield* server.awaitRequests(2)
+      // The schedule says 1 s, the server said 30 s: nothing is sent for 30 s.
+      for (let i = 0; i < 29; i++) yield* TestClock.adjust("1 second")
+      assert.strictEqual(yield* server.count, 2)
+      yield* TestClock.adjust("1 second")
+      yield* server.awaitRequests(3)
+      yield* open(2)
+      const renewed = yield* tokens.refresh
+      assert.strictEqual(valueOf(renewed), "tok-2")
+      assert.strictEqual(yield* server.count, 3)
+    }))
+
+  it.scoped("a rate-limited acquisition fails fast until Retry-After has passed", () =>
+    Effect.gen(function*() {
+      const { server, tokens } = yield* setup([
+        TokenServer.json({ error: "slow down" }, { status: 429, headers: { "retry-after": "20" } }),
+        numbered()
+      ])
+      const first = yield* Effect.flip(tokens.get)
+      assert.strictEqual(first._tag, "RateLimited")
+      assert.strictEqual((first as OAuth2Error.RateLimited).retryAfterMillis, 20_000)
+      yield* TestClock.adjust("5 seconds")
+      const second = yield* Effect.flip(tokens.get)
+      assert.strictEqual(second._tag, "RateLimited")
+      assert.strictEqual((second as OAuth2Error.RateLimited).retryAfterMillis, 15_000)
+      assert.strictEqual(yield* server.count, 1, "no request before Retry-After")
+      yield* TestClock.adjust("15 seconds")
+      const token = yield* tokens.get
+      assert.strictEqual(valueOf(token), "tok-1")
+      assert.strictEqual(yield* server.count, 2)
+    }))
+
+  it.scoped("a failed acquisition is not cached", () =>
+    Effect.gen(function*() {
+      const { server, tokens } = yield* setup([TokenServer.reply("", { status: 500 }), numbered()])
+      const error = yield* Effect.flip(tokens.get)
+      assert.strictEqual(error._tag, "ProtocolError")
+      assert.isTrue(error.retryable)
+      const token = yield* tokens.get
+      assert.strictEqual(valueOf(token), "tok-1")
+      assert.strictEqual(yield* server.count, 2)
+    }))
+
+  it.scoped("a permanent refresh failure stops the retries and surfaces on the next get", () =>
+    Effect.gen(function*() {
+      const { handler, open } = yield* gated
+      const { server, tokens } = yield* setup((request) =>
+        request.index === 1
+          ? Effect.as(open(0), TokenServer.oauthError("invalid_client", {}, { status: 401 }))
+          : handler(request)
+      )
+      const first = yield* tokens.get
+      yield* TestClock.adjust(Duration.minutes(59))
+      yield* server.awaitRequests(2)
+      // The failure reaches the next caller (the background fiber records it as the request fails).
+      let surfaced: OAuth2Error.OAuth2Error | undefined
+      for (let i = 0; i < 200 && surfaced === undefined; i++) {
+        const exit = yield* Effect.exit(tokens.get)
+        if (Exit.isFailure(exit)) surfaced = Option.getOrUndefined(Exit.causeOption(exit).pipe(Option.flatMap((c) => c._tag === "Fail" ? Option.some(c.error) : Option.none())))
+        else yield* Effect.yieldNow()
+      }
+      assert.strictEqual(surfaced?._tag, "Unauthorized")
+      // It is not retried (50 s later, still within the token's life)...
+      for (let i = 0; i < 5; i++) yield* TestClock.adjust("10 seconds")
+      assert.strictEqual(yield* server.count, 2, "a permanent failure is not retried")
+      // ...and once surfaced, callers get the still-valid token again until it expires.
+      const again = yield* tokens.get
+      assert.strictEqual(valueOf(again), valueOf(first))
+    }))
+
+  it.scoped("a permanent failure on a cold start is the typed error, with no retry", () =>
+    Effect.gen(function*() {
+      const { server, tokens } = yield* setup(TokenServer.oauthError("invalid_scope"), { scopes: ["TRADER_ADMIN"] })
+      const error = yield* Effect.flip(tokens.get)
+      assert.strictEqual(error._tag, "InvalidScope")
+      assert.deepStrictEqual((error as OAuth2Error.InvalidScope).requestedScopes, ["TRADER_ADMIN"])
+      yield* TestClock.adjust(Duration.minutes(10))
+      assert.strictEqual(yield* server.count, 1)
+    }))
+
+  it.scoped("invalidate drops only the token it names; a newer token is kept", () =>
+    Effect.gen(function*() {
+      const { server, tokens } = yield* setup(numbered())
+      const stale = yield* tokens.get
+      yield* tokens.invalidate(stale)
+      const fresh = yield* tokens.get
+      assert.strictEqual(valueOf(fresh), "tok-1")
+      // A late invalidation of the stale token (e.g. a slow 401) must not drop the new one.
+      yield* tokens.invalidate(stale)
+      const still = yield* tokens.get
+      assert.strictEqual(valueOf(still), "tok-1")
+      assert.strictEqual(yield* server.count, 2)
+    }))
+
+  it.scoped("a caller interrupted mid-acquisition leaves the others their token", () =>
+    Effect.gen(function*() {
+      const { handler, open } = yield* gated
+      const { server, tokens } = yield* setup(handler)
+      const first = yield* tokens.get
+      yield* tokens.invalidate(first)
+      const a = yield* Effect.fork(tokens.get)
+      const b = yield* Effect.fork(tokens.get)
+      yield* server.awaitRequests(2)
+      yield* Fiber.interrupt(a)
+      yield* open(1)
+      const token = yield* Fiber.join(b)
+      assert.strictEqual(valueOf(token), "tok-1")
+      assert.strictEqual(yield* server.count, 2)
+    }))
+
+  it.effect("closing the scope revokes the token when revokeOnClose is set, and stops the refresh", () =>
+    Effect.gen(function*() {
+      const { server, tokens } = yield* setup((request) =>
+        request.path === "/revoke" ? TokenServer.reply("", { status: 200 }) : numbered()(request)
+      , { revokeOnClose: true })
+      yield* tokens.get
+      return server
+    }).pipe(
+      Effect.scoped,
+      Effect.flatMap((server) =>
+        Effect.gen(function*() {
+          const requests = yield* server.requests
+          const revoke = requests.find((r) => r.path === "/revoke")
+          assert.isDefined(revoke)
+          assert.strictEqual(revoke!.form.token, "tok-0")
+          assert.strictEqual(revoke!.form.token_type_hint, "access_token")
+        })
+      ),
+      Effect.scoped
+    ))
+
+  it.scoped("revoke revokes the refresh token and the access token, then drops them", () =>
+    Effect.gen(function*() {
+      const { server, tokens } = yield* setup((request) =>
+        request.path === "/revoke" ? TokenServer.reply("", { status: 200 }) : numbered({ refresh_token: "rt" })(request)
+      )
+      yield* tokens.get
+      yield* tokens.revoke
+      const revokes = (yield* server.requests).filter((r) => r.path === "/revoke")
+      assert.deepStrictEqual(revokes.map((r) => [r.form.token, r.form.token_type_hint]), [
+        ["rt", "refresh_token"],
+        ["tok-0", "access_token"]
+      ])
+      assert.isTrue(Option.isNone(yield* tokens.current))
+    }))
+
+  it.scoped("revoke without a revocation endpoint fails with Unsupported and keeps the token", () =>
+    Effect.gen(function*() {
+      const { tokens } = yield* setup(numbered(), {}, { revocationUrl: undefined })
+      yield* tokens.get
+      const error = yield* Effect.flip(tokens.revoke)
+      assert.strictEqual(error._tag, "Unsupported")
+      assert.isTrue(Option.isSome(yield* tokens.current))
+    }))
+
+  it.scoped("a refresh token is used when the token expires, and kept when the response brings none", () =>
+    Effect.gen(function*() {
+      const { server, tokens } = yield* setup([
+        TokenServer.token({ access_token: "tok-0", refresh_token: "refresh-0", scope: "read trade" }),
+        TokenServer.token({ access_token: "tok-1" })
+      ])
+      yield* tokens.get
+      yield* TestClock.adjust(Duration.minutes(59))
+      yield* server.awaitRequests(2)
+      const renewed = yield* tokens.refresh.pipe(Effect.orElse(() => tokens.get))
+      const request = (yield* server.requests)[1]!
+      assert.strictEqual(request.form.grant_type, "refresh_token")
+      assert.strictEqual(request.form.refresh_token, "refresh-0")
+      assert.isUndefined(request.form.scope, "a refresh never asks for more scope")
+      assert.strictEqual(valueOf(renewed), "tok-1")
+      assert.strictEqual(Redacted.value(renewed.refreshToken!), "refresh-0")
+      assert.deepStrictEqual(renewed.scopes, ["read", "trade"])
+    }))
+
+  it.scoped("stored mode: no token means log in; an expired token with no refresh token is Expired", () =>
+    Effect.gen(function*() {
+      const { server, tokens } = yield* setup(numbered(), { acquire: "stored" })
+      const none = yield* Effect.flip(tokens.get)
+      assert.strictEqual(none._tag, "Expired")
+      assert.include(none.message, "log in")
+      const now = yield* TestClock.currentTimeMillis
+      yield* tokens.set(
+        new AccessToken.AccessToken({
+          value: Redacted.make("from-login"),
+          type: "Bearer",
+          issuedAt: now,
+          expiresAt: now + 3_600_000,
+          scopes: ["read"],
+          extra: {}
+        })
+      )
+      assert.strictEqual(valueOf(yield* tokens.get), "from-login")
+      yield* TestClock.adjust(Duration.hours(1))
+      const expired = yield* Effect.flip(tokens.get)
+      assert.strictEqual(expired._tag, "Expired")
+      assert.include(expired.message, "log in again")
+      assert.strictEqual(yield* server.count, 0, "stored mode never asks for client credentials")
+    }))
+
+  it.scoped("stored mode: a refused refresh token is Expired, saying to log in again", () =>
+    Effect.gen(function*() {
+      const { server, tokens } = yield* setup(TokenServer.oauthError("invalid_grant"), { acquire: "stored" })
+      const now = yield* TestClock.currentTimeMillis
+      yield* tokens.set(
+        new AccessToken.AccessToken({
+          value: Redacted.make("from-login"),
+          type: "Bearer",
+          issuedAt: now,
+          expiresAt: now + 1000,
+          scopes: [],
+          refreshToken: Redacted.make("dead-refresh"),
+          extra: {}
+        })
+      )
+      yield* TestClock.adjust("2 seconds")
+      const error = yield* Effect.flip(tokens.get)
+      assert.strictEqual(error._tag, "Expired")
+      assert.include(error.message, "refresh token was refused")
+      assert.isAtLeast(yield* server.count, 1)
+    }))
+
+  it.scoped("a token store: a valid stored token is reused with no request; acquired tokens are written", () =>
+    Effect.gen(function*() {
+      const store = yield* TokenStore.makeMemory
+      const server = yield* TokenServer.make(numbered())
+      const http = yield* Layer.build(NodeHttpClient.layerUndici)
+      const build = Endpoint.make({ provider: "test", tokenUrl: server.url("/token"), authMethod: "client_secret_post" }).pipe(
+        Effect.flatMap((endpoint) => OAuth2Client.make({ endpoint, credentials: Endpoint.credentials("client-id", SECRET) })),
+        Effect.flatMap((client) =>
+          AccessTokens.make({ scopes: ["a"] }).pipe(Effect.provideService(OAuth2Client.OAuth2Client, client))
+        ),
+        Effect.provideService(TokenStore.TokenStore, store),
+        Effect.provide(http),
+        Effect.orDie
+      )
+      const one = yield* build
+      const first = yield* one.get
+      const stored = yield* store.get({ provider: "test", environment: "default", clientId: "client-id", scopes: ["a"] })
+      assert.strictEqual(valueOf(Option.getOrThrow(stored)), valueOf(first))
+      // A second service (another bot in the process, or a restart with a persistent store) reuses it.
+      const two = yield* build
+      assert.strictEqual(valueOf(yield* two.get), valueOf(first))
+      assert.strictEqual(yield* server.count, 1)
+      // Invalidation removes it from the store too.
+      yield* two.invalidate(first)
+      assert.isTrue(Option.isNone(yield* store.get({ provider: "test", environment: "default", clientId: "client-id", scopes: ["a"] })))
+    }))
+
+  it.scoped("no secret appears in any log line or error of the failure paths", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const capture = Logger.make(({ annotations, message }) => {
+        lines.push(JSON.stringify({ message, annotations: [...annotations] }))
+      })
+      const errors: Array<unknown> = []
+      yield* Effect.gen(function*() {
+        const { server, tokens } = yield* setup(numbered({ refresh_token: "refresh-secret-0" }))
+        const token = yield* tokens.get
+        for (const script of [
+          TokenServer.oauthError("invalid_client", { error_description: "bad" }, { status: 401 }),
+          TokenServer.json({ error: "x" }, { status: 429, headers: { "retry-after": "1" } }),
+          TokenServer.reply("<html>tok-0 refresh-secret-0</html>", { status: 502 }),
+          TokenServer.destroy
+        ]) {
+          yield* server.setScript(script)
+          yield* TestClock.adjust("2 seconds")
+          errors.push(yield* Effect.flip(tokens.refresh))
+        }
+        yield* tokens.invalidate(token)
+        errors.push(yield* Effect.flip(tokens.get))
+      }).pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, capture)),
+        Logger.withMinimumLogLevel(LogLevel.All)
+      )
+      assert.isAbove(lines.length, 3)
+      const everything = [
+        ...lines,
+        ...errors.flatMap((e) => [String(e), JSON.stringify(e), (e as Error).message])
+      ].join("\n")
+      for (const secret of [SECRET, "tok-0", "refresh-secret-0"]) {
+        assert.notInclude(everything, secret)
+      }
+    }))
+})
+
+describe("AccessTokens.makeTest", () => {
+  it.effect("serves a scripted token with no HTTP, follows the clock, and counts acquisitions", () =>
+    Effect.gen(function*() {
+      const denied = new OAuth2Error.Unauthorized({ source: "token-endpoint", reason: "invalid_client" })
+      const tokens = yield* AccessTokens.makeTest({ script: ["one", denied, "two"], lifetime: "10 minutes" })
+      assert.strictEqual(valueOf(yield* tokens.get), "one")
+      assert.strictEqual(valueOf(yield* tokens.get), "one")
+      yield* TestClock.adjust("10 minutes")
+      const error = yield* Effect.flip(tokens.get)
+      assert.strictEqual(error._tag, "Unauthorized")
+      assert.strictEqual(valueOf(yield* tokens.get), "two")
+      assert.strictEqual(yield* tokens.acquisitions, 3)
+      const exit = yield* Effect.exit(tokens.get)
+      assert.isTrue(Exit.isSuccess(exit))
+    }))
+})
