@@ -502,3 +502,28 @@ describe("AccessTokens.makeTest", () => {
       assert.isTrue(Exit.isSuccess(exit))
     }))
 })
+
+describe("AccessTokens.get as a value", () => {
+  it.scoped("behaves as an ordinary effect on the hot and cold paths: yield*, map, all, destructured, runSync", () =>
+    Effect.gen(function*() {
+      const { server, tokens } = yield* setup(numbered())
+      const { get } = tokens
+      // cold: through every combinator
+      const [a, b] = yield* Effect.all([get, Effect.map(get, valueOf)], { concurrency: 2 })
+      assert.strictEqual(valueOf(a), "tok-0")
+      assert.strictEqual(b, "tok-0")
+      // hot: the same value, through every combinator, with no I/O
+      assert.strictEqual(valueOf(yield* get), "tok-0")
+      assert.strictEqual(yield* Effect.flatMap(get, (t) => Effect.succeed(valueOf(t))), "tok-0")
+      assert.strictEqual(Effect.runSync(Effect.map(get, valueOf)), "tok-0")
+      assert.strictEqual(yield* server.count, 1)
+      // a destructured `get` follows the cache: after invalidation it acquires again
+      yield* tokens.invalidate(a)
+      assert.strictEqual(valueOf(yield* get), "tok-1")
+      // and after expiry it does not serve the expired token
+      yield* TestClock.adjust(Duration.hours(2))
+      const now = yield* TestClock.currentTimeMillis
+      const later = yield* get
+      assert.isTrue(later.expiresAt > now)
+    }))
+})
