@@ -1,15 +1,11 @@
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as TestClock from "effect/TestClock"
 
 /** A plain HTTP client (fetch), redirects not followed: no part of @effect-oauth2/core. */
-export const HttpLive = Layer.mergeAll(
-  FetchHttpClient.layer,
-  Layer.succeed(FetchHttpClient.RequestInit, { redirect: "manual" })
-)
+export const HttpLive = NodeHttpClient.layer
 
 export interface Reply {
   readonly status: number
