@@ -4,6 +4,7 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -209,6 +210,10 @@ describe("OAuth2Client: decoding the token response", () => {
       assert.strictEqual(token.issuedAt, T0)
       assert.strictEqual(token.expiresAt, T0 + 3_600_000)
       assert.strictEqual(token.authorizationHeader(), `Bearer ${ACCESS}`)
+      assert.strictEqual(Duration.toMillis(token.lifetime), 3_600_000)
+      assert.strictEqual(Duration.toMillis(token.remainingAt(T0 + 600_000)), 3_000_000)
+      assert.isFalse(token.isExpiredAt(T0 + 3_599_999))
+      assert.isTrue(token.isExpiredAt(T0 + 3_600_000))
     }))
 
   it.effect("expires_in as a numeric string", () =>
@@ -468,7 +473,7 @@ describe("OAuth2Client: decoding the token response", () => {
       assert.strictEqual(Redacted.value(fits.value), ACCESS)
     }))
 
-  it.scoped("a body over the limit is not downloaded: the connection is dropped", () =>
+  it.scopedLive("a body over the limit is not downloaded: the connection is dropped", () =>
     Effect.gen(function*() {
       const closed = yield* Deferred.make<boolean>()
       const run = yield* Effect.runtime<never>()
