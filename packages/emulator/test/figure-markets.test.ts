@@ -49,6 +49,8 @@ describe("Figure Markets", () => {
       assert.strictEqual(narrow.status, 400)
       assert.strictEqual(json(narrow).error, "invalid_scope")
       assert.strictEqual(typeof json(narrow).error_description, "string")
+      const commas = yield* token(demo, "TRADER_READ,TRADER_TRADE")
+      assert.strictEqual(json(commas).error, "invalid_scope")
       const unknown = yield* token(demo, "TRADER")
       assert.strictEqual(unknown.status, 400)
       assert.strictEqual(json(unknown).error, "invalid_scope")

@@ -1,14 +1,6 @@
 import type * as Clients from "../Clients.js"
+import type { Urls } from "../Emulator.js"
 import type { State } from "./state.js"
-
-/** The emulator's URLs, one per emulated host. @internal */
-export interface Urls {
-  readonly figureMarkets: { readonly main: string; readonly trade: string }
-  readonly figurePay: { readonly api: string }
-  readonly tradier: { readonly api: string }
-  readonly openmarkets: { readonly identity: string; readonly api: string }
-  readonly control: string
-}
 
 /** Path prefixes under the base URL. @internal */
 export const prefixes = {

@@ -42,7 +42,7 @@ type Handler = Effect.Effect<HttpServerResponse.HttpServerResponse, BadBody, Htt
 const dispatch = (handlers: Partial<Record<string, Handler>>): Route["handler"] =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
-    const handler = handlers[request.method]
+    const handler = Object.hasOwn(handlers, request.method) ? handlers[request.method] : undefined
     if (handler === undefined) return methodNotAllowed(request.method, Object.keys(handlers))
     return yield* handler
   }).pipe(

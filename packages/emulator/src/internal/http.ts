@@ -209,9 +209,17 @@ export const bearerToken: Effect.Effect<string | undefined, never, HttpServerReq
   }
 )
 
-/** Space-separated scope list (RFC 6749 §3.3). @internal */
-export const splitScopes = (scope: string | undefined): ReadonlyArray<string> =>
-  scope === undefined ? [] : scope.split(/[\s,]+/).filter((s) => s.length > 0)
+/**
+ * A scope list: space-separated per RFC 6749 §3.3 (`"space"`), or comma-separated as Tradier's authorize URL wants
+ * (`"comma"`, blanks around the commas tolerated). A list in the other syntax yields one unknown scope, as a strict
+ * server would see it.
+ *
+ * @internal
+ */
+export const splitScopes = (scope: string | undefined, syntax: "space" | "comma" = "space"): ReadonlyArray<string> =>
+  scope === undefined
+    ? []
+    : scope.split(syntax === "space" ? / +/ : /\s*,\s*/).map((s) => s.trim()).filter((s) => s.length > 0)
 
 /** Removes duplicates, keeping the first occurrence. @internal */
 export const uniq = (xs: ReadonlyArray<string>): ReadonlyArray<string> => Array.from(new Set(xs))

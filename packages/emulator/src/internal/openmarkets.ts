@@ -75,7 +75,9 @@ export const routes = (env: Env): ReadonlyArray<Route> => {
 
   const quotes = Effect.gen(function*() {
     yield* authorize(state, "openmarkets", yield* bearerToken, ["market-data-api"])
-    const symbols = splitScopes((yield* query).get("symbols") ?? undefined).map((s) => s.toUpperCase())
+    const symbols = ((yield* query).get("symbols") ?? "").split(/[\s,]+/).filter((s) => s !== "").map((s) =>
+      s.toUpperCase()
+    )
     if (symbols.length === 0) {
       return json(400, { message: "The symbols query parameter is required" })
     }

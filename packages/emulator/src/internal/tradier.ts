@@ -175,7 +175,7 @@ export const routes = (env: Env): ReadonlyArray<Route> => {
       return fail("unsupported_response_type", "Only the code response type is supported")
     }
     if (state_ === undefined || state_ === "") return fail("invalid_request", "state is required")
-    const scopes = uniq(splitScopes(q.get("scope") ?? undefined))
+    const scopes = uniq(splitScopes(q.get("scope") ?? undefined, "comma"))
     if (scopes.length === 0) return fail("invalid_request", "scope is required")
     const allowed = client.scopes ?? Clients.tradierScopes
     if (scopes.some((s) => !allowed.includes(s))) return fail("invalid_scope", "Unknown or disallowed scope")
