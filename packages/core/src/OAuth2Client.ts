@@ -162,7 +162,7 @@ export const decodeTokenResponse = (options: {
     ? Number(rawExpires)
     : undefined
   if (rawExpires === undefined || rawExpires === null || rawExpires === "") {
-    lifetimeMillis = Duration.toMillis(endpoint.defaultLifetime)
+    lifetimeMillis = Math.min(Duration.toMillis(endpoint.defaultLifetime), Duration.toMillis(endpoint.maxLifetime))
   } else if (seconds === undefined || !Number.isFinite(seconds)) {
     return malformed("expires_in is neither a number nor a numeric string")
   } else {
