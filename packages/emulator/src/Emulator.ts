@@ -156,7 +156,7 @@ export interface Options {
   readonly tradierAuthorization?: AuthorizationMode | undefined
   /** What Tradier's refresh endpoint answers in `refresh_token`. Default: `"same"`. */
   readonly tradierRefreshToken?: RefreshTokenMode | undefined
-  /** Faults set from the start, per endpoint. Default: none. */
+  /** Faults set from the start, per endpoint. Default: none. An invalid value (a count below 1) is a defect. */
   readonly faults?: Partial<Record<Faults.Endpoint, Faults.Faults>> | undefined
   /** Milliseconds added to the emulator's clock. Default: `0`. */
   readonly clockSkew?: number | undefined
@@ -248,9 +248,15 @@ export const make = (options: Options = {}): Effect.Effect<Emulator, HttpServerE
     const registry = Clients.withDemo(options.clients)
     const lifetime = (key: keyof TokenLifetimes): number =>
       millis(options.tokenLifetimes?.[key] ?? options.tokenLifetime ?? defaultTokenLifetimes[key])
+    const initialFaults: Partial<Record<Faults.Endpoint, Faults.Faults>> = {}
+    for (const [endpoint, faults] of Object.entries(options.faults ?? {})) {
+      if (Faults.isEndpoint(endpoint) && faults !== undefined) {
+        initialFaults[endpoint] = yield* Effect.orDie(validateFaults(faults))
+      }
+    }
     const state = yield* State.make({
       skew: clampSkew(options.clockSkew ?? 0),
-      faults: options.faults ?? {},
+      faults: initialFaults,
       authorizationMode: options.tradierAuthorization ?? "consent"
     })
     const startedAt = yield* state.now

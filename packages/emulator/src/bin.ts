@@ -11,6 +11,11 @@ import * as Effect from "effect/Effect"
 import * as Emulator from "./Emulator.js"
 import * as Cli from "./internal/cli.js"
 
+// A closed stdout (`pnpm emulator | head`) must not bring the server down.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error
+})
+
 const command = Cli.parse(process.argv.slice(2))
 
 if (command._tag === "Help") {

@@ -262,8 +262,7 @@ export const malformedBody = (kind: Faults.MalformedKind, status: number): HttpS
   }
 }
 
-const injectedError = (status: number): string =>
-  status === 503 ? "temporarily_unavailable" : status === 429 ? "rate_limited" : "server_error"
+const injectedError = (status: number): string => status === 503 ? "temporarily_unavailable" : "server_error"
 
 /**
  * Wraps one endpoint's handler: counts the request, applies the endpoint's faults, checks the method, answers
@@ -330,4 +329,4 @@ export const endpoint = <E, R>(
     const now = yield* state.now
     yield* state.countStatus(name, response.status)
     return HttpServerResponse.setHeader(response, "date", new Date(now).toUTCString())
-  }) as Effect.Effect<HttpServerResponse.HttpServerResponse, never, R | HttpServerRequest.HttpServerRequest>
+  })
