@@ -319,16 +319,20 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
 
     /** Joins the acquisition under way, or starts one in the service's scope (so no caller can cancel it). */
     const acquire = (stale: AccessToken.AccessToken | undefined): Effect.Effect<AccessToken.AccessToken, OAuth2Error> =>
-      Effect.flatMap(
-        Ref.modify(state, (s): [readonly [Deferred.Deferred<AccessToken.AccessToken, OAuth2Error>, boolean], State] => {
-          if (s.inflight !== undefined) return [[s.inflight, false], s]
-          const deferred = Deferred.unsafeMake<AccessToken.AccessToken, OAuth2Error>(FiberId.none)
-          return [[deferred, true], { ...s, inflight: deferred }]
-        }),
-        ([deferred, mine]) =>
-          mine
-            ? Effect.zipRight(Effect.forkIn(runAcquisition(deferred, stale), scope), Deferred.await(deferred))
-            : Deferred.await(deferred)
+      // Claiming the acquisition and starting it happen without a chance of interruption in between: a caller
+      // interrupted there would leave an acquisition claimed that nobody runs, and every later caller waiting on it.
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(
+          Ref.modify(state, (s): [readonly [Deferred.Deferred<AccessToken.AccessToken, OAuth2Error>, boolean], State] => {
+            if (s.inflight !== undefined) return [[s.inflight, false], s]
+            const deferred = Deferred.unsafeMake<AccessToken.AccessToken, OAuth2Error>(FiberId.none)
+            return [[deferred, true], { ...s, inflight: deferred }]
+          }),
+          ([deferred, mine]) =>
+            mine
+              ? Effect.zipRight(Effect.forkIn(runAcquisition(deferred, stale), scope), restore(Deferred.await(deferred)))
+              : restore(Deferred.await(deferred))
+        )
       )
 
     const rateLimited = (s: State, now: number): Effect.Effect<never, RateLimited> | undefined =>
