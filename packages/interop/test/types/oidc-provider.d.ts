@@ -1,0 +1,29 @@
+/**
+ * The little of oidc-provider's API the interop suite uses. The package ships no type declarations, and adding
+ * `@types/oidc-provider` would be a dependency for a handful of members.
+ */
+declare module "oidc-provider" {
+  import type { IncomingMessage, ServerResponse } from "node:http"
+
+  export interface StoredToken {
+    readonly isValid: boolean
+    readonly clientId: string
+    readonly accountId?: string | undefined
+    readonly scope?: string | undefined
+    readonly exp?: number | undefined
+  }
+
+  export interface TokenModel {
+    find(value: string): Promise<StoredToken | undefined>
+  }
+
+  export default class Provider {
+    constructor(issuer: string, configuration?: Record<string, unknown>)
+    readonly issuer: string
+    callback(): (req: IncomingMessage, res: ServerResponse) => void
+    on(event: string, listener: (...args: Array<any>) => void): this
+    readonly AccessToken: TokenModel
+    readonly ClientCredentials: TokenModel
+    readonly RefreshToken: TokenModel
+  }
+}
