@@ -6,6 +6,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert } from "@effect/vitest"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -44,7 +45,8 @@ const capture = (request: HttpClientRequest.HttpClientRequest): Captured => {
  */
 export const capturingClient = Effect.gen(function*() {
   const ref = yield* Ref.make<ReadonlyArray<Captured>>([])
-  const plain = yield* HttpClient.HttpClient.pipe(Effect.provide(NodeHttpClient.layerUndici))
+  // Built in the caller's scope, so that the connection pool lives as long as the test.
+  const plain = Context.get(yield* Layer.build(NodeHttpClient.layerUndici), HttpClient.HttpClient)
   const client = HttpClient.tapRequest(plain, (request) => Ref.update(ref, (all) => [...all, capture(request)]))
   return { layer: Layer.succeed(HttpClient.HttpClient, client), requests: Ref.get(ref) }
 })
