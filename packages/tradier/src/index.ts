@@ -1,0 +1,20 @@
+/**
+ * @effect-oauth2/tradier: Tradier Brokerage tokens for Effect programs: authorization-code login on a loopback
+ * callback, partner refresh, static API tokens, and an authorised API client.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * Layers (OAuth, static token, from config), the login, and the `Tokens` / `HttpClient` tags.
+ *
+ * @since 0.1.0
+ */
+export * as Tradier from "./Tradier.js"
+
+/**
+ * Environments, hosts, scopes, and Tradier's authorization server as core's `Endpoint`.
+ *
+ * @since 0.1.0
+ */
+export * as TradierEndpoint from "./TradierEndpoint.js"
