@@ -1,0 +1,63 @@
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import { assert } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as http from "node:http"
+
+/** The loopback server the login's callback listener runs on: a free port on 127.0.0.1. */
+export const CallbackServer = NodeHttpServer.layer(() => http.createServer(), { host: "127.0.0.1", port: 0 })
+
+/** What the user's browser saw during a login. */
+export interface Visit {
+  /** The authorize URL the application gave. */
+  readonly authorizeUrl: string
+  /** Where the provider sent the browser back (the callback URL, with code and state). */
+  readonly callbackUrl: string | undefined
+  /** The callback page's status. */
+  readonly callbackStatus: number | undefined
+}
+
+/**
+ * The user's browser: opens the authorize URL (the emulator, in auto-approve or auto-deny mode, redirects at once),
+ * then follows the redirect to the callback listener. `tamper` may change the authorize URL first. One redirect
+ * followed, no more.
+ */
+export const browser = (visits: Array<Visit>, tamper?: (url: URL) => void) => (authorizeUrl: string) =>
+  Effect.gen(function*() {
+    const client = yield* HttpClient.HttpClient
+    const target = new URL(authorizeUrl)
+    tamper?.(target)
+    const first = yield* client.get(target.toString()).pipe(Effect.scoped)
+    const callbackUrl = first.status === 302 ? first.headers["location"] : undefined
+    let callbackStatus: number | undefined
+    if (callbackUrl !== undefined) {
+      callbackStatus = yield* client.get(callbackUrl).pipe(
+        Effect.flatMap((response) => Effect.as(response.text, response.status)),
+        Effect.scoped
+      )
+    }
+    visits.push({ authorizeUrl, callbackUrl, callbackStatus })
+  }).pipe(Effect.orDie)
+
+/** Every log line (logfmt, all levels) of the effect, and of the fibers it forks, into `lines`. */
+export const captureLogs = (lines: Array<string>) =>
+  Layer.merge(
+    Logger.replace(Logger.defaultLogger, Logger.make((options) => void lines.push(Logger.logfmtLogger.log(options)))),
+    Logger.minimumLogLevel(LogLevel.All)
+  )
+
+/** Everything an error shows: message, string form, JSON form. */
+export const errorText = (error: unknown): string =>
+  [String(error), error instanceof Error ? error.message : "", JSON.stringify(error)].join("\n")
+
+/** Fails when a secret appears in the text (and shows the line with the secret masked). */
+export const assertNoSecrets = (text: string, secrets: ReadonlyArray<string>) => {
+  for (const secret of secrets) {
+    assert.isNotEmpty(secret)
+    const line = text.split("\n").find((l) => l.includes(secret))
+    assert.isUndefined(line, `a secret leaked into: ${line?.replaceAll(secret, "<SECRET>")}`)
+  }
+}
