@@ -385,6 +385,31 @@ describe("requestToken: arbitrary answers over a real connection", () => {
     { fastCheck: { numRuns: 150 } }
   )
 
+  it.live(
+    "a text/plain body of form-like pairs is parsed in linear time (wire.parseBody's form regex backtracks exponentially)",
+    () =>
+      Effect.gen(function*() {
+        const endpoint: Endpoint.Endpoint = { ...endpoints[0]!, tokenUrl: `http://127.0.0.1:${port}/token` }
+        const client = yield* OAuth2Client.make({ endpoint, credentials: Endpoint.credentials("id", "secret") })
+        const reply = (body: string): Wire => ({
+          _tag: "Reply",
+          status: 502,
+          contentType: "text/plain",
+          body: utf8(body),
+          chunked: false,
+          retryAfter: undefined
+        })
+        next = reply("warm=up")
+        yield* Effect.exit(client.requestToken(Grant.clientCredentials()))
+        // 76 bytes a gateway might send. Each further "&a=" doubles the time: the event loop is blocked, no timeout fires.
+        next = reply(`a=${"&a=".repeat(24)} !`)
+        const start = performance.now()
+        const error = checkOutcome(yield* Effect.exit(client.requestToken(Grant.clientCredentials())))
+        const elapsed = performance.now() - start
+        assert.notInstanceOf(error, AccessToken)
+        assert.isBelow(elapsed, 100, `parsing a 76-byte body took ${elapsed.toFixed(0)} ms`)
+      }).pipe(Effect.provide(FetchHttpClient.layer), Logger.withMinimumLogLevel(LogLevel.None))
+  )
 })
 
 // -----------------------------------------------------------------------------
