@@ -3,6 +3,7 @@
  * check that no secret shows in a value.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert } from "@effect/vitest"
@@ -47,7 +48,13 @@ export const capturingClient = Effect.gen(function*() {
   const ref = yield* Ref.make<ReadonlyArray<Captured>>([])
   // Built in the caller's scope, so that the connection pool lives as long as the test.
   const plain = Context.get(yield* Layer.build(NodeHttpClient.layerUndici), HttpClient.HttpClient)
-  const client = HttpClient.tapRequest(plain, (request) => Ref.update(ref, (all) => [...all, capture(request)]))
+  // Recorded after every `mapRequest` of the clients built on top (those run in `preprocess`): what goes on the wire.
+  const client = HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
+    (effect) =>
+      Effect.flatMap(effect, (request) =>
+        Effect.zipRight(Ref.update(ref, (all) => [...all, capture(request)]), plain.execute(request))),
+    Effect.succeed
+  )
   return { layer: Layer.succeed(HttpClient.HttpClient, client), requests: Ref.get(ref) }
 })
 
