@@ -1,0 +1,112 @@
+/**
+ * A small typed client of the Figure Pay Banking API: `listProfiles` (`GET /profiles`), the credential self-test.
+ *
+ * Every failure is an error of core's family: the middleware's (`Unauthorized` `rejected-token` after one replay),
+ * the `HttpClient`'s (410 → `ProtocolError` for a removed API version), and, for what they let through, 429 →
+ * `RateLimited` (with `Retry-After`), 403 → `ProtocolError`, 5xx → retryable `ProtocolError`, network failures →
+ * `TransportError`, an answer of the wrong shape → `MalformedResponse`.
+ *
+ * @since 0.1.0
+ */
+import type * as OAuth2Error from "@effect-oauth2/core/OAuth2Error"
+import { MalformedResponse } from "@effect-oauth2/core/OAuth2Error"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import type { AuthorizedHttpClient } from "./FigurePay.js"
+import * as api from "./internal/api.js"
+
+const provider = "figure-pay"
+
+/**
+ * A profile, decoded leniently: only `id` is required; `type` and `status` are read when they are strings; every
+ * other member (names and other personal data) is kept as is. Do not log profiles.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Profile = Schema.Struct(
+  {
+    id: Schema.String,
+    type: Schema.optional(Schema.String),
+    status: Schema.optional(Schema.String)
+  },
+  Schema.Record({ key: Schema.String, value: Schema.Unknown })
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Profile = typeof Profile.Type
+
+/**
+ * The answer of `GET /profiles`: `{ "data": [...] }` (a missing list is empty), or a bare array.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ListProfilesResponse = Schema.Union(
+  Schema.Struct({ data: Schema.optionalWith(Schema.Array(Profile), { default: () => [] }) }),
+  Schema.Array(Profile)
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** `GET /profiles`: the program's profiles. Succeeds only when the token is accepted. */
+  readonly listProfiles: Effect.Effect<ReadonlyArray<Profile>, OAuth2Error.OAuth2Error>
+}
+
+/**
+ * The typed Banking API client.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class Banking extends Context.Tag("@effect-oauth2/figure-pay/Banking")<Banking, Service>() {}
+
+/**
+ * A Banking API client over an authorised client based at the API host (`FigurePay.HttpClient`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromHttpClient = (client: AuthorizedHttpClient): Service => {
+  const ctx: api.Context = { provider, request: "GET /profiles", scopes: [] }
+  const listProfiles = client.execute(HttpClientRequest.get("/profiles").pipe(HttpClientRequest.acceptJson)).pipe(
+    Effect.flatMap((response) => api.readJson(response, ctx)),
+    Effect.mapError((error) => api.toOAuth2Error(error, ctx)),
+    Effect.scoped,
+    Effect.flatMap((body) =>
+      Schema.decodeUnknown(ListProfilesResponse)(body).pipe(
+        Effect.mapError(() =>
+          new MalformedResponse({
+            provider,
+            source: "resource-server",
+            status: 200,
+            contentType: "application/json",
+            reason: "the answer to GET /profiles does not have the documented shape"
+          })
+        )
+      )
+    ),
+    Effect.map((response) => ("data" in response ? response.data : response)),
+    Effect.withSpan("FigurePay.Banking.listProfiles", { kind: "client", attributes: { "oauth2.provider": provider } })
+  )
+  return Banking.of({ listProfiles })
+}
+
+/**
+ * `GET /profiles` with the `Banking` client from the context.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const listProfiles: Effect.Effect<ReadonlyArray<Profile>, OAuth2Error.OAuth2Error, Banking> = Effect.flatMap(
+  Banking,
+  (b) => b.listProfiles
+)

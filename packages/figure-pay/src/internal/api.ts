@@ -1,0 +1,184 @@
+/**
+ * The boundary with the Figure Pay Banking API: reading JSON answers and turning statuses that the
+ * `withAccessToken` middleware left alone into the error family. Nothing here ever quotes a body.
+ *
+ * @internal
+ */
+import * as OAuth2Error from "@effect-oauth2/core/OAuth2Error"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+
+/** What an error should say about the call. @internal */
+export interface Context {
+  readonly provider: string
+  /** `METHOD path`, never a query string. */
+  readonly request: string
+  /** The scopes the token was asked with, for a 403 `insufficient_scope` the middleware did not see (none at Figure Pay). */
+  readonly scopes: ReadonlyArray<string>
+}
+
+const source = "resource-server" as const
+
+/**
+ * Anything that looks like a token (a long run of token characters) in a server-provided text becomes `<redacted>`:
+ * a gateway that echoes the bearer value must not put it into an error.
+ *
+ * @internal
+ */
+export const scrub = (text: string | undefined): string | undefined =>
+  text === undefined ? undefined : text.replace(/[A-Za-z0-9._~+/=-]{24,}/g, "<redacted>").slice(0, 500)
+
+/**
+ * `Retry-After` (delta-seconds or an HTTP date, RFC 9110 §10.2.3) in milliseconds from `now`, capped at a day.
+ *
+ * @internal
+ */
+export const parseRetryAfter = (value: string | undefined, now: number): number | undefined => {
+  if (value === undefined) return undefined
+  const trimmed = value.trim()
+  if (/^\d+$/.test(trimmed)) return Math.min(Number(trimmed), 86_400) * 1000
+  const date = Date.parse(trimmed)
+  return Number.isNaN(date) ? undefined : Math.min(Math.max(0, date - now), 86_400_000)
+}
+
+const parseJson = (text: string): { readonly ok: true; readonly value: unknown } | { readonly ok: false } => {
+  try {
+    return { ok: true, value: JSON.parse(text) }
+  } catch {
+    return { ok: false }
+  }
+}
+
+const stringMember = (body: unknown, ...names: ReadonlyArray<string>): string | undefined => {
+  if (typeof body !== "object" || body === null) return undefined
+  for (const name of names) {
+    const value = (body as Record<string, unknown>)[name]
+    if (typeof value === "string" && value !== "") return value
+  }
+  return undefined
+}
+
+/**
+ * The error for an answer that is not a success: 401 (after the middleware's replay) is a rejected token, 403 a
+ * refusal (`InvalidScope` when the body says `insufficient_scope`), 429 a rate limit with `Retry-After`, 3xx a
+ * redirect that is never followed, anything else (400 validation, 404, 5xx) a `ProtocolError` (retryable for 5xx).
+ *
+ * @internal
+ */
+export const statusError = (
+  response: HttpClientResponse.HttpClientResponse,
+  body: unknown,
+  ctx: Context,
+  now: number
+): OAuth2Error.OAuth2Error => {
+  const status = response.status
+  const code = scrub(stringMember(body, "error", "code"))
+  const description = scrub(stringMember(body, "error_description", "message", "description"))
+  const base = { provider: ctx.provider, source }
+  if (status === 429 || (status === 503 && response.headers["retry-after"] !== undefined)) {
+    return new OAuth2Error.RateLimited({
+      ...base,
+      status,
+      retryAfterMillis: parseRetryAfter(response.headers["retry-after"], now)
+    })
+  }
+  if (status === 401) {
+    return new OAuth2Error.Unauthorized({
+      ...base,
+      reason: "rejected-token",
+      status,
+      description: description ?? `${ctx.request} answered 401`
+    })
+  }
+  if (status === 403 && code === "insufficient_scope") {
+    return new OAuth2Error.InvalidScope({ ...base, requestedScopes: ctx.scopes, status, description })
+  }
+  if (status >= 300 && status < 400) {
+    return new OAuth2Error.MalformedResponse({
+      ...base,
+      status,
+      contentType: response.headers["content-type"],
+      reason: `${ctx.request} answered with a redirect, which is not followed with an access token on board`
+    })
+  }
+  return new OAuth2Error.ProtocolError({
+    ...base,
+    status,
+    error: code,
+    errorDescription: description ??
+      (status === 403
+        ? `${ctx.request} is not allowed for these credentials (HTTP 403)`
+        : `${ctx.request} failed`)
+  })
+}
+
+/**
+ * Reads a JSON answer: the parsed body of a 2xx, or the error for any other status.
+ *
+ * @internal
+ */
+export const readJson = (
+  response: HttpClientResponse.HttpClientResponse,
+  ctx: Context
+): Effect.Effect<unknown, OAuth2Error.OAuth2Error> =>
+  Effect.gen(function*() {
+    const text = yield* Effect.mapError(response.text, (error) => fromHttpClientError(error, ctx))
+    const parsed = text.trim() === "" ? { ok: false as const } : parseJson(text)
+    if (response.status >= 200 && response.status < 300) {
+      if (parsed.ok) return parsed.value
+      return yield* new OAuth2Error.MalformedResponse({
+        provider: ctx.provider,
+        source,
+        status: response.status,
+        contentType: response.headers["content-type"],
+        reason: `the answer to ${ctx.request} is not JSON`
+      })
+    }
+    const now = yield* Clock.currentTimeMillis
+    return yield* Effect.fail(statusError(response, parsed.ok ? parsed.value : undefined, ctx, now))
+  })
+
+/**
+ * A platform failure (connection refused, reset, unreadable answer) as an error of the family, without headers.
+ *
+ * @internal
+ */
+export const fromHttpClientError = (
+  error: HttpClientError.HttpClientError,
+  ctx: Context
+): OAuth2Error.OAuth2Error => {
+  if (error._tag === "ResponseError") {
+    return new OAuth2Error.MalformedResponse({
+      provider: ctx.provider,
+      source,
+      status: error.response.status,
+      contentType: error.response.headers["content-type"],
+      reason: `the answer to ${ctx.request} could not be read`
+    })
+  }
+  const cause = error.cause as { readonly code?: unknown; readonly cause?: { readonly code?: unknown } } | undefined
+  const code = typeof cause?.cause?.code === "string"
+    ? cause.cause.code
+    : typeof cause?.code === "string"
+    ? cause.code
+    : undefined
+  return new OAuth2Error.TransportError({
+    provider: ctx.provider,
+    source,
+    reason: "Network",
+    request: ctx.request,
+    description: error.reason === "InvalidUrl" ? "the URL is invalid" : code ?? `the request failed (${error.reason})`
+  })
+}
+
+/**
+ * Keeps errors of the family, maps platform ones.
+ *
+ * @internal
+ */
+export const toOAuth2Error = (
+  error: HttpClientError.HttpClientError | OAuth2Error.OAuth2Error,
+  ctx: Context
+): OAuth2Error.OAuth2Error => OAuth2Error.isOAuth2Error(error) ? error : fromHttpClientError(error, ctx)
