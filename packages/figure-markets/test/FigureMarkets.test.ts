@@ -6,6 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as ConfigError from "effect/ConfigError"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
@@ -53,6 +54,7 @@ describe("FigureMarkets", () => {
         assert.strictEqual(uat.endpoint.authMethod, "client_secret_post")
         assert.strictEqual(uat.endpoint.scopeDelimiter, " ")
         assert.strictEqual(uat.endpoint.defaultTokenType, undefined)
+        assert.strictEqual(Duration.toMillis(uat.endpoint.defaultLifetime), 86399 * 1000)
         assert.deepStrictEqual(uat.scopes, ["TRADER_READ", "TRADER_TRADE"])
         assert.strictEqual(uat.tradeApiUrl, "https://trade.figuremarkets.dev/api/v1")
         assert.strictEqual(uat.restUrl, "https://www.figuremarkets.dev/trader")

@@ -228,6 +228,23 @@ describe("FigurePay", () => {
       }))
   })
 
+  it.scoped("the token goes only to the API origin: a redirect elsewhere is not followed", () =>
+    Effect.gen(function*() {
+      const emulator = yield* start
+      const elsewhere = yield* loopbackServer(() => ({ status: 200, body: profilesBody }))
+      const api = yield* loopbackServer(() => ({ status: 302, headers: { location: `${elsewhere.url}/profiles` } }))
+      const context = yield* build({
+        clientId: demo.clientId,
+        clientSecret: demo.clientSecret,
+        apiUrl: api.url,
+        tokenUrl: `${emulator.urls.figurePay.api}/oauth2/token`
+      })
+      const error = yield* Effect.flip(Context.get(context, Banking.Banking).listProfiles)
+      assert.strictEqual(error._tag, "MalformedResponse")
+      assert.match(String((yield* api.received)[0]!.headers["authorization"]), /^Bearer /)
+      assert.deepStrictEqual(yield* elsewhere.received, [])
+    }))
+
   describe("API versions", () => {
     const versioned = (apiVersion: string | undefined) =>
       Effect.gen(function*() {
