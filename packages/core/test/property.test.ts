@@ -401,13 +401,11 @@ describe("requestToken: arbitrary answers over a real connection", () => {
         })
         next = reply("warm=up")
         yield* Effect.exit(client.requestToken(Grant.clientCredentials()))
-        // 76 bytes a gateway might send. Each further "&a=" doubles the time: the event loop is blocked, no timeout fires.
-        next = reply(`a=${"&a=".repeat(24)} !`)
-        const start = performance.now()
+        // With a backtracking pattern each further "&a=" doubled the parse time (24 of them blocked the event loop
+        // for a second): 2,000 of them would never finish, and the test would time out instead of passing.
+        next = reply(`a=${"&a=".repeat(2_000)} !`)
         const error = checkOutcome(yield* Effect.exit(client.requestToken(Grant.clientCredentials())))
-        const elapsed = performance.now() - start
         assert.notInstanceOf(error, AccessToken)
-        assert.isBelow(elapsed, 100, `parsing a 76-byte body took ${elapsed.toFixed(0)} ms`)
       }).pipe(Effect.provide(FetchHttpClient.layer), Logger.withMinimumLogLevel(LogLevel.None))
   )
 })
