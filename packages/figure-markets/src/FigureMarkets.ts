@@ -40,7 +40,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import type * as EffectScope from "effect/Scope"
 import * as urls from "./internal/urls.js"
@@ -178,6 +178,7 @@ export interface Resolved {
   readonly allowedOrigins: ReadonlyArray<string>
   /** The token-endpoint description handed to core. */
   readonly endpoint: Endpoint.Endpoint
+  /** The client id and secret (`Redacted`), as handed to core. */
   readonly credentials: Endpoint.Credentials
 }
 
@@ -201,6 +202,10 @@ export const resolve = (options: Options): Effect.Effect<Resolved, OAuth2Error.I
       return yield* invalid(`environment must be one of ${Object.keys(environments).join(", ")}.`)
     }
     if (options.clientId.trim() === "") return yield* invalid("clientId is empty.")
+    const credentials = Endpoint.credentials(options.clientId, options.clientSecret)
+    if (credentials.clientSecret === undefined || Redacted.value(credentials.clientSecret) === "") {
+      return yield* invalid("clientSecret is empty.")
+    }
     const mainUrl = yield* urls.baseUrl(provider, "mainUrl", options.mainUrl ?? hosts.main)
     const tradeUrl = yield* urls.baseUrl(provider, "tradeUrl", options.tradeUrl ?? hosts.trade)
     if (onTradingHost(mainUrl)) {
@@ -249,7 +254,7 @@ export const resolve = (options: Options): Effect.Effect<Resolved, OAuth2Error.I
       scopes,
       allowedOrigins: [...new Set([urls.originOf(mainUrl), urls.originOf(tradeUrl)])],
       endpoint,
-      credentials: Endpoint.credentials(options.clientId, options.clientSecret)
+      credentials
     }
   })
 

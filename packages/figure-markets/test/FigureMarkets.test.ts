@@ -95,6 +95,7 @@ describe("FigureMarkets", () => {
           [{ ...base, scopes: [] }, "at least one"],
           [{ ...base, scopes: ["TRADER READ"] }, "single words"],
           [{ ...base, clientId: " " }, "clientId"],
+          [{ ...base, clientSecret: "" }, "clientSecret"],
           [{ ...base, environment: "staging" as FigureMarkets.Environment }, "uat, production"]
         ]
         for (const [options, expected] of cases) {

@@ -41,7 +41,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Banking from "./Banking.js"
@@ -181,6 +181,7 @@ export interface Resolved {
   readonly allowedOrigins: ReadonlyArray<string>
   /** The token-endpoint description handed to core. */
   readonly endpoint: Endpoint.Endpoint
+  /** The client id and secret (`Redacted`), as handed to core. */
   readonly credentials: Endpoint.Credentials
 }
 
@@ -202,6 +203,10 @@ export const resolve = (options: Options): Effect.Effect<Resolved, OAuth2Error.I
       return yield* invalid(`environment must be one of ${Object.keys(environments).join(", ")}.`)
     }
     if (options.clientId.trim() === "") return yield* invalid("clientId is empty.")
+    const credentials = Endpoint.credentials(options.clientId, options.clientSecret)
+    if (credentials.clientSecret === undefined || Redacted.value(credentials.clientSecret) === "") {
+      return yield* invalid("clientSecret is empty.")
+    }
     if (options.apiVersion !== undefined && !isApiVersion(options.apiVersion)) {
       return yield* invalid(`apiVersion must be a date written YYYY-MM-DD, e.g. 2024-01-15 (${apiVersionHeader}).`)
     }
@@ -222,7 +227,7 @@ export const resolve = (options: Options): Effect.Effect<Resolved, OAuth2Error.I
       apiVersion: options.apiVersion,
       allowedOrigins: [urls.originOf(apiUrl)],
       endpoint,
-      credentials: Endpoint.credentials(options.clientId, options.clientSecret)
+      credentials
     }
   })
 

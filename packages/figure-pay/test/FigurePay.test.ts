@@ -97,6 +97,7 @@ describe("FigurePay", () => {
           [{ ...base, apiVersion: "2024-13-01" }, "YYYY-MM-DD"],
           [{ ...base, apiVersion: "2023-02-29" }, "YYYY-MM-DD"],
           [{ ...base, apiVersion: "24-01-15" }, "YYYY-MM-DD"],
+          [{ ...base, clientSecret: Redacted.make("") }, "clientSecret"],
           [{ ...base, apiVersion: "2024-01-15\r\nX-Evil: 1" }, "YYYY-MM-DD"],
           [{ ...base, environment: "staging" as FigurePay.Environment }, "sandbox, production"]
         ]
