@@ -7,6 +7,8 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
+import * as Deferred from "effect/Deferred"
+import * as Fiber from "effect/Fiber"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -14,7 +16,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import { Tradier, TradierEndpoint } from "../src/index.js"
-import { assertNoSecrets, browser, CallbackServer, captureLogs, errorText, type Visit } from "./utils.js"
+import { assertNoSecrets, awaitSleepers, browser, CallbackServer, captureLogs, errorText, type Visit } from "./utils.js"
 
 const demo = Clients.tradierDemo
 const partner = Clients.tradierPartnerDemo
@@ -208,14 +210,34 @@ describe("Tradier login and OAuth layer", () => {
       assert.strictEqual(yield* t.counter("tradier.token"), 0)
     }).pipe(Effect.provide(Live)))
 
-  it.scoped("the user refuses (auto-deny): AuthorizationFailed access_denied, nothing exchanged or stored", () =>
-    Effect.gen(function*() {
+  it.scoped("the user refuses (auto-deny): AuthorizationFailed access_denied, nothing exchanged or stored", () => {
+    const lines: Array<string> = []
+    return Effect.gen(function*() {
       const t = yield* setup({ tradierAuthorization: "auto-deny" })
       const error = yield* Effect.flip(t.login(demo))
       assert.strictEqual(error._tag, "AuthorizationFailed")
       if (error._tag === "AuthorizationFailed") assert.strictEqual(error.reason, "access_denied")
       assert.strictEqual(yield* t.counter("tradier.token"), 0)
       assert.isTrue(Option.isNone(yield* t.store.get(Tradier.storeKey({ clientId: demo.clientId }))))
+      const state = new URL(t.visits[0]!.authorizeUrl).searchParams.get("state")!
+      assertNoSecrets(errorText(error), [state, demo.clientSecret])
+      assertNoSecrets(lines.join("\n"), [state, demo.clientSecret])
+      assert.isTrue(lines.some((line) => line.includes("login failed")))
+    }).pipe(Effect.provide(Layer.merge(Live, captureLogs(lines))))
+  })
+
+  it.scoped("nobody logs in: AuthorizationFailed timeout after 10 minutes, and the listener stops", () =>
+    Effect.gen(function*() {
+      const t = yield* setup()
+      const shown = yield* Deferred.make<string>()
+      const fiber = yield* Effect.fork(t.login(demo, { onAuthorizeUrl: (url) => Deferred.succeed(shown, url) }))
+      yield* Deferred.await(shown)
+      yield* awaitSleepers(1)
+      yield* TestClock.adjust("10 minutes")
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      assert.strictEqual(error._tag, "AuthorizationFailed")
+      if (error._tag === "AuthorizationFailed") assert.strictEqual(error.reason, "timeout")
+      assert.strictEqual(yield* t.counter("tradier.token"), 0)
     }).pipe(Effect.provide(Live)))
 
   it.scoped("a callback whose state differs: AuthorizationFailed state_mismatch; the code is never exchanged", () => {
@@ -254,8 +276,9 @@ describe("Tradier login and OAuth layer", () => {
     }).pipe(Effect.provide(Layer.merge(Live, captureLogs(lines))))
   })
 
-  it.scoped("a token sent to another environment: one replay, then Unauthorized naming the environment", () =>
-    Effect.gen(function*() {
+  it.scoped("a token sent to another environment: one replay, then Unauthorized naming the environment", () => {
+    const lines: Array<string> = []
+    return Effect.gen(function*() {
       const t = yield* setup()
       const token = yield* t.login(demo)
       // the API of another environment (a second emulator) knows nothing of this token
@@ -272,7 +295,9 @@ describe("Tradier login and OAuth layer", () => {
       assert.include(error.message, "environment")
       assert.strictEqual((yield* other.countersFor("tradier.profile")).requests, 2)
       assertNoSecrets(errorText(error), [Redacted.value(token.value), demo.clientSecret])
-    }).pipe(Effect.provide(Live)))
+      assertNoSecrets(lines.join("\n"), [Redacted.value(token.value), demo.clientSecret])
+    }).pipe(Effect.provide(Layer.merge(Live, captureLogs(lines))))
+  })
 
   it.scoped("the token goes to the API origin only", () =>
     Effect.gen(function*() {

@@ -5,6 +5,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
+import * as TestClock from "effect/TestClock"
 import * as http from "node:http"
 
 /** The loopback server the login's callback listener runs on: a free port on 127.0.0.1. */
@@ -61,3 +62,13 @@ export const assertNoSecrets = (text: string, secrets: ReadonlyArray<string>) =>
     assert.isUndefined(line, `a secret leaked into: ${line?.replaceAll(secret, "<SECRET>")}`)
   }
 }
+
+/** Waits, on real time and a bounded number of times, until `n` fibers sleep on the TestClock. */
+export const awaitSleepers = (n: number) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 1000; i++) {
+      if ((yield* TestClock.sleeps()).length >= n) return
+      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 2)))
+    }
+    return yield* Effect.dieMessage(`no ${n} sleeper(s) on the TestClock`)
+  })
