@@ -21,6 +21,8 @@ export * as OAuth2Error from "./OAuth2Error.js"
 /** @since 0.1.0 */
 export * as AccessTokens from "./AccessTokens.js"
 /** @since 0.1.0 */
+export * as ApiResponse from "./ApiResponse.js"
+/** @since 0.1.0 */
 export * as AuthorizationCode from "./AuthorizationCode.js"
 /** @since 0.1.0 */
 export * as OAuth2HttpClient from "./OAuth2HttpClient.js"

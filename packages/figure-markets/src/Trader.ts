@@ -16,7 +16,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type { AuthorizedHttpClient } from "./FigureMarkets.js"
-import * as api from "./internal/api.js"
+import * as api from "@effect-oauth2/core/ApiResponse"
 
 const provider = "figure-markets"
 
@@ -128,7 +128,12 @@ export const fromHttpClient = (client: AuthorizedHttpClient, options: Options = 
         })
       )
     }
-    const ctx: api.Context = { provider, request: `POST ${operation}`, scopes }
+    const ctx: api.Context = {
+      provider,
+      request: `POST ${operation}`,
+      scopes,
+      forbiddenHint: "Trader API access is granted per account"
+    }
     const request = HttpClientRequest.post(`/${operation}`).pipe(
       HttpClientRequest.acceptJson,
       body === undefined ? (r) => r : HttpClientRequest.bodyUnsafeJson(body)

@@ -15,7 +15,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type { AuthorizedHttpClient } from "./FigurePay.js"
-import * as api from "./internal/api.js"
+import * as api from "@effect-oauth2/core/ApiResponse"
 
 const provider = "figure-pay"
 

@@ -1,22 +1,31 @@
 /**
- * The boundary with the Figure Pay Banking API: reading JSON answers and turning statuses that the
- * `withAccessToken` middleware left alone into the error family. Nothing here ever quotes a body.
+ * Reading a provider API's answers (a resource server's, RFC 6750): JSON bodies, and the statuses that the
+ * `withAccessToken` middleware left alone turned into the error family. Provider packages build their typed API
+ * clients on it. Nothing here ever quotes a body; server-provided texts are scrubbed of anything token-like.
  *
- * @internal
+ * @since 0.1.0
  */
-import * as OAuth2Error from "@effect-oauth2/core/OAuth2Error"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import { parseRetryAfter } from "./internal/wire.js"
+import * as OAuth2Error from "./OAuth2Error.js"
 
-/** What an error should say about the call. @internal */
+/**
+ * What an error should say about the call.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Context {
   readonly provider: string
   /** `METHOD path`, never a query string. */
   readonly request: string
-  /** The scopes the token was asked with, for a 403 `insufficient_scope` the middleware did not see (none at Figure Pay). */
+  /** The scopes the token was asked with, for a 403 `insufficient_scope` the middleware did not see. */
   readonly scopes: ReadonlyArray<string>
+  /** What a plain 403 means at this provider, e.g. "Trader API access is granted per account". Default: nothing. */
+  readonly forbiddenHint?: string | undefined
 }
 
 const source = "resource-server" as const
@@ -25,23 +34,11 @@ const source = "resource-server" as const
  * Anything that looks like a token (a long run of token characters) in a server-provided text becomes `<redacted>`:
  * a gateway that echoes the bearer value must not put it into an error.
  *
- * @internal
+ * @since 0.1.0
+ * @category redaction
  */
 export const scrub = (text: string | undefined): string | undefined =>
   text === undefined ? undefined : text.replace(/[A-Za-z0-9._~+/=-]{24,}/g, "<redacted>").slice(0, 500)
-
-/**
- * `Retry-After` (delta-seconds or an HTTP date, RFC 9110 §10.2.3) in milliseconds from `now`, capped at a day.
- *
- * @internal
- */
-export const parseRetryAfter = (value: string | undefined, now: number): number | undefined => {
-  if (value === undefined) return undefined
-  const trimmed = value.trim()
-  if (/^\d+$/.test(trimmed)) return Math.min(Number(trimmed), 86_400) * 1000
-  const date = Date.parse(trimmed)
-  return Number.isNaN(date) ? undefined : Math.min(Math.max(0, date - now), 86_400_000)
-}
 
 const parseJson = (text: string): { readonly ok: true; readonly value: unknown } | { readonly ok: false } => {
   try {
@@ -65,7 +62,8 @@ const stringMember = (body: unknown, ...names: ReadonlyArray<string>): string | 
  * refusal (`InvalidScope` when the body says `insufficient_scope`), 429 a rate limit with `Retry-After`, 3xx a
  * redirect that is never followed, anything else (400 validation, 404, 5xx) a `ProtocolError` (retryable for 5xx).
  *
- * @internal
+ * @since 0.1.0
+ * @category errors
  */
 export const statusError = (
   response: HttpClientResponse.HttpClientResponse,
@@ -109,7 +107,7 @@ export const statusError = (
     error: code,
     errorDescription: description ??
       (status === 403
-        ? `${ctx.request} is not allowed for these credentials (HTTP 403)`
+        ? `${ctx.request} is not allowed for these credentials (HTTP 403)${ctx.forbiddenHint ? `; ${ctx.forbiddenHint}` : ""}`
         : `${ctx.request} failed`)
   })
 }
@@ -117,7 +115,8 @@ export const statusError = (
 /**
  * Reads a JSON answer: the parsed body of a 2xx, or the error for any other status.
  *
- * @internal
+ * @since 0.1.0
+ * @category decoding
  */
 export const readJson = (
   response: HttpClientResponse.HttpClientResponse,
@@ -143,7 +142,8 @@ export const readJson = (
 /**
  * A platform failure (connection refused, reset, unreadable answer) as an error of the family, without headers.
  *
- * @internal
+ * @since 0.1.0
+ * @category errors
  */
 export const fromHttpClientError = (
   error: HttpClientError.HttpClientError,
@@ -176,7 +176,8 @@ export const fromHttpClientError = (
 /**
  * Keeps errors of the family, maps platform ones.
  *
- * @internal
+ * @since 0.1.0
+ * @category errors
  */
 export const toOAuth2Error = (
   error: HttpClientError.HttpClientError | OAuth2Error.OAuth2Error,
