@@ -499,4 +499,53 @@ describe("fault soak on the emulator", () => {
     60_000
   )
 
+  it.scoped(
+    "a finite retrySchedule: a background refresh that ran out of retries on a 503 does not fail get while the cached token is valid",
+    () =>
+      Effect.gen(function*() {
+        const emulator = yield* Emulator.make({ tokenLifetime: "10 minutes" }).pipe(Effect.orDie)
+        const main = emulator.urls.figureMarkets.main
+        const endpoint = yield* Endpoint.make({
+          provider: "figure-markets",
+          tokenUrl: `${main}/auth/oauth2/token`,
+          authMethod: "client_secret_post"
+        })
+        const client = yield* OAuth2Client.make({
+          endpoint,
+          credentials: Endpoint.credentials(Clients.figureMarketsDemo.clientId, Clients.figureMarketsDemo.clientSecret)
+        })
+        const tokens = yield* AccessTokens.make({
+          scopes: SCOPES,
+          refreshSkew: "3 minutes",
+          retrySchedule: Schedule.spaced("10 seconds").pipe(Schedule.intersect(Schedule.recurs(1)))
+        }).pipe(Effect.provideService(OAuth2Client.OAuth2Client, client))
+        /** Waits (a bounded number of event-loop turns, no timer) until the token endpoint has answered `n` 503s. */
+        const answered503 = (n: number) =>
+          Effect.gen(function*() {
+            for (let i = 0; i < 100_000; i++) {
+              if (((yield* emulator.countersFor("figure-markets.token")).failures["503"] ?? 0) >= n) {
+                for (let j = 0; j < 5; j++) yield* turn
+                return
+              }
+              yield* turn
+            }
+            return yield* Effect.dieMessage(`the token endpoint never answered ${n} 503s`)
+          })
+
+        const first = yield* tokens.get
+        yield* emulator.setFaults("figure-markets.token", { failNext: { count: 2, status: 503 } })
+        yield* TestClock.adjust("7 minutes") // the refresh point: 503
+        yield* answered503(1)
+        yield* TestClock.adjust("10 seconds") // the one retry: 503, and the schedule is done
+        yield* answered503(2)
+        yield* TestClock.adjust("50 seconds") // 8 minutes: the first token is valid for 2 more
+
+        const exit = yield* Effect.exit(tokens.get)
+        assert.isTrue(
+          Exit.isSuccess(exit),
+          `get failed although the cached token is valid until minute 10: ${Exit.isFailure(exit) ? exit.cause.toString() : ""}`
+        )
+        assert.strictEqual(Exit.isSuccess(exit) ? exit.value : undefined, first)
+      }).pipe(Effect.provide(FetchHttpClient.layer), Logger.withMinimumLogLevel(LogLevel.None))
+  )
 })
