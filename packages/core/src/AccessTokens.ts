@@ -120,6 +120,8 @@ interface State {
   /** Completed whenever the cached token changes; replaced by a new one each time. */
   readonly changed: Deferred.Deferred<void>
   readonly storeChecked: boolean
+  /** The last token dropped by `invalidate` while it had a refresh token: the next acquisition refreshes with it. */
+  readonly retired: AccessToken.AccessToken | undefined
 }
 
 const defaultRetrySchedule: Schedule.Schedule<unknown, OAuth2Error> = Schedule.exponential(Duration.seconds(1), 2).pipe(
@@ -159,7 +161,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
       pendingFailure: undefined,
       blockedUntil: 0,
       changed: Deferred.unsafeMake<void>(FiberId.none),
-      storeChecked: store === undefined
+      storeChecked: store === undefined,
+      retired: undefined
     })
 
     const hits = Metric.taggedWithLabels(Metrics.cacheHitsTotal, [MetricLabel.make("provider", provider)])
@@ -218,6 +221,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
         ...s,
         token,
         pendingFailure: undefined,
+        retired: undefined,
+        storeChecked: true,
         changed: Deferred.unsafeMake<void>(FiberId.none)
       }]).pipe(
         Effect.flatMap((changed) => Deferred.succeed(changed, undefined)),
@@ -371,7 +376,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
       if (blocked !== undefined) return yield* blocked
       yield* Metric.increment(misses)
       yield* flushHits
-      return yield* acquire(s.token)
+      return yield* acquire(s.token ?? s.retired)
     })
 
     const get: Effect.Effect<AccessToken.AccessToken, OAuth2Error> = cached
@@ -380,20 +385,27 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
       const s = yield* Ref.updateAndGet(state, (s) => ({ ...s, pendingFailure: undefined }))
       const blocked = rateLimited(s, yield* Clock.currentTimeMillis)
       if (blocked !== undefined) return yield* blocked
-      return yield* acquire(s.token)
+      return yield* acquire(s.token ?? s.retired)
     }).pipe(Effect.withSpan("AccessTokens.refresh", { attributes: { "oauth2.provider": provider } }))
 
     const invalidate = (token: AccessToken.AccessToken): Effect.Effect<void> =>
       Ref.modify(state, (s): [Deferred.Deferred<void> | undefined, State] =>
         s.token !== undefined && AccessToken.sameValue(s.token, token)
-          ? [s.changed, { ...s, token: undefined, changed: Deferred.unsafeMake<void>(FiberId.none) }]
+          ? [s.changed, {
+            ...s,
+            token: undefined,
+            retired: token.refreshToken === undefined ? s.retired : token,
+            changed: Deferred.unsafeMake<void>(FiberId.none)
+          }]
           : [undefined, s]).pipe(
           Effect.flatMap((changed) =>
             changed === undefined ? Effect.void : Effect.sync(() => {
               if (cached.current !== undefined && AccessToken.sameValue(cached.current, token)) cached.current = undefined
             }).pipe(
               Effect.zipRight(Deferred.succeed(changed, undefined)),
-              Effect.zipRight(storeDelete(token)),
+              // A token with a refresh token stays in the store: the refresh token is still good, and the next
+              // acquisition (here or in another process) replaces the pair.
+              Effect.zipRight(token.refreshToken === undefined ? storeDelete(token) : Effect.void),
               Effect.zipRight(annotate(Effect.logInfo("access token invalidated")))
             )
           )
@@ -452,6 +464,11 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
       const s = yield* Ref.get(state)
       const token = s.token
       if (token === undefined || s.pendingFailure !== undefined) {
+        yield* Deferred.await(s.changed)
+        return
+      }
+      if (mode === "stored" && token.refreshToken === undefined) {
+        // Nothing to renew it with: it is served until it expires, then `get` says to log in again.
         yield* Deferred.await(s.changed)
         return
       }

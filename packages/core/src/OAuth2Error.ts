@@ -152,7 +152,9 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>("@effect-oaut
     /** The HTTP status of the answer, when there was one. */
     status: Schema.optional(Schema.Number),
     /** The server's `error_description`, when it sent one. */
-    description: Schema.optional(Schema.String)
+    description: Schema.optional(Schema.String),
+    /** What to do, from the provider package when it knows better than the generic advice. */
+    hint: Schema.optional(Schema.String)
   }
 ) {
   /** @since 0.1.0 */
@@ -164,7 +166,7 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>("@effect-oaut
   /** @since 0.1.0 */
   override get message(): string {
     return `${providerPrefix(this.provider)}Unauthorized (${this.reason})${describe(this.description)}. ${
-      unauthorizedAdvice[this.reason]
+      this.hint ?? unauthorizedAdvice[this.reason]
     }`
   }
 }

@@ -400,6 +400,58 @@ describe("AccessTokens", () => {
       assert.strictEqual(yield* server.count, 0, "stored mode never asks for client credentials")
     }))
 
+  it.scoped("stored mode: a token with nothing to renew it is served until it expires, not cut short", () =>
+    Effect.gen(function*() {
+      const { server, tokens } = yield* setup(numbered(), { acquire: "stored" })
+      const now = yield* TestClock.currentTimeMillis
+      yield* tokens.set(
+        new AccessToken.AccessToken({
+          value: Redacted.make("from-login"),
+          type: "Bearer",
+          issuedAt: now,
+          expiresAt: now + 3_600_000,
+          scopes: [],
+          extra: {}
+        })
+      )
+      // Well inside the refresh window (skew 60 s): still served.
+      yield* TestClock.adjust(Duration.minutes(59))
+      yield* TestClock.adjust(Duration.seconds(30))
+      assert.strictEqual(valueOf(yield* tokens.get), "from-login")
+      yield* TestClock.adjust(Duration.seconds(31))
+      const error = yield* Effect.flip(tokens.get)
+      assert.strictEqual(error._tag, "Expired")
+      assert.strictEqual(yield* server.count, 0)
+    }))
+
+  it.scoped("invalidate keeps the refresh token: the next acquisition refreshes with it", () =>
+    Effect.gen(function*() {
+      const store = yield* TokenStore.makeMemory
+      const { server, tokens } = yield* setup(numbered({ refresh_token: "rt-1" }), { acquire: "stored" }).pipe(
+        Effect.provideService(TokenStore.TokenStore, store)
+      )
+      const now = yield* TestClock.currentTimeMillis
+      const login = new AccessToken.AccessToken({
+        value: Redacted.make("from-login"),
+        type: "Bearer",
+        issuedAt: now,
+        expiresAt: now + 3_600_000,
+        scopes: ["read"],
+        refreshToken: Redacted.make("rt-0"),
+        extra: {}
+      })
+      yield* tokens.set(login)
+      // The API rejected it (a 401): the access token goes, the refresh token stays.
+      yield* tokens.invalidate(login)
+      const renewed = yield* tokens.get
+      assert.strictEqual(valueOf(renewed), "tok-0")
+      const request = yield* server.last
+      assert.strictEqual(request.form.grant_type, "refresh_token")
+      assert.strictEqual(request.form.refresh_token, "rt-0")
+      const stored = yield* store.get({ provider: "test", environment: "default", clientId: "client-id", scopes: [] })
+      assert.strictEqual(valueOf(Option.getOrThrow(stored)), "tok-0")
+    }))
+
   it.scoped("stored mode: a refused refresh token is Expired, saying to log in again", () =>
     Effect.gen(function*() {
       const { server, tokens } = yield* setup(TokenServer.oauthError("invalid_grant"), { acquire: "stored" })

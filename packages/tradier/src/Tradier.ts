@@ -35,7 +35,7 @@ import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import * as internalHttp from "./internal/httpClient.js"
 import * as internalStatic from "./internal/staticTokens.js"
-import * as workarounds from "./internal/workarounds.js"
+import * as rejectedToken from "./internal/rejectedToken.js"
 import * as TradierEndpoint from "./TradierEndpoint.js"
 
 // -----------------------------------------------------------------------------
@@ -253,12 +253,12 @@ export const layer = (
       Effect.provideService(OAuth2Client.OAuth2Client, client),
       Effect.provideService(TokenStore.TokenStore, dropRefresh ? storeWithoutRefreshTokens(store) : store)
     )
-    const tokens = workarounds.serveUntilExpiry(
-      dropRefresh ? { ...cached, set: (token) => cached.set(withoutRefreshToken(token)) } : cached
-    )
+    const tokens: AccessTokens.Service = dropRefresh
+      ? { ...cached, set: (token) => cached.set(withoutRefreshToken(token)) }
+      : cached
     const http = internalHttp.make({
       client: yield* PlatformHttpClient.HttpClient,
-      tokens: workarounds.keepRefreshToken(tokens),
+      tokens: rejectedToken.keepUnrenewable(tokens),
       baseUrl: api,
       replay: true,
       rejected: `Tradier refused the token even after a replay. A token works only in the environment that issued ` +

@@ -52,7 +52,7 @@ export const make = (options: Options): Authorised => {
       source: "resource-server",
       reason: "rejected-token",
       status,
-      description: options.rejected
+      hint: options.rejected
     })
   return OAuth2HttpClient.withAccessToken(options.client, options.tokens, {
     allowedOrigins: [origin],
