@@ -2,7 +2,7 @@
  * Fault soak: a long simulated run against the emulator's Figure Markets endpoints, driven by core directly
  * (client_secret_post, TRADER_READ TRADER_TRADE), under `TestClock`.
  *
- * 48 token lifetimes of 10 minutes with faults at seeded random points (5xx bursts, gateway HTML pages, connection
+ * 48 token lifetimes of 5 minutes with faults at seeded random points (5xx bursts, gateway HTML pages, connection
  * resets, 429 storms with Retry-After, latency spikes on the token endpoint and the API, early revocations, and a few
  * outages longer than a lifetime), then 3 fault-free lifetimes. A bot calls `get_who_am_i` through `withAccessToken`
  * every simulated minute.
@@ -42,14 +42,14 @@ import { Clients, Emulator, type Faults } from "@effect-oauth2/emulator"
 
 const SEED = 0x5eed_2026
 const MINUTE = 60_000
-const LIFETIME_MINUTES = 10
+const LIFETIME_MINUTES = 5
 const LIFETIME = LIFETIME_MINUTES * MINUTE
 const FAULT_LIFETIMES = 48
 const RECOVERY_LIFETIMES = 3
 const FAULT_MINUTES = FAULT_LIFETIMES * LIFETIME_MINUTES
 const TOTAL_MINUTES = (FAULT_LIFETIMES + RECOVERY_LIFETIMES) * LIFETIME_MINUTES
 /** The background refresh starts this long before expiry. */
-const REFRESH_SKEW = 3 * MINUTE
+const REFRESH_SKEW = 90_000
 /** The longest pause between two background retries (the schedule's cap). */
 const RETRY_CAP = 30_000
 const REQUEST_TIMEOUT = 20_000
@@ -63,7 +63,7 @@ const SCOPES = ["TRADER_READ", "TRADER_TRADE"]
  * per bot call.
  */
 const BOUND_PER_LIFETIME = 1 + 5 + Math.ceil(LIFETIME / (0.8 * RETRY_CAP)) + LIFETIME_MINUTES
-/** In a lifetime with no endpoint fault: a refresh every 7 minutes (at most 2 in 10 minutes), plus one per revocation. */
+/** In a lifetime with no endpoint fault: a refresh every 3.5 minutes (at most 2 in 5 minutes), plus one per revocation. */
 const BOUND_FAULT_FREE = Math.ceil(LIFETIME / (LIFETIME - REFRESH_SKEW))
 
 type TokenFault =
@@ -126,38 +126,38 @@ const makePlan = (seed: number): Plan => {
     const here = minutes[m]!
     if (here.tokenFault._tag === "None") {
       const roll = random()
-      if (roll < 0.02) {
+      if (roll < 0.03) {
         const status = ([500, 502, 503] as const)[between(0, 2)]!
-        fill(m, between(1, 8), (x) => void (x.tokenFault = { _tag: "Status", status }))
+        fill(m, between(1, 4), (x) => void (x.tokenFault = { _tag: "Status", status }))
         counts["5xx bursts"]!++
-      } else if (roll < 0.03) {
-        fill(m, between(1, 5), (x) => void (x.tokenFault = { _tag: "GatewayPage" }))
+      } else if (roll < 0.045) {
+        fill(m, between(1, 3), (x) => void (x.tokenFault = { _tag: "GatewayPage" }))
         counts["gateway pages"]!++
-      } else if (roll < 0.04) {
-        fill(m, between(1, 4), (x) => void (x.tokenFault = { _tag: "Reset" }))
+      } else if (roll < 0.06) {
+        fill(m, between(1, 2), (x) => void (x.tokenFault = { _tag: "Reset" }))
         counts["reset bursts"]!++
-      } else if (roll < 0.05) {
-        const retryAfter = between(30, 180)
-        fill(m, between(1, 6), (x) => void (x.tokenFault = { _tag: "RateLimit", retryAfter }))
+      } else if (roll < 0.075) {
+        const retryAfter = between(30, 120)
+        fill(m, between(1, 3), (x) => void (x.tokenFault = { _tag: "RateLimit", retryAfter }))
         counts["429 storms"]!++
-      } else if (roll < 0.054) {
-        fill(m, between(11, 16), (x) => {
+      } else if (roll < 0.081) {
+        fill(m, between(6, 8), (x) => {
           x.tokenFault = { _tag: "Status", status: 503 }
           x.long = true
         })
         counts["long outages"]!++
       }
     }
-    if (here.tokenLatency === 0 && here.tradeLatency === 0 && random() < 0.03) {
+    if (here.tokenLatency === 0 && here.tradeLatency === 0 && random() < 0.045) {
       const token = random() < 0.7 ? between(1, 15) * 1000 : 0
       const trade = random() < 0.7 ? between(1, 15) * 1000 : 0
-      fill(m, between(1, 5), (x) => {
+      fill(m, between(1, 3), (x) => {
         x.tokenLatency = token
         x.tradeLatency = trade
       })
       counts["latency spikes"]!++
     }
-    if (random() < 0.02) {
+    if (random() < 0.03) {
       here.revoke = true
       counts["early revocations"]!++
     }
