@@ -3,14 +3,13 @@
  *
  * A child started as `node --import tsx --conditions=source child.ts` spends about 3.5 s of CPU loading its modules
  * through tsx's hooks; eight of them on a 2-core machine take longer than the test itself. So {@link childCommand}
- * bundles child.ts once (with the esbuild that tsx itself runs on, resolving workspace packages to their sources)
- * and each child starts from that one file in about 0.4 s. Should esbuild not be found, or `EO2_CHILD_TSX=1` is set,
- * children run through tsx instead.
+ * bundles child.ts once per test process into build/child/ (with the esbuild that tsx itself runs on, resolving
+ * workspace packages to their sources), and each child starts from that one file in about 0.4 s. Should esbuild not
+ * be found, or `EO2_CHILD_TSX=1` is set, children run through tsx instead.
  */
 import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs"
 import { createRequire } from "node:module"
-import * as Os from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import * as Deferred from "effect/Deferred"
@@ -80,36 +79,39 @@ const loadEsbuild = (): Esbuild | undefined => {
 
 let bundled: Promise<ReadonlyArray<string>> | undefined
 
+/** Where the bundle goes: the package's git-ignored build directory (stable, so that nothing piles up in /tmp). */
+const bundleFile = fileURLToPath(new URL("../../build/child/child.mjs", import.meta.url))
+
 const bundle = async (): Promise<ReadonlyArray<string>> => {
   const viaTsx = ["--import", "tsx", "--conditions=source", childScript]
   const esbuild = process.env.EO2_CHILD_TSX === "1" ? undefined : loadEsbuild()
   if (esbuild === undefined) return viaTsx
-  const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "eo2-child-"))
-  process.once("exit", () => Fs.rmSync(dir, { recursive: true, force: true }))
-  const outfile = Path.join(dir, "child.mjs")
   try {
-    await esbuild.build({
+    const result = await esbuild.build({
       entryPoints: [childScript],
       bundle: true,
       platform: "node",
       format: "esm",
       target: "node20",
       conditions: ["source"],
-      outfile,
+      write: false,
+      outfile: bundleFile,
       logLevel: "silent",
       // ioredis and undici are CommonJS: give the ESM bundle a `require`.
       banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" }
-    })
-    return [outfile]
+    }) as { readonly outputFiles: ReadonlyArray<{ readonly contents: Uint8Array }> }
+    // Written aside then renamed: another test run bundling at the same time never exposes half a file.
+    Fs.mkdirSync(Path.dirname(bundleFile), { recursive: true })
+    const temporary = `${bundleFile}.${process.pid}.tmp`
+    Fs.writeFileSync(temporary, result.outputFiles[0]!.contents)
+    Fs.renameSync(temporary, bundleFile)
+    return [bundleFile]
   } catch {
     return viaTsx
   }
 }
 
-/**
- * The node arguments that run child.ts: a bundle made once per process in a temporary directory (removed when the
- * process exits), or tsx.
- */
+/** The node arguments that run child.ts: a bundle made once per test process, or tsx. */
 export const childCommand: Effect.Effect<ReadonlyArray<string>> = Effect.promise(() => (bundled ??= bundle()))
 
 export const isToken = (event: ChildEvent): event is Extract<ChildEvent, { event: "token" }> => event.event === "token"

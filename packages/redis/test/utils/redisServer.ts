@@ -3,6 +3,9 @@
  * scope and stopped (SIGTERM, then SIGKILL if it lingers) when the scope closes; `stop` and `start` in between
  * simulate an outage on the same port.
  *
+ * A watchdog process kills the server and removes its directory should the test process die without closing the
+ * scope (a worker killed after a timeout), so no server outlives its test run.
+ *
  * When `redis-server` is not installed, starting fails with a message saying how to get it: tests that need Redis
  * fail rather than skip.
  */
@@ -70,6 +73,7 @@ const ping = (port: number): Effect.Effect<boolean> =>
 
 interface Running {
   readonly child: ChildProcess.ChildProcess
+  readonly watchdog: ChildProcess.ChildProcess | undefined
   readonly exited: Promise<void>
   readonly output: () => string
 }
@@ -93,8 +97,29 @@ const spawn = (port: number, dir: string): Effect.Effect<Running> =>
       child.once("exit", () => resolve())
       child.once("error", () => resolve())
     })
-    return { child, exited, output: () => output }
+    const guard = child.pid === undefined ? undefined : watchdog(child.pid, dir)
+    return { child, watchdog: guard, exited, output: () => output }
   })
+
+const watchdogScript = `
+const [parent, server, dir] = process.argv.slice(1)
+setInterval(() => {
+  try { process.kill(Number(parent), 0) } catch {
+    try { process.kill(Number(server), "SIGKILL") } catch {}
+    try { require("node:fs").rmSync(dir, { recursive: true, force: true }) } catch {}
+    process.exit(0)
+  }
+}, 500)`
+
+/** Kills `server` and removes `dir` when this process is gone. */
+const watchdog = (server: number, dir: string): ChildProcess.ChildProcess => {
+  const child = ChildProcess.spawn(process.execPath, ["-e", watchdogScript, String(process.pid), String(server), dir], {
+    stdio: "ignore",
+    detached: true
+  })
+  child.unref()
+  return child
+}
 
 const waitUntilUp = (port: number, running: Running): Effect.Effect<boolean> =>
   Effect.gen(function*() {
@@ -109,13 +134,15 @@ const waitUntilUp = (port: number, running: Running): Effect.Effect<boolean> =>
 
 const terminate = (running: Running): Effect.Effect<void> =>
   Effect.gen(function*() {
-    if (running.child.exitCode !== null || running.child.signalCode !== null) return
-    running.child.kill("SIGTERM")
-    const stopped = yield* Effect.promise(() => running.exited).pipe(Effect.timeout(Duration.seconds(5)), Effect.option)
-    if (stopped._tag === "None") {
-      running.child.kill("SIGKILL")
-      yield* Effect.promise(() => running.exited)
+    if (running.child.exitCode === null && running.child.signalCode === null) {
+      running.child.kill("SIGTERM")
+      const stopped = yield* Effect.promise(() => running.exited).pipe(Effect.timeout(Duration.seconds(5)), Effect.option)
+      if (stopped._tag === "None") {
+        running.child.kill("SIGKILL")
+        yield* Effect.promise(() => running.exited)
+      }
     }
+    running.watchdog?.kill("SIGKILL")
   })
 
 /** Starts a server in the scope. Dies with a clear message when redis-server is missing or will not start. */
