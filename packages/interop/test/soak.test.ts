@@ -31,6 +31,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
+import * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/TestClock"
 import { AccessTokens, Endpoint, OAuth2Client, OAuth2Error, OAuth2HttpClient } from "@effect-oauth2/core"
@@ -449,6 +450,12 @@ describe("fault soak on the emulator", () => {
           }
         })
 
+        let longestRun = 0
+        let run = 0
+        for (const r of io.tokenRequests) {
+          run = r.outcome === "200" ? 0 : run + 1
+          longestRun = Math.max(longestRun, run)
+        }
         const counters = yield* emulator.countersFor("figure-markets.token")
         const outcomes: Record<string, number> = {}
         for (const r of io.tokenRequests) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1
@@ -462,6 +469,7 @@ describe("fault soak on the emulator", () => {
           `faults: ${Object.entries(plan.counts).map(([k, v]) => `${k} ${v}`).join(", ")}; token endpoint unavailable ${downMinutes.toFixed(1)} of ${FAULT_MINUTES} min`,
           `bot calls: ${calls.length}, ok ${calls.filter((c) => c.ok).length}, failed ${judged.length} (justified ${judged.filter((c) => c.justified).length}, unjustified ${judged.filter((c) => !c.justified).length})`,
           `token requests: ${io.tokenRequests.length} (emulator counted ${counters.requests}); outcomes ${JSON.stringify(outcomes)}; tokens issued ${issued.length}`,
+          `retries: ${io.tokenRequests.filter((r) => r.outcome !== "200").length} failed token requests, longest run of failures ${longestRun}`,
           `per lifetime (faults): mean ${(faultPhase.reduce((s, l) => s + l.requests, 0) / FAULT_LIFETIMES).toFixed(2)}, max ${Math.max(...faultPhase.map((l) => l.requests))} (bound ${BOUND_PER_LIFETIME}); fault-free lifetimes: ${faultPhase.filter((l) => l.faultFree).length}, max ${faultFreeMax} besides revocations (bound ${BOUND_FAULT_FREE})`,
           `recovery: ${recoveryCalls.filter((c) => c.ok).length}/${recoveryCalls.length} calls ok, token requests per lifetime ${recovery.map((l) => l.requests).join(", ")}`,
           `clock moves ${steps}, real time ${((performance.now() - started) / 1000).toFixed(1)} s`,
@@ -491,6 +499,7 @@ describe("fault soak on the emulator", () => {
         for (const l of recovery.slice(1)) assert.isAtMost(l.requests, BOUND_FAULT_FREE)
         assert.isTrue(calls.length === TOTAL_MINUTES)
       }).pipe(
+        Effect.withRandom(Random.make(SEED)),
         Effect.provide(FetchHttpClient.layer),
         Effect.provideService(FetchHttpClient.Fetch, tracker.fetch),
         Logger.withMinimumLogLevel(LogLevel.None)
