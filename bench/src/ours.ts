@@ -2,6 +2,7 @@
  * Our library in every workload, written as a user writes Effect code: layers, `yield* tokens.get`, the
  * `withAccessToken` client. Loaded only by processes that run ours, so that peer processes never import Effect.
  */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
@@ -31,6 +32,7 @@ import { activeResources, cpuMicros, tick } from "./stats.js"
 import {
   boundaryBound,
   boundaryRound,
+  coldStartSettings,
   type BoundaryParams,
   type CachedGetParams,
   type ColdStartParams,
@@ -49,7 +51,8 @@ import {
 export const layer = (
   control: Control,
   endpoint: Partial<Endpoint.Options> = {},
-  options: AccessTokens.Options = {}
+  options: AccessTokens.Options = {},
+  http: Layer.Layer<HttpClient.HttpClient> = NodeHttpClient.layerUndici
 ): Layer.Layer<AccessTokens.AccessTokens | HttpClient.HttpClient> =>
   AccessTokens.layer(options).pipe(
     Layer.provideMerge(
@@ -58,7 +61,7 @@ export const layer = (
         credentials: Endpoint.credentials(control.clientId, SECRET)
       }).pipe(Layer.orDie)
     ),
-    Layer.provideMerge(NodeHttpClient.layerUndici)
+    Layer.provideMerge(http)
   )
 
 export interface Ours {
@@ -73,9 +76,10 @@ export interface Ours {
 export const build = (
   control: Control,
   endpoint: Partial<Endpoint.Options> = {},
-  options: AccessTokens.Options = {}
+  options: AccessTokens.Options = {},
+  http?: Layer.Layer<HttpClient.HttpClient>
 ): Effect.Effect<Ours, never, Scope.Scope> =>
-  Effect.map(Layer.build(layer(control, endpoint, options)), (context) => {
+  Effect.map(Layer.build(layer(control, endpoint, options, http)), (context) => {
     const tokens = Context.get(context, AccessTokens.AccessTokens)
     const http = Context.get(context, HttpClient.HttpClient)
     return { tokens, http, authorised: OAuth2HttpClient.withAccessToken(http, tokens) }
@@ -376,14 +380,31 @@ export const longRun = (control: Control, params: LongRunParams, profile: Profil
 
 // -- cold start ---------------------------------------------------------------------------------------------------------
 
-export const coldStart = async (control: Control, params: ColdStartParams): Promise<Round> => {
-  await control.configure({ latencyMs: params.latencyMs })
+export const coldStart = async (control: Control, params: ColdStartParams, http: "undici" | "fetch"): Promise<Round> => {
+  coldStartSettings(params)
   const start = performance.now()
   const ms = await run(Effect.scoped(Effect.gen(function*() {
-    const { tokens } = yield* build(control)
+    const { tokens } = yield* build(control, {}, {}, http === "fetch" ? FetchHttpClient.layer : NodeHttpClient.layerUndici)
     yield* tokens.get
     return performance.now() - start
   })))
+  return { ms }
+}
+
+/** The floor of any Effect client: one POST through `HttpClient` over `layerUndici`, body decoded, no library. */
+export const coldStartFloor = async (control: Control, params: ColdStartParams): Promise<Round> => {
+  coldStartSettings(params)
+  const start = performance.now()
+  const ms = await run(Effect.gen(function*() {
+    const client = yield* HttpClient.HttpClient
+    const response = yield* client.execute(
+      HttpClientRequest.post(control.tokenUrl).pipe(
+        HttpClientRequest.bodyUrlParams({ grant_type: "client_credentials", client_id: control.clientId, client_secret: SECRET })
+      )
+    )
+    yield* response.json
+    return performance.now() - start
+  }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici), Effect.orDie))
   return { ms }
 }
 
@@ -411,6 +432,7 @@ export const runRound = (workload: WorkloadId, contender: string, ctx: RoundCont
     case "longRun":
       return run(longRun(control, params, ctx.profile))
     case "coldStart":
-      return coldStart(control, params)
+      if (contender === "floor:effectHttp") return coldStartFloor(control, params)
+      return coldStart(control, params, contender === "ours:fetch" ? "fetch" : "undici")
   }
 }

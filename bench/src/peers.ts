@@ -5,13 +5,30 @@
  * after reading its README: keep the last token, ask for a new one when the library's own expiry check says so.
  * No single flight, no skew beyond what the library's check builds in; labelled "hand-written cache" in the tables.
  */
-import { OAuth2Client as BadgatewayClient, OAuth2Fetch } from "@badgateway/oauth2-client"
-import ClientOAuth2 from "client-oauth2"
+import type * as Badgateway from "@badgateway/oauth2-client"
+import type ClientOAuth2 from "client-oauth2"
 import { createRequire } from "node:module"
-import * as openid from "openid-client"
+import type * as OpenId from "openid-client"
 import { SECRET } from "./server.js"
 
 const require = createRequire(import.meta.url)
+
+/**
+ * A library module loaded on demand, so that a process loads only the library it measures (the cold start compares
+ * processes that have imported their own library and nothing else).
+ */
+const lazy = <M>(load: () => Promise<M>) => {
+  let module: M | undefined
+  return {
+    load: async () => {
+      module ??= await load()
+    },
+    get: (): M => {
+      if (module === undefined) throw new Error("peer library used before load()")
+      return module
+    }
+  }
+}
 
 /** One client of a peer library, bound to one client id. */
 export interface PeerInstance {
@@ -35,6 +52,8 @@ export interface Peer {
   readonly usage: string
   /** Known to crash the process it runs in: always run it in a child process of its own. */
   readonly crashProne?: boolean
+  /** Loads the library (outside any measurement). */
+  readonly load: () => Promise<void>
   readonly create: (options: { readonly base: string; readonly tokenUrl: string; readonly clientId: string }) => PeerInstance
 }
 
@@ -59,13 +78,16 @@ interface SimpleOAuth2 {
   }
 }
 
+const simpleOAuth2Module = lazy(async () => require("simple-oauth2") as SimpleOAuth2)
+
 const simpleOAuth2: Peer = {
   name: "simple-oauth2",
   version: (require("simple-oauth2/package.json") as { version: string }).version,
   cache: "hand-written",
   usage: "`client.getToken()` kept until `token.expired()`; `fetch` with the header",
+  load: simpleOAuth2Module.load,
   create: ({ base, clientId }) => {
-    const { ClientCredentials } = require("simple-oauth2") as SimpleOAuth2
+    const { ClientCredentials } = simpleOAuth2Module.get()
     const client = new ClientCredentials({
       client: { id: clientId, secret: SECRET },
       auth: { tokenHost: base, tokenPath: "/token" }
@@ -101,6 +123,10 @@ const fetchRequest = async (method: string, url: string, body: string, headers: 
   return { status: response.status, body: await response.text() }
 }
 
+type ClientOAuth2Token = ClientOAuth2.Token
+
+const clientOAuth2Module = lazy(async () => require("client-oauth2") as typeof ClientOAuth2)
+
 const clientOAuth2 = (transport: "default" | "fetch"): Peer => ({
   name: transport === "default" ? "client-oauth2" : "client-oauth2+fetch",
   version: (require("client-oauth2/package.json") as { version: string }).version,
@@ -109,11 +135,13 @@ const clientOAuth2 = (transport: "default" | "fetch"): Peer => ({
     transport === "default" ? "through its default transport (popsicle)" : "through `fetch`, given as the documented custom request function"
   }`,
   crashProne: transport === "default",
+  load: clientOAuth2Module.load,
   create: ({ clientId, tokenUrl }) => {
+    const ClientOAuth2 = clientOAuth2Module.get()
     const options = { clientId, clientSecret: SECRET, accessTokenUri: tokenUrl }
     const auth = transport === "default" ? new ClientOAuth2(options) : new ClientOAuth2(options, fetchRequest)
-    let token: ClientOAuth2.Token | undefined
-    const current = async (): Promise<ClientOAuth2.Token> => {
+    let token: ClientOAuth2Token | undefined
+    const current = async (): Promise<ClientOAuth2Token> => {
       if (token === undefined || token.expired()) token = await auth.credentials.getToken()
       return token
     }
@@ -134,12 +162,16 @@ const clientOAuth2 = (transport: "default" | "fetch"): Peer => ({
 
 // -- @badgateway/oauth2-client ----------------------------------------------------------------------------------------
 
+const badgatewayModule = lazy(() => import("@badgateway/oauth2-client") as Promise<typeof Badgateway>)
+
 const badgateway: Peer = {
   name: "@badgateway/oauth2-client",
   version: (require("@badgateway/oauth2-client/package.json") as { version: string }).version,
   cache: "built-in",
   usage: "`OAuth2Fetch` (`getNewToken: client.clientCredentials`): `getAccessToken()`, `fetch(url)`",
+  load: badgatewayModule.load,
   create: ({ base, clientId }) => {
+    const { OAuth2Client: BadgatewayClient, OAuth2Fetch } = badgatewayModule.get()
     const client = new BadgatewayClient({
       server: base,
       tokenEndpoint: "/token",
@@ -160,15 +192,19 @@ const badgateway: Peer = {
 
 // -- openid-client ----------------------------------------------------------------------------------------------------
 
+const openidModule = lazy(() => import("openid-client") as Promise<typeof OpenId>)
+
 const openidClient: Peer = {
   name: "openid-client",
   version: (require("openid-client/package.json") as { version: string }).version,
   cache: "hand-written",
   usage: "`clientCredentialsGrant()` kept until `expiresIn() === 0`; `fetchProtectedResource()`",
+  load: openidModule.load,
   create: ({ base, clientId, tokenUrl }) => {
+    const openid = openidModule.get()
     const config = new openid.Configuration({ issuer: base, token_endpoint: tokenUrl }, clientId, SECRET)
     openid.allowInsecureRequests(config)
-    let tokens: Awaited<ReturnType<typeof openid.clientCredentialsGrant>> | undefined
+    let tokens: Awaited<ReturnType<typeof OpenId.clientCredentialsGrant>> | undefined
     const getToken = async () => {
       if (tokens === undefined || tokens.expiresIn() === 0) tokens = await openid.clientCredentialsGrant(config)
       return tokens.access_token

@@ -51,6 +51,7 @@ const oneRound = async (job: Job, round: number): Promise<Round> => {
     const peer = peerByName(job.contender)
     if (peer === undefined) throw new Error(`unknown contender ${job.contender}`)
     if (workload.peerRound === undefined) throw new Error(`${job.workload} has no peer implementation`)
+    await peer.load()
     return await workload.peerRound(peer, ctx)
   } finally {
     await ctl.forget()
