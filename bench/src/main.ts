@@ -1,6 +1,6 @@
 /**
  * `pnpm bench [--quick] [--only herd1k,cachedGet] [--contenders ours,openid-client] [--rounds 3] [--inline]
- * [--no-write]`
+ * [--no-write]` · `pnpm bench --render bench/.tmp/results.json`
  *
  * Runs every workload for ours and each peer, prints the tables and, on a full run, writes `bench/RESULTS.md`.
  * `--quick` runs a few seconds of everything in one process, to prove the harness still works.
@@ -9,7 +9,23 @@ import { execFileSync } from "node:child_process"
 import * as Fs from "node:fs"
 import { fileURLToPath } from "node:url"
 import { markdown } from "./report.js"
-import { run } from "./runner.js"
+import { type Results, run } from "./runner.js"
+import { workloadById } from "./workloads.js"
+
+/** A saved run, back from JSON: dates, NaN, and each workload's definition. */
+const revive = (raw: any): Results => {
+  const nan = (v: unknown): unknown =>
+    v === "NaN" ? Number.NaN : Array.isArray(v) ? v.map(nan) : typeof v === "object" && v !== null
+      ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, nan(x)]))
+      : v
+  const r = nan(raw) as any
+  return {
+    ...r,
+    startedAt: new Date(r.startedAt),
+    finishedAt: new Date(r.finishedAt),
+    workloads: r.workloads.map((w: any) => ({ ...w, workload: workloadById(w.workload.id) ?? w.workload }))
+  }
+}
 
 const args = process.argv.slice(2)
 const flag = (name: string) => args.includes(name)
@@ -21,7 +37,8 @@ const list = (name: string) => option(name)?.split(",").map((s) => s.trim()).fil
 
 if (flag("--help") || flag("-h")) {
   process.stdout.write(
-    "pnpm bench [--quick] [--only <workload,...>] [--contenders <name,...>] [--rounds <n>] [--inline] [--no-write]\n"
+    "pnpm bench [--quick] [--only <workload,...>] [--contenders <name,...>] [--rounds <n>] [--inline] [--no-write]\n" +
+      "pnpm bench --render bench/.tmp/results.json   (re-render RESULTS.md from the last full run)\n"
   )
   process.exit(0)
 }
@@ -42,23 +59,39 @@ const commit = (() => {
 // Inline runs load our library in this process: start loading it while the server starts.
 if (quick || flag("--inline")) void import("./ours.js")
 
-const results = await run({
-  profile: quick ? "quick" : "full",
-  mode: quick || flag("--inline") ? "inline" : "process",
-  workloads: list("--only"),
-  contenders: list("--contenders"),
-  rounds: roundsOption === undefined ? undefined : Number(roundsOption),
-  log: (line) => process.stderr.write(`${line}\n`)
-})
+// `--render <results.json>` re-renders a saved run (e.g. after editing ANALYSIS.md) instead of running.
+const render = option("--render")
+const results: Results = render !== undefined
+  ? revive(JSON.parse(Fs.readFileSync(render, "utf8")))
+  : await run({
+    profile: quick ? "quick" : "full",
+    mode: quick || flag("--inline") ? "inline" : "process",
+    workloads: list("--only"),
+    contenders: list("--contenders"),
+    rounds: roundsOption === undefined ? undefined : Number(roundsOption),
+    log: (line) => process.stderr.write(`${line}\n`)
+  })
 
-const report = markdown(results, commit === undefined ? {} : { commit })
+const analysisPath = fileURLToPath(new URL("../ANALYSIS.md", import.meta.url))
+const notes = results.profile === "full" && Fs.existsSync(analysisPath) ? Fs.readFileSync(analysisPath, "utf8").trim() : undefined
+const runCommit = render === undefined ? commit : results.commit
+const report = markdown(results, { ...(runCommit === undefined ? {} : { commit: runCommit }), ...(notes === undefined ? {} : { notes }) })
 process.stdout.write(`${report}\n`)
 
-// Only a complete full run replaces the published results.
+// Only a complete full run (or the re-rendering of one) replaces the published results.
 if (!quick && !partial && !flag("--no-write") && !flag("--inline")) {
   const path = fileURLToPath(new URL("../RESULTS.md", import.meta.url))
-  Fs.writeFileSync(path, report)
+  Fs.writeFileSync(path, `${report}\n`)
   process.stderr.write(`wrote ${path}\n`)
+  if (render === undefined) {
+    const raw = fileURLToPath(new URL("../.tmp/results.json", import.meta.url))
+    Fs.mkdirSync(fileURLToPath(new URL("../.tmp/", import.meta.url)), { recursive: true })
+    Fs.writeFileSync(
+      raw,
+      JSON.stringify({ ...results, commit }, (_, v: unknown) => (typeof v === "number" && Number.isNaN(v) ? "NaN" : v))
+    )
+    process.stderr.write(`wrote ${raw} (re-render with --render)\n`)
+  }
 }
 
 const failed = results.workloads.some((w) => w.contenders.some((c) => c.rounds.length === 0))

@@ -50,6 +50,8 @@ export interface Machine {
 }
 
 export interface Results {
+  /** The commit the run was made at, when known. */
+  readonly commit?: string | undefined
   readonly profile: Profile
   readonly mode: RunOptions["mode"]
   readonly startedAt: Date
@@ -100,7 +102,7 @@ const runInChild = (job: Job): Promise<JobResult> =>
     })
     const crash = () => {
       const lines = tail.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("at ") && !l.startsWith("^"))
-      const error = lines.find((l) => /^\w*Error\b|ERR_/.test(l)) ?? lines.find((l) => /Error/.test(l)) ?? lines.at(-1)
+      const error = lines.find((l) => /^\w*Error( \[\w+\])?:/.test(l)) ?? lines.find((l) => /Error/.test(l)) ?? lines.at(-1)
       return error === undefined ? "" : `: ${error}`
     }
     let settled = false

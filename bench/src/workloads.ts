@@ -267,7 +267,7 @@ const overhead: Workload<"overhead"> = {
     "discarded round (after its warm-up segments, the first measured segment was consistently slow for every " +
     "library); the order of the two segments alternates between rounds.",
   params: {
-    quick: { concurrency: 10, segmentMs: 100, warmupMs: 50 },
+    quick: { concurrency: 10, segmentMs: 50, warmupMs: 20 },
     full: { concurrency: 50, segmentMs: 1500, warmupMs: 500 }
   },
   rounds: { quick: 1, full: 4 },
@@ -567,8 +567,8 @@ export const fetchColdStart = async ({ control, params }: RoundContext<ColdStart
 
 /** Every workload, in report order. */
 export const workloads: ReadonlyArray<Workload> = [
-  herd("herd1k", 1_000, 200),
-  herd("herd10k", 10_000, 200),
+  herd("herd1k", 1_000, 50),
+  herd("herd10k", 10_000, 50),
   cachedGet,
   overhead,
   boundary,
