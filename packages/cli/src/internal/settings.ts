@@ -1,0 +1,259 @@
+/**
+ * The options every provider command shares, and how they become one `ConfigProvider`: flags win over environment
+ * variables, which win over the config file. With `--emulator` and no credentials at all, the emulator's demo
+ * credentials fill in.
+ *
+ * @internal
+ */
+import type * as Emulator from "@effect-oauth2/emulator/Emulator"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import { type Descriptor, emulatorUrls, type Purpose } from "./providers.js"
+
+/** The options shared by `token`, `revoke`, `introspect`, `whoami` and `login`. @internal */
+export interface Common {
+  readonly env: Option.Option<string>
+  readonly clientId: Option.Option<string>
+  readonly clientSecret: Option.Option<Redacted.Redacted<string>>
+  readonly scopes: Option.Option<string>
+  readonly config: Option.Option<string>
+  readonly emulator: Option.Option<string>
+  readonly store: Option.Option<string>
+  readonly json: boolean
+  readonly verbose: boolean
+}
+
+/** A mistake in the command line, the environment or the config file: exit code 2. @internal */
+export class UsageError extends Data.TaggedError("UsageError")<{ readonly message: string }> {}
+
+/** The emulator the command points at. @internal */
+export interface EmulatorTarget {
+  readonly baseUrl: string
+  readonly urls: Emulator.Urls
+}
+
+/** @internal */
+export interface Settings {
+  readonly descriptor: Descriptor
+  /** Flags, environment and config file, merged by precedence, under the environment variables' names. */
+  readonly configProvider: ConfigProvider.ConfigProvider
+  readonly emulator: EmulatorTarget | undefined
+  /** The emulator's demo credentials are in use. */
+  readonly demo: boolean
+  /** Lines for standard error: warnings and notes (never a secret). */
+  readonly notes: ReadonlyArray<string>
+}
+
+/** The default of `--emulator`, the port `effect-oauth2 emulator` listens on. @internal */
+export const defaultEmulatorUrl = "http://127.0.0.1:4010"
+
+/** The members of a provider's section in the config file, and the variable each one stands for. @internal */
+export const configFileMembers = {
+  clientId: "CLIENT_ID",
+  clientSecret: "CLIENT_SECRET",
+  environment: "ENV",
+  scopes: "SCOPES",
+  accessToken: "ACCESS_TOKEN"
+} as const
+
+const secretMembers: ReadonlyArray<string> = ["clientSecret", "accessToken"]
+
+const parseEmulator = (value: string): Effect.Effect<EmulatorTarget, UsageError> => {
+  let url: URL
+  try {
+    url = new URL(value.trim())
+  } catch {
+    return Effect.fail(new UsageError({ message: `--emulator must be a URL such as ${defaultEmulatorUrl}.` }))
+  }
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.username !== "" || url.password !== "") {
+    return Effect.fail(
+      new UsageError({ message: `--emulator must be an http(s) URL without credentials, such as ${defaultEmulatorUrl}.` })
+    )
+  }
+  if (url.search !== "" || url.hash !== "") {
+    return Effect.fail(new UsageError({ message: "--emulator must be a base URL, without a query or fragment." }))
+  }
+  const baseUrl = `${url.origin}${url.pathname}`.replace(/\/+$/, "")
+  return Effect.succeed({ baseUrl, urls: emulatorUrls(baseUrl) })
+}
+
+type FileValues = ReadonlyMap<string, string>
+
+/** Reads the provider's section of a config file into variable names. */
+const readConfigFile = (
+  path: string,
+  descriptor: Descriptor
+): Effect.Effect<FileValues, UsageError, FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const fail = (message: string) => Effect.fail(new UsageError({ message: `config file ${path}: ${message}` }))
+    const text = yield* fs.readFileString(path).pipe(
+      Effect.mapError((error) =>
+        new UsageError({
+          message: `cannot read the config file ${path}: ${
+            error._tag === "SystemError" ? error.reason : "unreadable"
+          }. Check the path given to --config.`
+        })
+      )
+    )
+    let content: unknown
+    try {
+      content = JSON.parse(text)
+    } catch {
+      return yield* fail("not valid JSON.")
+    }
+    if (typeof content !== "object" || content === null || Array.isArray(content)) {
+      return yield* fail("expected a JSON object with one member per provider, e.g. { \"figure-markets\": { ... } }.")
+    }
+    const providers = ["figure-markets", "figure-pay", "tradier", "openmarkets"]
+    let holdsSecret = false
+    for (const [name, section] of Object.entries(content)) {
+      if (name === "$schema") continue
+      if (!providers.includes(name)) {
+        return yield* fail(`unknown member "${name}": the members are ${providers.join(", ")}.`)
+      }
+      if (typeof section !== "object" || section === null || Array.isArray(section)) {
+        return yield* fail(`"${name}" must be an object such as { "clientId": "...", "clientSecret": "..." }.`)
+      }
+      for (const member of Object.keys(section)) {
+        if (!(member in configFileMembers) || (member === "accessToken" && name !== "tradier")) {
+          const allowed = Object.keys(configFileMembers).filter((m) => m !== "accessToken" || name === "tradier")
+          return yield* fail(`unknown member "${name}.${member}": the members are ${allowed.join(", ")}.`)
+        }
+        if (secretMembers.includes(member)) holdsSecret = true
+      }
+    }
+    if (holdsSecret && process.platform !== "win32") {
+      const info = yield* fs.stat(path).pipe(Effect.option)
+      if (Option.isSome(info) && (info.value.mode & 0o077) !== 0) {
+        return yield* fail(
+          `it holds secrets and other users may read it (mode ${(info.value.mode & 0o777).toString(8)}). ` +
+            `Run: chmod 600 ${path}`
+        )
+      }
+    }
+    const section = (content as Record<string, unknown>)[descriptor.name]
+    const values = new Map<string, string>()
+    if (section === undefined) return values
+    for (const [member, value] of Object.entries(section as Record<string, unknown>)) {
+      const suffix = configFileMembers[member as keyof typeof configFileMembers]
+      if (member === "scopes") {
+        if (descriptor.scopes === "none") return yield* fail(`${descriptor.title} has no scopes: remove "${descriptor.name}.scopes".`)
+        if (Array.isArray(value) && value.every((s) => typeof s === "string")) {
+          values.set(`${descriptor.prefix}_${suffix}`, value.join(" "))
+          continue
+        }
+      }
+      if (typeof value !== "string") {
+        return yield* fail(`"${descriptor.name}.${member}" must be a string${member === "scopes" ? " or an array of strings" : ""}.`)
+      }
+      values.set(`${descriptor.prefix}_${suffix}`, value)
+    }
+    return values
+  })
+
+/** The credentials' variable names. @internal */
+export const credentialVariables = (descriptor: Descriptor) => ({
+  clientId: `${descriptor.prefix}_CLIENT_ID`,
+  clientSecret: `${descriptor.prefix}_CLIENT_SECRET`,
+  accessToken: descriptor.name === "tradier" ? "TRADIER_ACCESS_TOKEN" : undefined
+})
+
+const missingCredentials = (descriptor: Descriptor, purpose: Purpose, missing: ReadonlyArray<string>) => {
+  const vars = credentialVariables(descriptor)
+  const what = descriptor.name === "tradier" && purpose !== "login"
+    ? `set ${vars.accessToken} (a static API token), or ${vars.clientId} and ${vars.clientSecret} (an OAuth ` +
+      "application, after `effect-oauth2 login tradier`)"
+    : `set ${vars.clientId} and ${vars.clientSecret}`
+  return new UsageError({
+    message: `No credentials for ${descriptor.name}: ${missing.join(" and ")} ${missing.length === 1 ? "is" : "are"} ` +
+      `not set. In the environment, ${what}; or pass --client-id (and the secret in the environment), or use ` +
+      `--config <file>. With --emulator, the emulator's demo credentials are used.`
+  })
+}
+
+/**
+ * Merges flags, environment and config file (in that order of precedence) for one provider.
+ *
+ * @internal
+ */
+export const resolve = (
+  descriptor: Descriptor,
+  common: Common,
+  env: Readonly<Record<string, string | undefined>>,
+  purpose: Purpose
+): Effect.Effect<Settings, UsageError, FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const notes: Array<string> = []
+    const prefix = descriptor.prefix
+    const flags = new Map<string, string>()
+    if (Option.isSome(common.env)) {
+      const value = common.env.value.trim()
+      if (!descriptor.environments.includes(value)) {
+        return yield* new UsageError({
+          message: `--env must be one of ${descriptor.environments.join(", ")} for ${descriptor.name}.`
+        })
+      }
+      flags.set(`${prefix}_ENV`, value)
+    }
+    if (Option.isSome(common.scopes)) {
+      const value = common.scopes.value.trim()
+      if (descriptor.scopes === "none") {
+        return yield* new UsageError({ message: `${descriptor.title} has no scopes: leave out --scopes.` })
+      }
+      if (descriptor.scopes === "space" && value.includes(",")) {
+        return yield* new UsageError({
+          message: `--scopes is space-separated for ${descriptor.name}, e.g. --scopes "A B" (no commas).`
+        })
+      }
+      flags.set(`${prefix}_SCOPES`, value)
+    }
+    if (Option.isSome(common.clientId)) flags.set(`${prefix}_CLIENT_ID`, common.clientId.value)
+    if (Option.isSome(common.clientSecret)) {
+      flags.set(`${prefix}_CLIENT_SECRET`, Redacted.value(common.clientSecret.value))
+      notes.push(
+        `warning: --client-secret leaves the secret in your shell history and the process list; prefer ` +
+          `${prefix}_CLIENT_SECRET in the environment or a --config file (chmod 600).`
+      )
+    }
+    const emulator = Option.isSome(common.emulator) ? yield* parseEmulator(common.emulator.value) : undefined
+    const file = Option.isSome(common.config)
+      ? yield* readConfigFile(common.config.value, descriptor)
+      : new Map<string, string>()
+
+    const merged = new Map<string, string>(file)
+    for (const [name, value] of Object.entries(env)) if (value !== undefined) merged.set(name, value)
+    for (const [name, value] of flags) merged.set(name, value)
+
+    const vars = credentialVariables(descriptor)
+    const has = (name: string | undefined) => name !== undefined && (merged.get(name) ?? "").trim() !== ""
+    if (purpose === "login" && vars.accessToken !== undefined) merged.delete(vars.accessToken)
+    let demo = false
+    const usesStatic = purpose !== "login" && has(vars.accessToken)
+    if (!usesStatic) {
+      if (!has(vars.clientId) && !has(vars.clientSecret) && emulator !== undefined) {
+        merged.set(vars.clientId, descriptor.demo.clientId)
+        merged.set(vars.clientSecret, descriptor.demo.clientSecret)
+        demo = true
+        notes.push(
+          `note: using the emulator's demo credentials for ${descriptor.name} (client ${descriptor.demo.clientId}).`
+        )
+      }
+      const missing = [vars.clientId, vars.clientSecret].filter((name) => !has(name))
+      if (missing.length > 0) return yield* missingCredentials(descriptor, purpose, missing)
+    }
+    if (emulator !== undefined && !demo) {
+      notes.push(`note: --emulator with your own ${descriptor.name} credentials: they are sent to ${emulator.baseUrl}.`)
+    }
+    return {
+      descriptor,
+      configProvider: ConfigProvider.fromMap(merged),
+      emulator,
+      demo,
+      notes
+    }
+  })
