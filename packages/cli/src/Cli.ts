@@ -1,0 +1,792 @@
+/**
+ * The `effect-oauth2` command: tokens, revocation, introspection, self-tests and the Tradier login from the shell,
+ * and the emulator. `bin.ts` only runs {@link run}; tests run it in-process with their own {@link Io}.
+ *
+ * @since 0.1.0
+ */
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import * as Span from "@effect/cli/HelpDoc/Span"
+import * as Options from "@effect/cli/Options"
+import * as ValidationError from "@effect/cli/ValidationError"
+import * as AccessTokens from "@effect-oauth2/core/AccessTokens"
+import * as FileTokenStore from "@effect-oauth2/core/FileTokenStore"
+import * as OAuth2Error from "@effect-oauth2/core/OAuth2Error"
+import * as TokenCipher from "@effect-oauth2/core/TokenCipher"
+import * as TokenStore from "@effect-oauth2/core/TokenStore"
+import * as Emulator from "@effect-oauth2/emulator/Emulator"
+import * as Tradier from "@effect-oauth2/tradier/Tradier"
+import type * as FileSystem from "@effect/platform/FileSystem"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as Path from "@effect/platform/Path"
+import type * as Terminal from "@effect/platform/Terminal"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import * as Data from "effect/Data"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as Http from "node:http"
+import * as ExitCode from "./ExitCode.js"
+import { describe as describeEmulator } from "./internal/emulator.js"
+import * as Format from "./internal/format.js"
+import * as InternalIo from "./internal/io.js"
+import { withProgress } from "./internal/progress.js"
+import * as Providers from "./internal/providers.js"
+import * as Settings from "./internal/settings.js"
+
+/**
+ * The command's version, as `--version` prints it.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const version = "0.1.0"
+
+/**
+ * Where the command reads and writes: the process's streams and environment by default. Tests give their own.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Io = InternalIo.Io
+
+// -----------------------------------------------------------------------------
+// help
+// -----------------------------------------------------------------------------
+
+const variablesHelp = Providers.providerNames.map((name) =>
+  `${name}: ${Providers.descriptors[name].variables.join(", ")}`
+)
+
+/**
+ * The end of every `--help`: where credentials come from, and the exit codes.
+ *
+ * @since 0.1.0
+ * @category help
+ */
+export const footer: HelpDoc.HelpDoc = HelpDoc.blocks([
+  HelpDoc.h1("CREDENTIALS"),
+  HelpDoc.p(
+    "Flags win over environment variables, which win over the --config file. Prefer the environment or a config " +
+      "file (chmod 600) for secrets: a --client-secret lands in your shell history. With --emulator and no " +
+      "credentials at all, the emulator's demo credentials are used."
+  ),
+  HelpDoc.p(`Environment variables: ${variablesHelp.join("; ")}.`),
+  HelpDoc.p(
+    "Token store (tradier logins; other providers with --store): EFFECT_OAUTH2_STORE_KEY (32 bytes, base64 or " +
+      "hex) or EFFECT_OAUTH2_STORE_PASSPHRASE; path --store, else EFFECT_OAUTH2_STORE_PATH, else " +
+      "$XDG_CONFIG_HOME/effect-oauth2/tokens.json or ~/.config/effect-oauth2/tokens.json."
+  ),
+  HelpDoc.h1("EXIT CODES"),
+  HelpDoc.p(
+    [...ExitCode.documentation.map(([code, meaning]) => `${code} ${meaning}`), "130 interrupted (Ctrl+C)"].join(
+      "\n"
+    )
+  )
+])
+
+// -----------------------------------------------------------------------------
+// options
+// -----------------------------------------------------------------------------
+
+const providerArg = Args.choice(
+  Providers.providerNames.map((name) => [name, name] as const),
+  { name: "provider" }
+).pipe(Args.withDescription("The provider."))
+
+const common = {
+  env: Options.text("env").pipe(
+    Options.withDescription(
+      "The provider's environment: figure-markets uat|production (default uat), figure-pay sandbox|production " +
+        "(default sandbox), tradier sandbox|production (default sandbox), openmarkets stage|production " +
+        "(default stage)."
+    ),
+    Options.optional
+  ),
+  clientId: Options.text("client-id").pipe(Options.withDescription("The OAuth client id."), Options.optional),
+  clientSecret: Options.redacted("client-secret").pipe(
+    Options.withDescription(
+      "The client secret. It lands in your shell history: prefer the environment variable or --config."
+    ),
+    Options.optional
+  ),
+  scopes: Options.text("scopes").pipe(
+    Options.withDescription(
+      "The scopes to ask for, space-separated (tradier: comma or space). Defaults: figure-markets " +
+        "\"TRADER_READ TRADER_TRADE\", tradier \"read\", openmarkets the whole plan; figure-pay has none."
+    ),
+    Options.optional
+  ),
+  config: Options.text("config").pipe(
+    Options.withDescription(
+      "A JSON file: { \"figure-markets\": { \"clientId\": ..., \"clientSecret\": ..., \"environment\": ..., " +
+        "\"scopes\": ... }, \"tradier\": { ..., \"accessToken\": ... } }. Refused when it holds a secret and other " +
+        "users can read it."
+    ),
+    Options.optional
+  ),
+  emulator: Options.text("emulator").pipe(
+    Options.withDescription(
+      `Point every URL of the provider at an effect-oauth2 emulator (a bare --emulator means ` +
+        `${Settings.defaultEmulatorUrl}); without credentials, its demo credentials are used.`
+    ),
+    Options.optional
+  ),
+  store: Options.text("store").pipe(
+    Options.withDescription(
+      "The encrypted token file (key: EFFECT_OAUTH2_STORE_KEY or EFFECT_OAUTH2_STORE_PASSPHRASE). Tradier always " +
+        "uses one (default EFFECT_OAUTH2_STORE_PATH, else ~/.config/effect-oauth2/tokens.json); other providers " +
+        "only with this flag."
+    ),
+    Options.optional
+  ),
+  json: Options.boolean("json").pipe(Options.withDescription("Machine-readable output on standard output.")),
+  verbose: Options.boolean("verbose").pipe(
+    Options.withDescription("Errors with their tag and details; debug logs on standard error.")
+  )
+}
+
+const tokenStdin = Options.boolean("token-stdin").pipe(
+  Options.withDescription(
+    "Read the token to act on from standard input, e.g. `effect-oauth2 token figure-markets --raw | " +
+      "effect-oauth2 revoke figure-markets --token-stdin`. Without it, the token in the --store file is used."
+  )
+)
+
+// -----------------------------------------------------------------------------
+// errors and output
+// -----------------------------------------------------------------------------
+
+/** A failure already printed: only its exit code is left to set. */
+class Reported extends Data.TaggedError("Reported")<{ readonly code: number }> {}
+
+const out = (text: string) => Effect.flatMap(InternalIo.CliIo, (io) => Effect.sync(() => io.stdout(text + "\n")))
+const err = (text: string) => Effect.flatMap(InternalIo.CliIo, (io) => Effect.sync(() => io.stderr(text + "\n")))
+
+const hasMessage = (u: unknown): u is { readonly message: string } =>
+  typeof u === "object" && u !== null && "message" in u && typeof u.message === "string"
+
+const tagOf = (u: unknown): string =>
+  typeof u === "object" && u !== null && "_tag" in u && typeof u._tag === "string" ? u._tag : "Error"
+
+const encodeError = Schema.encodeUnknownOption(OAuth2Error.OAuth2Error)
+
+const hints = (provider: string | undefined, error: unknown): ReadonlyArray<string> => {
+  const tag = tagOf(error)
+  if (provider === "tradier" && tag === "Expired") {
+    return [
+      "hint: log in with `effect-oauth2 login tradier` (same --env, --scopes and --store), or set " +
+        "TRADIER_ACCESS_TOKEN to a static API token."
+    ]
+  }
+  if (tag === "TransportError") {
+    return ["hint: with --emulator, check that `effect-oauth2 emulator` is running at that URL."]
+  }
+  return []
+}
+
+/** Prints a failure (its `message`, never a secret) and turns it into its exit code. */
+const report = (options: { readonly json: boolean; readonly verbose: boolean; readonly provider?: string | undefined }) =>
+(error: unknown): Effect.Effect<never, Reported, InternalIo.CliIo> =>
+  Effect.gen(function*() {
+    if (error instanceof Reported) return yield* error
+    const code = ExitCode.fromError(error)
+    const message = Format.isConfigError(error)
+      ? Format.configError(error)
+      : hasMessage(error)
+      ? error.message
+      : String(error)
+    yield* err(`error: ${message}`)
+    for (const hint of hints(options.provider, error)) yield* err(hint)
+    const tag = Format.isConfigError(error) ? "ConfigError" : tagOf(error)
+    if (options.verbose) {
+      const retryable = OAuth2Error.isOAuth2Error(error) ? `, retryable: ${error.retryable}` : ""
+      yield* err(`  [${tag}, exit code ${code}${retryable}]`)
+      if (OAuth2Error.isOAuth2Error(error)) {
+        const encoded = encodeError(error)
+        if (Option.isSome(encoded)) yield* err(`  ${JSON.stringify(encoded.value)}`)
+      }
+    }
+    if (options.json) {
+      yield* out(JSON.stringify({
+        ok: false,
+        exitCode: code,
+        error: {
+          tag,
+          message,
+          retryable: OAuth2Error.isOAuth2Error(error) ? error.retryable : false
+        }
+      }))
+    }
+    return yield* new Reported({ code })
+  })
+
+const json = (value: unknown) => out(JSON.stringify(value))
+
+// -----------------------------------------------------------------------------
+// providers, stores
+// -----------------------------------------------------------------------------
+
+interface Store {
+  readonly layer: Layer.Layer<TokenStore.TokenStore, OAuth2Error.InvalidConfiguration, FileSystem.FileSystem | Path.Path>
+  /** The file, when tokens go to one. */
+  readonly path: string | undefined
+}
+
+const storeKeyMissing = new Settings.UsageError({
+  message: "The token store needs a key: set EFFECT_OAUTH2_STORE_KEY (32 random bytes, base64 or hex, e.g. from " +
+    "`openssl rand -base64 32`) or EFFECT_OAUTH2_STORE_PASSPHRASE."
+})
+
+const storeFor = (plan: Providers.Plan, common: Settings.Common) =>
+  Effect.gen(function*() {
+    const explicit = Option.getOrUndefined(common.store)
+    if (plan.mode !== "stored" && explicit === undefined) {
+      const store: Store = { layer: TokenStore.layerMemory, path: undefined }
+      return store
+    }
+    const key = yield* Config.option(TokenCipher.secretConfig)
+    if (Option.isNone(key)) return yield* storeKeyMissing
+    const path = explicit ?? (yield* FileTokenStore.pathConfig.pipe(
+      Effect.mapError(() =>
+        new Settings.UsageError({
+          message: "No token store path: neither HOME nor XDG_CONFIG_HOME nor EFFECT_OAUTH2_STORE_PATH is set. " +
+            "Give one with --store <path>."
+        })
+      )
+    ))
+    const store: Store = { layer: FileTokenStore.layer({ path, key: key.value }), path }
+    return store
+  })
+
+type Needs =
+  | AccessTokens.AccessTokens
+  | Providers.SelfTest
+  | TokenStore.TokenStore
+  | HttpClient.HttpClient
+  | FileSystem.FileSystem
+  | Path.Path
+  | InternalIo.CliIo
+
+/**
+ * Reads the provider's settings, prints the notes (demo credentials, secret on the command line), and runs `body`
+ * with the provider's layers and the token store.
+ */
+const withPlan = <A, E>(
+  provider: Providers.ProviderName,
+  common: Settings.Common,
+  purpose: Providers.Purpose,
+  body: (plan: Providers.Plan, settings: Settings.Settings, store: Store) => Effect.Effect<A, E, Needs | Scope.Scope>
+) =>
+  Effect.gen(function*() {
+    const io = yield* InternalIo.CliIo
+    const settings = yield* Settings.resolve(Providers.descriptors[provider], common, io.env, purpose)
+    for (const note of settings.notes) yield* err(note)
+    return yield* Effect.gen(function*() {
+      const plan = yield* Providers.plan(provider, settings.emulator?.urls, purpose)
+      const store = yield* storeFor(plan, common)
+      const run = Effect.gen(function*() {
+        if (purpose === "tokens" && plan.mode === "stored" && plan.storeKey !== undefined) {
+          // A store that cannot be read (another key, a damaged file) is a configuration problem, said as such,
+          // rather than the "log in" that AccessTokens would answer after bypassing it.
+          yield* Effect.flatMap(TokenStore.TokenStore, (s) => s.get(plan.storeKey!))
+        }
+        return yield* body(plan, settings, store)
+      })
+      return yield* Effect.scoped(run).pipe(Effect.provide(plan.layer.pipe(Layer.provideMerge(store.layer))))
+    }).pipe(Effect.withConfigProvider(settings.configProvider))
+  })
+
+/** Runs a command body: failures are printed and become exit codes. */
+const handle = <R>(
+  common: { readonly json: boolean; readonly verbose: boolean },
+  provider: string | undefined,
+  body: Effect.Effect<void, unknown, R>
+): Effect.Effect<void, Reported, R | InternalIo.CliIo> =>
+  body.pipe(
+    Effect.catchAll(report({ ...common, provider })),
+    common.verbose ? Logger.withMinimumLogLevel(LogLevel.Debug) : (self) => self
+  )
+
+const readToken = (purpose: "revoke" | "introspect", provider: string) =>
+  Effect.gen(function*() {
+    const io = yield* InternalIo.CliIo
+    if (io.stdinIsTTY) {
+      return yield* new Settings.UsageError({
+        message: `--token-stdin reads the token from a pipe, e.g. \`effect-oauth2 token ${provider} --raw | ` +
+          `effect-oauth2 ${purpose} ${provider} --token-stdin\`; standard input is a terminal.`
+      })
+    }
+    const text = (yield* io.readStdin).trim()
+    if (text === "" || /\s/.test(text)) {
+      return yield* new Settings.UsageError({
+        message: "--token-stdin expects exactly one token on standard input, and got " +
+          (text === "" ? "nothing." : "several words.")
+      })
+    }
+    return Redacted.make(text)
+  })
+
+/** The token a `revoke` or `introspect` acts on: from standard input, or the store. */
+const tokenToActOn = (
+  plan: Providers.Plan,
+  store: Store,
+  fromStdin: boolean,
+  purpose: "revoke" | "introspect"
+) =>
+  Effect.gen(function*() {
+    const provider = plan.descriptor.name
+    if (fromStdin) {
+      const value = yield* readToken(purpose, provider)
+      return Option.some({ value, refreshToken: undefined as Redacted.Redacted<string> | undefined, stored: false })
+    }
+    if (store.path === undefined || plan.storeKey === undefined) {
+      return yield* new Settings.UsageError({
+        message: `Nothing to ${purpose}: give the token on standard input with --token-stdin (e.g. \`effect-oauth2 ` +
+          `token ${provider} --raw | effect-oauth2 ${purpose} ${provider} --token-stdin\`), or name the token ` +
+          `file that holds it with --store.`
+      })
+    }
+    const stored = yield* Effect.flatMap(TokenStore.TokenStore, (s) => s.get(plan.storeKey!))
+    return Option.map(stored, (token) => ({ value: token.value, refreshToken: token.refreshToken, stored: true }))
+  })
+
+// -----------------------------------------------------------------------------
+// commands
+// -----------------------------------------------------------------------------
+
+const tokenCommand = Command.make(
+  "token",
+  {
+    provider: providerArg,
+    ...common,
+    show: Options.boolean("show").pipe(
+      Options.withDescription("Also print the token itself, on its own line after the summary (or in --json).")
+    ),
+    raw: Options.boolean("raw").pipe(
+      Options.withDescription("Print only the token on standard output, for piping; everything else goes to stderr.")
+    )
+  },
+  (args) =>
+    handle(
+      args,
+      args.provider,
+      Effect.gen(function*() {
+        if (args.raw && args.json) {
+          return yield* new Settings.UsageError({ message: "--raw and --json exclude each other." })
+        }
+        yield* withPlan(args.provider, args, "tokens", (plan) =>
+          Effect.gen(function*() {
+            const io = yield* InternalIo.CliIo
+            const tokens = yield* AccessTokens.AccessTokens
+            const waiting = plan.mode === "stored" ? "reading the stored tradier token" : `waiting for the ${args.provider} token endpoint`
+            const token = yield* withProgress(io, waiting, Duration.seconds(1))(tokens.get)
+            const now = yield* Clock.currentTimeMillis
+            const value = Redacted.value(token.value)
+            if (args.raw) return yield* out(value)
+            if (args.json) {
+              return yield* json({
+                ok: true,
+                ...Format.summaryJson(args.provider, plan.environment, token, now),
+                ...(args.show ? { token: value } : {})
+              })
+            }
+            yield* out(Format.summary(args.provider, plan.environment, token, now))
+            if (args.show) yield* out(value)
+          }))
+      })
+    )
+).pipe(
+  Command.withDescription(
+    "Gets an access token and prints its type, scopes and time left. The token itself only with --show (after " +
+      "the summary) or --raw (alone, for piping). Tradier reads the token `login tradier` stored (or uses " +
+      "TRADIER_ACCESS_TOKEN)."
+  )
+)
+
+const unsupported = (provider: string, operation: string, hint: string) =>
+  new OAuth2Error.Unsupported({ provider, source: "configuration", operation, hint })
+
+const revokeCommand = Command.make(
+  "revoke",
+  { provider: providerArg, ...common, tokenStdin },
+  (args) =>
+    handle(
+      args,
+      args.provider,
+      Effect.gen(function*() {
+        const descriptor = Providers.descriptors[args.provider]
+        if (descriptor.noRevocation !== undefined) {
+          return yield* unsupported(args.provider, "Token revocation", descriptor.noRevocation)
+        }
+        yield* withPlan(args.provider, args, "tokens", (plan, _settings, store) =>
+          Effect.gen(function*() {
+            const io = yield* InternalIo.CliIo
+            if (plan.client === undefined) {
+              return yield* unsupported(args.provider, "Revoking a static API token", descriptor.noRevocation ?? "")
+            }
+            const client = yield* plan.client
+            const target = yield* tokenToActOn(plan, store, args.tokenStdin, "revoke")
+            if (Option.isNone(target)) {
+              const where = `${args.provider} (${plan.environment}, client ${plan.clientId ?? "?"}) in ${store.path}`
+              yield* err(`No stored token for ${where}: nothing to revoke.`)
+              if (args.json) yield* json({ ok: true, provider: args.provider, environment: plan.environment, revoked: false })
+              return
+            }
+            const { refreshToken, stored, value } = target.value
+            yield* withProgress(io, `waiting for the ${args.provider} revocation endpoint`, Duration.seconds(1))(
+              Effect.gen(function*() {
+                if (refreshToken !== undefined) yield* client.revoke(refreshToken, "refresh_token")
+                yield* client.revoke(value, "access_token")
+              })
+            )
+            if (stored) yield* Effect.flatMap(TokenStore.TokenStore, (s) => s.delete(plan.storeKey!))
+            if (args.json) {
+              return yield* json({
+                ok: true,
+                provider: args.provider,
+                environment: plan.environment,
+                revoked: true,
+                refreshTokenRevoked: refreshToken !== undefined,
+                removedFromStore: stored
+              })
+            }
+            yield* out(
+              `Revoked the ${args.provider} access token (${plan.environment})${
+                refreshToken === undefined ? "" : " and its refresh token"
+              }${stored ? `, and removed it from ${store.path}` : ""}.`
+            )
+            if (args.provider === "figure-markets") {
+              yield* err("note: Figure Markets says a revoked token can take a few minutes to stop working in every region.")
+            }
+          }))
+      })
+    )
+).pipe(
+  Command.withDescription(
+    "Revokes a token (RFC 7009) where the provider supports it (figure-markets); the others answer with exit code " +
+      "9 and what to do instead. The token comes from standard input (--token-stdin) or the --store file."
+  )
+)
+
+const introspectCommand = Command.make(
+  "introspect",
+  { provider: providerArg, ...common, tokenStdin },
+  (args) =>
+    handle(
+      args,
+      args.provider,
+      Effect.gen(function*() {
+        const descriptor = Providers.descriptors[args.provider]
+        if (descriptor.noIntrospection !== undefined) {
+          return yield* unsupported(args.provider, "Token introspection", descriptor.noIntrospection)
+        }
+        yield* withPlan(args.provider, args, "tokens", (plan, _settings, store) =>
+          Effect.gen(function*() {
+            if (plan.client === undefined) {
+              return yield* unsupported(args.provider, "Token introspection", descriptor.noIntrospection ?? "")
+            }
+            const client = yield* plan.client
+            const target = yield* tokenToActOn(plan, store, args.tokenStdin, "introspect")
+            if (Option.isNone(target)) return yield* err(`No stored ${args.provider} token in ${store.path}.`)
+            const result = yield* client.introspect(target.value.value, "access_token")
+            if (args.json) return yield* json({ ok: true, provider: args.provider, ...result })
+            yield* out(
+              `${args.provider} (${plan.environment}): token ${result.active ? "active" : "not active"}${
+                result.scopes === undefined ? "" : `, scopes ${result.scopes.join(" ")}`
+              }`
+            )
+          }))
+      })
+    )
+).pipe(
+  Command.withDescription(
+    "Asks the provider's introspection endpoint (RFC 7662) about a token. None of the four providers documents " +
+      "one for clients: each answers with exit code 9 and what to do instead (whoami)."
+  )
+)
+
+const whoamiCommand = Command.make(
+  "whoami",
+  { provider: providerArg, ...common },
+  (args) =>
+    handle(
+      args,
+      args.provider,
+      withPlan(args.provider, args, "tokens", () =>
+        Effect.gen(function*() {
+          const io = yield* InternalIo.CliIo
+          const test = yield* Providers.SelfTest
+          const result = yield* withProgress(io, `waiting for ${args.provider}`, Duration.seconds(1))(test)
+          if (args.json) return yield* json({ ok: true, ...result.json })
+          yield* out(result.text)
+        }))
+    )
+).pipe(
+  Command.withDescription(
+    "The provider's credential self-test: figure-markets get_who_am_i (firm and user), figure-pay GET /profiles, " +
+      "tradier GET /v1/user/profile, openmarkets a token grant (it documents no identity endpoint)."
+  )
+)
+
+const loginCommand = Command.make(
+  "login",
+  {
+    provider: providerArg,
+    ...common,
+    port: Options.integer("port").pipe(
+      Options.withDescription(
+        "The loopback port of the callback, http://127.0.0.1:<port>/callback; default 8765, the demo application's " +
+          "(0: any free port; the redirect_uri is sent, so any port works where the provider accepts it)."
+      ),
+      Options.withDefault(8765)
+    ),
+    open: Options.boolean("open").pipe(Options.withDescription("Also open the authorize URL in the browser.")),
+    timeout: Options.integer("timeout").pipe(
+      Options.withDescription("How many seconds to wait for the login; default 600 (Tradier's codes live 10 minutes)."),
+      Options.withDefault(600)
+    )
+  },
+  (args) =>
+    handle(
+      args,
+      args.provider,
+      Effect.gen(function*() {
+        const descriptor = Providers.descriptors[args.provider]
+        if (descriptor.noLogin !== undefined) return yield* unsupported(args.provider, "Login", descriptor.noLogin)
+        if (args.port < 0 || args.port > 65535) {
+          return yield* new Settings.UsageError({ message: "--port must be from 0 to 65535." })
+        }
+        if (args.timeout < 1) return yield* new Settings.UsageError({ message: "--timeout must be at least 1 second." })
+        yield* withPlan(args.provider, args, "login", (plan, _settings, store) =>
+          Effect.gen(function*() {
+            const io = yield* InternalIo.CliIo
+            if (plan.login === undefined) return yield* unsupported(args.provider, "Login", descriptor.noLogin ?? "")
+            const shown = yield* Deferred.make<void>()
+            const options = plan.login({
+              timeout: args.timeout * 1000,
+              onAuthorizeUrl: (url) =>
+                Effect.gen(function*() {
+                  // The URL carries the state: shown to the user, never logged.
+                  io.stderr(`Open this URL in your browser to log in to ${descriptor.title} (${plan.environment}):\n\n  ${url}\n\n`)
+                  if (args.open) yield* Effect.forkDaemon(io.openUrl(url))
+                  yield* Deferred.succeed(shown, undefined)
+                })
+            })
+            const callback = NodeHttpServer.layer(() => Http.createServer(), { host: "127.0.0.1", port: args.port })
+            const token = yield* withProgress(
+              io,
+              `waiting for the login in the browser (up to ${Format.remaining(args.timeout * 1000)})`,
+              Deferred.await(shown)
+            )(Tradier.login(options)).pipe(
+              Effect.provide(callback),
+              Effect.catchTag("ServeError", () =>
+                new Settings.UsageError({
+                  message: `Cannot listen on 127.0.0.1:${args.port} for the login callback (in use?). Give another ` +
+                    "--port: the one of the callback URL registered with the application, or any while the " +
+                    "provider accepts the redirect_uri sent."
+                }))
+            )
+            const now = yield* Clock.currentTimeMillis
+            if (args.json) {
+              return yield* json({
+                ok: true,
+                ...Format.summaryJson(args.provider, plan.environment, token, now),
+                store: store.path ?? null
+              })
+            }
+            yield* out(`Logged in. ${Format.summary(args.provider, plan.environment, token, now)}.`)
+            yield* out(`The token is stored, encrypted, in ${store.path}.`)
+          }))
+      })
+    )
+).pipe(
+  Command.withDescription(
+    "The authorization-code login (tradier): listens on a loopback callback, prints the authorize URL to open " +
+      "(--open also opens the browser), waits up to --timeout, and stores the token in the encrypted token file, " +
+      "where `token tradier`, `whoami tradier` and bots read it. Other providers need no login."
+  )
+)
+
+const emulatorCommand = Command.make(
+  "emulator",
+  {
+    port: Options.integer("port").pipe(
+      Options.withDescription("The port to listen on; default 4010 (0: any free port)."),
+      Options.withDefault(4010)
+    ),
+    host: Options.text("host").pipe(
+      Options.withDescription("The interface to listen on; default 127.0.0.1 (another exposes the emulator beyond this machine)."),
+      Options.withDefault("127.0.0.1")
+    ),
+    autoApprove: Options.boolean("auto-approve").pipe(
+      Options.withDescription("Tradier's authorize endpoint redirects straight to the callback with a code.")
+    ),
+    tokenLifetime: Options.integer("token-lifetime").pipe(
+      Options.withDescription("Access-token lifetime in seconds for every provider (default: each provider's own)."),
+      Options.optional
+    ),
+    verbose: common.verbose
+  },
+  (args) =>
+    handle(
+      { json: false, verbose: args.verbose },
+      undefined,
+      Effect.gen(function*() {
+        if (args.port < 0 || args.port > 65535) {
+          return yield* new Settings.UsageError({ message: "--port must be from 0 to 65535." })
+        }
+        if (Option.isSome(args.tokenLifetime) && args.tokenLifetime.value < 1) {
+          return yield* new Settings.UsageError({ message: "--token-lifetime must be at least 1 second." })
+        }
+        const mode: Emulator.AuthorizationMode = args.autoApprove ? "auto-approve" : "consent"
+        const emulator = yield* Emulator.make({
+          port: args.port,
+          host: args.host,
+          tradierAuthorization: mode,
+          tokenLifetime: Option.match(args.tokenLifetime, {
+            onNone: () => undefined,
+            onSome: (seconds) => Duration.seconds(seconds)
+          })
+        }).pipe(
+          Effect.catchTag("ServeError", () =>
+            new Settings.UsageError({
+              message: `Cannot listen on ${args.host}:${args.port} (in use?): give another --port, or 0 for any.`
+            }))
+        )
+        yield* Effect.addFinalizer(() => err("emulator stopped"))
+        yield* out(describeEmulator(emulator, args.host, mode))
+        return yield* Effect.never
+      }).pipe(Effect.scoped)
+    )
+).pipe(
+  Command.withDescription(
+    "Starts the effect-oauth2 emulator (Figure Markets, Figure Pay, Tradier, Openmarkets on one loopback port) " +
+      "and prints its URLs and demo credentials. Runs until Ctrl+C."
+  )
+)
+
+/**
+ * The command tree.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const command = Command.make("effect-oauth2", {}, () =>
+  Effect.flatMap(InternalIo.CliIo, (io) =>
+    Effect.zipRight(
+      Effect.sync(() => io.stderr("error: missing command: try effect-oauth2 --help\n")),
+      new Reported({ code: ExitCode.ExitCode.Usage })
+    ))).pipe(
+    Command.withDescription(
+      "OAuth 2.0 tokens for Figure Markets, Figure Pay, Tradier and Openmarkets from the shell: get, revoke and " +
+        "introspect tokens, run a provider's credential self-test, log in to Tradier, or start the emulator."
+    ),
+    Command.withSubcommands([tokenCommand, revokeCommand, introspectCommand, whoamiCommand, loginCommand, emulatorCommand])
+  )
+
+const cli = Command.run(command, {
+  name: "effect-oauth2",
+  version,
+  summary: Span.text("OAuth 2.0 tokens from the shell"),
+  footer
+})
+
+/**
+ * `--emulator` may stand alone (meaning `http://127.0.0.1:4010`), or take a URL, a port or `host:port`:
+ * `@effect/cli` options always take a value, so each form is rewritten to `--emulator=<url>`.
+ */
+const normalize = (args: ReadonlyArray<string>): Array<string> => {
+  const result: Array<string> = []
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!
+    const next = args[i + 1]
+    if (arg !== "--emulator") {
+      result.push(arg)
+    } else if (next !== undefined && next.includes("://")) {
+      result.push(`--emulator=${next}`)
+      i++
+    } else if (next !== undefined && /^\d{1,5}$/.test(next)) {
+      // `--emulator 4010`: a port on loopback
+      result.push(`--emulator=http://127.0.0.1:${next}`)
+      i++
+    } else if (next !== undefined && /^[A-Za-z0-9.-]+:\d{1,5}$/.test(next)) {
+      // `--emulator localhost:4010`: a host and port, over http
+      result.push(`--emulator=http://${next}`)
+      i++
+    } else {
+      result.push(`--emulator=${Settings.defaultEmulatorUrl}`)
+    }
+  }
+  return result
+}
+
+/**
+ * The options of {@link run}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RunOptions {
+  /** Where to read and write; each member defaults to the process's. */
+  readonly io?: Partial<Io> | undefined
+}
+
+/**
+ * Runs the command on the arguments after the executable (`process.argv.slice(2)`) and returns its exit code.
+ * Never fails: every failure is printed to standard error (as its `message`, never a secret) and becomes its exit
+ * code (see `ExitCode`). Interrupting it (Ctrl+C) stops what it does, the emulator included.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const run = (args: ReadonlyArray<string>, options: RunOptions = {}): Effect.Effect<number> => {
+  const io: InternalIo.Io = { ...InternalIo.processIo(), ...options.io }
+  const verbose = args.includes("--verbose")
+  const program: Effect.Effect<void, unknown, InternalIo.CliIo | HttpClient.HttpClient | NodeContext.NodeContext | Terminal.Terminal> =
+    cli(["node", "effect-oauth2", ...normalize(args)])
+  return program.pipe(
+    Effect.as(ExitCode.ExitCode.Ok as number),
+    Effect.catchAll((error) =>
+      Effect.succeed(
+        error instanceof Reported
+          ? error.code
+          : ValidationError.isValidationError(error)
+          ? (ValidationError.isHelpRequested(error) ? ExitCode.ExitCode.Ok : ExitCode.ExitCode.Usage)
+          : ExitCode.fromError(error)
+      )
+    ),
+    Effect.catchAllDefect((defect) =>
+      Effect.sync(() => {
+        io.stderr(
+          `error: unexpected failure (a bug: please report it): ${
+            defect instanceof Error ? defect.message : String(defect)
+          }\n`
+        )
+        if (verbose) io.stderr(`${Cause.pretty(Cause.die(defect))}\n`)
+        return ExitCode.ExitCode.Unexpected as number
+      })
+    ),
+    Effect.provideService(InternalIo.CliIo, io),
+    Effect.provide(NodeHttpClient.layerUndici),
+    Effect.provide(NodeContext.layer),
+    Effect.withConsole(InternalIo.console(io)),
+    Effect.provide(Logger.replace(Logger.defaultLogger, InternalIo.logger(io, verbose))),
+    // Errors are reported once, by `report`; the library's own warnings (a failed request, retried or not) are
+    // noise for a one-shot command unless --verbose asks for everything.
+    Logger.withMinimumLogLevel(LogLevel.Error)
+  )
+}
