@@ -58,6 +58,8 @@ const common = {
 
 const providerPrefix = (provider: string | undefined) => (provider === undefined ? "" : `[${provider}] `)
 
+const sourceName = (source: Source): string => source.replace("-", " ")
+
 const describe = (description: string | undefined) => (description ? ` (server said: ${description})` : "")
 
 /**
@@ -230,7 +232,7 @@ export class RateLimited extends Schema.TaggedError<RateLimited>("@effect-oauth2
     const wait = this.retryAfterMillis === undefined
       ? "The server gave no Retry-After: back off before trying again."
       : `Try again in ${Duration.format(Duration.millis(this.retryAfterMillis))}.`
-    return `${providerPrefix(this.provider)}Rate limited by the ${this.source} (HTTP ${this.status}). ${wait}`
+    return `${providerPrefix(this.provider)}Rate limited by the ${sourceName(this.source)} (HTTP ${this.status}). ${wait}`
   }
 }
 
@@ -298,7 +300,7 @@ export class MalformedResponse extends Schema.TaggedError<MalformedResponse>(
     const advice = this.status >= 500
       ? "It looks like a passing server fault (an error page from a gateway): it is retried."
       : "Check that the URL points at the provider's OAuth 2.0 endpoint (and the right environment)."
-    return `${providerPrefix(this.provider)}Unusable answer from the ${this.source} (HTTP ${this.status}${ct}): ${this.reason}. ${advice}`
+    return `${providerPrefix(this.provider)}Unusable answer from the ${sourceName(this.source)} (HTTP ${this.status}${ct}): ${this.reason}. ${advice}`
   }
 }
 
@@ -341,7 +343,7 @@ export class ProtocolError extends Schema.TaggedError<ProtocolError>("@effect-oa
       : this.error === "invalid_request"
       ? "The provider rejected the request as malformed: check the provider settings (client auth style, token URL, parameters)."
       : "Check the provider settings and the provider's status; this is not a network blip."
-    return `${providerPrefix(this.provider)}The ${this.source} answered HTTP ${this.status}${code}${
+    return `${providerPrefix(this.provider)}The ${sourceName(this.source)} answered HTTP ${this.status}${code}${
       describe(this.errorDescription)
     }. ${advice}${uri}`
   }
