@@ -335,7 +335,10 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
           }),
           ([deferred, mine]) =>
             mine
-              ? Effect.zipRight(Effect.forkIn(runAcquisition(deferred, stale), scope), restore(Deferred.await(deferred)))
+              ? Effect.zipRight(
+                Effect.forkIn(Effect.interruptible(runAcquisition(deferred, stale)), scope),
+                restore(Deferred.await(deferred))
+              )
               : restore(Deferred.await(deferred))
         )
       )
@@ -447,15 +450,20 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
         yield* acquire(token).pipe(
           Effect.retry(retryPolicy),
           Effect.catchAll((error) =>
-            Metrics.refreshFailure(provider, error._tag).pipe(
-              Effect.zipRight(Ref.update(state, (s) => ({ ...s, pendingFailure: error }))),
-              Effect.zipRight(Effect.sync(() => {
-                cached.current = undefined
-              })),
-              Effect.zipRight(
-                annotate(Effect.logError(`token refresh failed permanently, not retrying: ${error.message}`))
+            error.retryable
+              // The schedule gave up on a passing failure: the still-valid token keeps being served, and the next
+              // `get` after it expires tries again.
+              ? annotate(Effect.logWarning(`token refresh gave up after its retries: ${error.message}`))
+              // A permanent failure (bad client, bad scope) surfaces on the next `get`.
+              : Metrics.refreshFailure(provider, error._tag).pipe(
+                Effect.zipRight(Ref.update(state, (s) => ({ ...s, pendingFailure: error }))),
+                Effect.zipRight(Effect.sync(() => {
+                  cached.current = undefined
+                })),
+                Effect.zipRight(
+                  annotate(Effect.logError(`token refresh failed permanently, not retrying: ${error.message}`))
+                )
               )
-            )
           )
         )
       })

@@ -20,6 +20,7 @@
  *
  * @since 0.1.0
  */
+import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
@@ -543,7 +544,8 @@ export const loopbackCallback = (
       return respond(200, "Authorization received", "You can close this window and return to the application.")
     })
 
-    yield* server.serve(app)
+    // No tracing of this server: the callback's URL carries the code and the state.
+    yield* server.serve(app).pipe(HttpMiddleware.withTracerDisabledWhenEffect(() => true))
     yield* Effect.logDebug("authorization callback listener started").pipe(
       Effect.annotateLogs({ provider: provider ?? "unknown", redirectUri })
     )

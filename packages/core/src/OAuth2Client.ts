@@ -254,6 +254,7 @@ export const make = (options: {
         const init = yield* Effect.serviceOption(FetchHttpClient.RequestInit)
         const sentAt = yield* Clock.currentTimeMillis
         const response = yield* client.execute(request).pipe(
+          wire.redactEchoingHeaders,
           Effect.mapError((error) => wire.fromRequestError(error, ctx)),
           Effect.provideService(FetchHttpClient.RequestInit, { ...Option.getOrUndefined(init), redirect: "manual" })
         )

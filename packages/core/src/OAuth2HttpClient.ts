@@ -22,6 +22,7 @@ import { dual } from "effect/Function"
 import * as Redacted from "effect/Redacted"
 import type { AccessToken } from "./AccessToken.js"
 import { AccessTokens, type Service as AccessTokensService } from "./AccessTokens.js"
+import * as wire from "./internal/wire.js"
 import { InvalidConfiguration, InvalidScope, type OAuth2Error, Unauthorized } from "./OAuth2Error.js"
 
 /**
@@ -99,7 +100,9 @@ export const withAccessToken: {
     const provider = tokens.provider
 
     const send = (request: HttpClientRequest.HttpClientRequest, token: AccessToken) =>
-      client.execute(HttpClientRequest.setHeader(request, "authorization", `Bearer ${Redacted.value(token.value)}`))
+      client.execute(HttpClientRequest.setHeader(request, "authorization", `Bearer ${Redacted.value(token.value)}`)).pipe(
+        wire.redactEchoingHeaders
+      )
 
     const insufficientScope = (
       response: HttpClientResponse.HttpClientResponse,
@@ -114,7 +117,7 @@ export const withAccessToken: {
         requestedScopes: token.scopes,
         requiredScope: challenge.scope,
         status: 403,
-        description: challenge.error_description
+        description: wire.scrub(challenge.error_description, [Redacted.value(token.value)])
       })
     }
 
@@ -165,7 +168,10 @@ export const withAccessToken: {
                         source: "resource-server",
                         reason: "rejected-token",
                         status: 401,
-                        description: parseBearerChallenge(second.headers["www-authenticate"])?.error_description
+                        description: wire.scrub(
+                          parseBearerChallenge(second.headers["www-authenticate"])?.error_description,
+                          [Redacted.value(fresh.value)]
+                        )
                       })
                     )
                   )

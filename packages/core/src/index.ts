@@ -11,6 +11,8 @@ export * as ClientAuth from "./ClientAuth.js"
 /** @since 0.1.0 */
 export * as Endpoint from "./Endpoint.js"
 /** @since 0.1.0 */
+export * as FileTokenStore from "./FileTokenStore.js"
+/** @since 0.1.0 */
 export * as Grant from "./Grant.js"
 /** @since 0.1.0 */
 export * as Metrics from "./Metrics.js"
@@ -28,3 +30,5 @@ export * as AuthorizationCode from "./AuthorizationCode.js"
 export * as OAuth2HttpClient from "./OAuth2HttpClient.js"
 /** @since 0.1.0 */
 export * as TokenStore from "./TokenStore.js"
+/** @since 0.1.0 */
+export * as TokenCipher from "./TokenCipher.js"
