@@ -197,9 +197,11 @@ export class Expired extends Schema.TaggedError<Expired>("@effect-oauth2/core/Ex
   }
   /** @since 0.1.0 */
   override get message(): string {
-    const at = this.expiredAt === undefined ? "" : ` at ${new Date(this.expiredAt).toISOString()}`
     const last = this.lastFailure === undefined ? "" : ` Last attempt: ${this.lastFailure}`
-    return `${providerPrefix(this.provider)}The access token expired${at} and no new one could be had. ${this.hint}${last}`
+    const what = this.expiredAt === undefined
+      ? "No valid access token can be had."
+      : `The access token expired at ${new Date(this.expiredAt).toISOString()} and no new one could be had.`
+    return `${providerPrefix(this.provider)}${what} ${this.hint}${last}`
   }
 }
 
@@ -265,7 +267,7 @@ export class TransportError extends Schema.TaggedError<TransportError>("@effect-
   override get message(): string {
     const what = this.reason === "Timeout" ? "timed out" : "failed"
     return `${providerPrefix(this.provider)}${this.request} ${what}: ${this.description}. ` +
-      "This is a network problem, not a credentials problem: it is retried with back-off; if it persists, check the URL, DNS, proxy and the provider's status."
+      "This is a network problem, not a credentials problem: retrying can help (the background refresh retries with back-off); if it persists, check the URL, DNS, proxy and the provider's status."
   }
 }
 
@@ -298,7 +300,7 @@ export class MalformedResponse extends Schema.TaggedError<MalformedResponse>(
   override get message(): string {
     const ct = this.contentType === undefined ? "" : `, ${this.contentType}`
     const advice = this.status >= 500
-      ? "It looks like a passing server fault (an error page from a gateway): it is retried."
+      ? "It looks like a passing server fault (an error page from a gateway): retrying can help."
       : "Check that the URL points at the provider's OAuth 2.0 endpoint (and the right environment)."
     return `${providerPrefix(this.provider)}Unusable answer from the ${sourceName(this.source)} (HTTP ${this.status}${ct}): ${this.reason}. ${advice}`
   }
@@ -337,7 +339,7 @@ export class ProtocolError extends Schema.TaggedError<ProtocolError>("@effect-oa
     const code = this.error === undefined ? "" : ` ${this.error}`
     const uri = this.errorUri === undefined ? "" : ` See ${this.errorUri}.`
     const advice = this.retryable
-      ? "The server is failing: the request is retried with back-off."
+      ? "The server is failing: retrying can help (the background refresh retries with back-off)."
       : this.error === "unsupported_grant_type"
       ? "The provider does not support this grant for this client: check the provider settings (grant, token URL)."
       : this.error === "invalid_request"

@@ -64,7 +64,7 @@ const samples: ReadonlyArray<{
     error: new OAuth2Error.Expired({ source, hint: "Log in again." }),
     tag: "Expired",
     retryable: false,
-    says: ["The access token expired and no new one could be had. Log in again."]
+    says: ["No valid access token can be had. Log in again."]
   },
   {
     error: new OAuth2Error.RateLimited({ provider: "figure-markets", source, status: 429, retryAfterMillis: 90_000 }),
@@ -98,7 +98,7 @@ const samples: ReadonlyArray<{
     }),
     tag: "TransportError",
     retryable: true,
-    says: ["failed: ECONNREFUSED", "retried with back-off"]
+    says: ["failed: ECONNREFUSED", "retrying can help"]
   },
   {
     error: new OAuth2Error.MalformedResponse({ source, status: 200, contentType: "text/html", reason: "not JSON" }),
@@ -110,7 +110,7 @@ const samples: ReadonlyArray<{
     error: new OAuth2Error.MalformedResponse({ source, status: 502, reason: "an HTML body" }),
     tag: "MalformedResponse",
     retryable: true,
-    says: ["HTTP 502", "passing server fault", "retried"]
+    says: ["HTTP 502", "passing server fault", "retrying can help"]
   },
   {
     error: new OAuth2Error.ProtocolError({ source, status: 400, error: "invalid_request", errorDescription: "bad" }),
@@ -128,13 +128,13 @@ const samples: ReadonlyArray<{
     error: new OAuth2Error.ProtocolError({ source, status: 500 }),
     tag: "ProtocolError",
     retryable: true,
-    says: ["HTTP 500", "The server is failing", "retried with back-off"]
+    says: ["HTTP 500", "The server is failing", "retrying can help"]
   },
   {
     error: new OAuth2Error.ProtocolError({ source, status: 400, error: "temporarily_unavailable" }),
     tag: "ProtocolError",
     retryable: true,
-    says: ["temporarily_unavailable", "retried"]
+    says: ["temporarily_unavailable", "retrying can help"]
   },
   {
     error: new OAuth2Error.ProtocolError({ source, status: 400, error: "x", errorUri: "https://e.example.com/x" }),
