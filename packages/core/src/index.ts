@@ -31,4 +31,6 @@ export * as OAuth2HttpClient from "./OAuth2HttpClient.js"
 /** @since 0.1.0 */
 export * as TokenStore from "./TokenStore.js"
 /** @since 0.1.0 */
+export * as ProviderConfig from "./ProviderConfig.js"
+/** @since 0.1.0 */
 export * as TokenCipher from "./TokenCipher.js"

@@ -43,7 +43,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import type * as EffectScope from "effect/Scope"
-import * as urls from "./internal/urls.js"
+import * as urls from "@effect-oauth2/core/ProviderConfig"
 import * as Trader from "./Trader.js"
 
 /**

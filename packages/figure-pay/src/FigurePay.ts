@@ -45,7 +45,7 @@ import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Banking from "./Banking.js"
-import * as urls from "./internal/urls.js"
+import * as urls from "@effect-oauth2/core/ProviderConfig"
 
 /**
  * The provider name used in logs, spans, metrics, errors and token-store keys.

@@ -1,20 +1,22 @@
 /**
- * URL checks shared by the layer (typed `InvalidConfiguration`) and the `Config` readers (`ConfigError`).
+ * Helpers for provider packages: base-URL validation for layers (typed `InvalidConfiguration`) and `Config` readers
+ * for environment variables (`ConfigError` naming the variable), so every provider checks URLs and settings alike.
  *
- * @internal
+ * @since 0.1.0
  */
-import * as Endpoint from "@effect-oauth2/core/Endpoint"
-import * as OAuth2Error from "@effect-oauth2/core/OAuth2Error"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import * as Endpoint from "./Endpoint.js"
+import * as OAuth2Error from "./OAuth2Error.js"
 
 /**
  * Validates a base URL (https, or http on loopback; no credentials, query or fragment) and drops trailing slashes.
  *
- * @internal
+ * @since 0.1.0
+ * @category validation
  */
 export const baseUrl = (
   provider: string,
@@ -38,14 +40,16 @@ export const baseUrl = (
 /**
  * The origin of an absolute URL (already validated).
  *
- * @internal
+ * @since 0.1.0
+ * @category urls
  */
 export const originOf = (url: string): string => new URL(url).origin
 
 /**
  * The host name of an absolute URL (already validated).
  *
- * @internal
+ * @since 0.1.0
+ * @category urls
  */
 export const hostnameOf = (url: string): string => new URL(url).hostname
 
@@ -53,7 +57,8 @@ export const hostnameOf = (url: string): string => new URL(url).hostname
  * An optional URL from the environment: a set but unusable value is a `ConfigError` naming the variable (the value
  * is not quoted: it could carry credentials).
  *
- * @internal
+ * @since 0.1.0
+ * @category config
  */
 export const optionalUrl = (name: string): Config.Config<string | undefined> =>
   Config.string(name).pipe(
@@ -85,7 +90,8 @@ export const optionalUrl = (name: string): Config.Config<string | undefined> =>
  * One of a fixed set of values from the environment (trimmed, case-insensitive), with a default when unset; any
  * other value is a `ConfigError` naming the variable and the allowed values.
  *
- * @internal
+ * @since 0.1.0
+ * @category config
  */
 export const oneOf = <const A extends string>(
   name: string,
