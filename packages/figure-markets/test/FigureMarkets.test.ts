@@ -15,7 +15,7 @@ import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
 import * as TestClock from "effect/TestClock"
 import { FigureMarkets, Trader } from "../src/index.js"
-import { assertNoSecret, capturingClient, loopbackServer, withLogs } from "./utils.js"
+import { assertNoSecret, capturingClient, loopbackServer, withLogs } from "@effect-oauth2/core/provider-testing"
 
 const demo = Clients.figureMarketsDemo
 const readOnly = Clients.figureMarketsReadOnlyDemo

@@ -12,7 +12,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import { Banking, FigurePay } from "../src/index.js"
-import { assertNoSecret, capturingClient, loopbackServer, withLogs } from "./utils.js"
+import { assertNoSecret, capturingClient, loopbackServer, withLogs } from "@effect-oauth2/core/provider-testing"
 
 const demo = Clients.figurePayDemo
 const secrets = [demo.clientSecret]

@@ -1,6 +1,6 @@
 /**
- * Test helpers: a capturing wrapper around the plain HTTP client, a captured logger, a tiny loopback server, and a
- * check that no secret shows in a value.
+ * Test helpers shared by provider packages (`@effect-oauth2/core/provider-testing`): a capturing wrapper around the
+ * plain HTTP client, a captured logger, a tiny loopback server, and a check that no secret shows in a value.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
