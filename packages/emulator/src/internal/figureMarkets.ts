@@ -7,19 +7,19 @@ import {
   bearerChallenge,
   type BearerFailure,
   bearerToken,
+  clientCredentialsRequest,
   empty,
   endpoint,
   invalidRequest,
+  invalidScope,
   json,
   millis as millisOf,
   noStore,
   type OAuthFailure,
-  invalidScope,
-  unsupportedGrant,
   readCredentials,
   readForm,
-  secretEquals,
   seconds,
+  secretEquals,
   splitScopes,
   uniq
 } from "./http.js"
@@ -62,15 +62,8 @@ export const routes = (env: Env): ReadonlyArray<Route> => {
   const { state } = env
 
   const token = Effect.gen(function*() {
-    const form = yield* readForm
-    const credentials = yield* readCredentials(form, "post", realm)
-    const client = findClient(env, credentials.clientId, credentials.clientSecret)
-    if (client === undefined) return yield* badCredentials(credentials, realm)
-    const grantType = form.get("grant_type")
-    if (grantType === undefined || grantType === "") return yield* invalidRequest("grant_type is required")
-    if (grantType !== "client_credentials") {
-      return yield* unsupportedGrant(grantType)
-    }
+    const { client, form } = yield* clientCredentialsRequest("post", realm, (id, secret) =>
+      findClient(env, id, secret))
     const scopes = uniq(splitScopes(form.get("scope")))
     if (scopes.length === 0) return yield* invalidRequest("scope is required")
     const refused = scopes.filter((s) => !client.scopes.includes(s))

@@ -2,20 +2,16 @@ import * as Effect from "effect/Effect"
 import type * as Clients from "../Clients.js"
 import { type Env, prefixes } from "./context.js"
 import {
-  badCredentials,
   bearerChallenge,
   type BearerFailure,
   bearerToken,
+  clientCredentialsRequest,
   endpoint,
-  invalidRequest,
   json,
   millis,
   noStore,
   type OAuthFailure,
-  readCredentials,
-  readForm,
-  secretEquals,
-  unsupportedGrant
+  secretEquals
 } from "./http.js"
 import { authorize, type Route } from "./route.js"
 
@@ -37,15 +33,8 @@ export const routes = (env: Env): ReadonlyArray<Route> => {
   const { state } = env
 
   const token = Effect.gen(function*() {
-    const form = yield* readForm
-    const credentials = yield* readCredentials(form, "post", realm)
-    const client = findClient(env, credentials.clientId, credentials.clientSecret)
-    if (client === undefined) return yield* badCredentials(credentials, realm)
-    const grantType = form.get("grant_type")
-    if (grantType === undefined || grantType === "") return yield* invalidRequest("grant_type is required")
-    if (grantType !== "client_credentials") {
-      return yield* unsupportedGrant(grantType)
-    }
+    const { client } = yield* clientCredentialsRequest("post", realm, (id, secret) =>
+      findClient(env, id, secret))
     // Figure Pay has no scopes: a scope parameter is ignored. The answer carries only the token (1 hour).
     const issued = yield* state.issue({
       kind: "access",

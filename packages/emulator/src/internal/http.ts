@@ -191,6 +191,28 @@ export const badCredentials = (credentials: Credentials, realm: string): OAuthFa
     headers: credentials.via === "basic" ? { "www-authenticate": basicChallenge(realm) } : undefined
   })
 
+/**
+ * The common start of a client-credentials token request: the form body, the client authenticated the provider's
+ * way, and `grant_type=client_credentials`. The provider then checks scopes and issues the token.
+ *
+ * @internal
+ */
+export const clientCredentialsRequest = <C>(
+  style: ClientAuthStyle,
+  realm: string,
+  findClient: (clientId: string, clientSecret: string) => C | undefined
+): Effect.Effect<{ readonly form: Form; readonly client: C }, OAuthFailure, HttpServerRequest.HttpServerRequest> =>
+  Effect.gen(function*() {
+    const form = yield* readForm
+    const credentials = yield* readCredentials(form, style, realm)
+    const client = findClient(credentials.clientId, credentials.clientSecret)
+    if (client === undefined) return yield* badCredentials(credentials, realm)
+    const grantType = form.get("grant_type")
+    if (grantType === undefined || grantType === "") return yield* invalidRequest("grant_type is required")
+    if (grantType !== "client_credentials") return yield* unsupportedGrant(grantType)
+    return { form, client }
+  })
+
 /** Constant-time enough for an emulator, but never short-circuits on the first differing character. @internal */
 export const secretEquals = (a: string, b: string): boolean => {
   const x = Buffer.from(a, "utf8")

@@ -2,26 +2,22 @@ import * as Effect from "effect/Effect"
 import type * as Clients from "../Clients.js"
 import { type Env, prefixes } from "./context.js"
 import {
-  badCredentials,
   bearerChallenge,
   type BearerFailure,
   bearerToken,
+  clientCredentialsRequest,
   empty,
   endpoint,
-  invalidRequest,
   invalidScope,
   json,
   millis,
   noStore,
   type OAuthFailure,
   query,
-  readCredentials,
-  readForm,
-  secretEquals,
   seconds,
+  secretEquals,
   splitScopes,
-  uniq,
-  unsupportedGrant
+  uniq
 } from "./http.js"
 import { authorize, type Route } from "./route.js"
 
@@ -50,13 +46,8 @@ export const routes = (env: Env): ReadonlyArray<Route> => {
   const { state } = env
 
   const token = Effect.gen(function*() {
-    const form = yield* readForm
-    const credentials = yield* readCredentials(form, "basic-raw", realm)
-    const client = findClient(env, credentials.clientId, credentials.clientSecret)
-    if (client === undefined) return yield* badCredentials(credentials, realm)
-    const grantType = form.get("grant_type")
-    if (grantType === undefined || grantType === "") return yield* invalidRequest("grant_type is required")
-    if (grantType !== "client_credentials") return yield* unsupportedGrant(grantType)
+    const { client, form } = yield* clientCredentialsRequest("basic-raw", realm, (id, secret) =>
+      findClient(env, id, secret))
     const asked = uniq(splitScopes(form.get("scope")))
     // No scope: everything in the plan (IdentityServer's behaviour). Anything outside the plan: invalid_scope.
     const scopes = asked.length === 0 ? client.plan : asked
