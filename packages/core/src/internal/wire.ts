@@ -8,7 +8,6 @@ import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Headers from "@effect/platform/Headers"
 import * as Effect from "effect/Effect"
-import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import {
@@ -240,8 +239,13 @@ export const toError = (answer: Answer, ctx: Context, now: number): OAuth2Error 
  * @internal
  */
 export const redactEchoingHeaders = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.flatMap(FiberRef.get(Headers.currentRedactedNames), (names) =>
-    Effect.locally(effect, Headers.currentRedactedNames, [...names, "www-authenticate", "location"]))
+  Effect.locallyWith(effect, Headers.currentRedactedNames, addEchoingHeaders)
+
+const addEchoingHeaders = (names: ReadonlyArray<string | RegExp>): ReadonlyArray<string | RegExp> => [
+  ...names,
+  "www-authenticate",
+  "location"
+]
 
 /** Maps a platform request failure (never its headers) into a TransportError. @internal */
 export const fromRequestError = (error: HttpClientError.HttpClientError, ctx: Context): OAuth2Error => {
