@@ -170,9 +170,17 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
 
     // The hot path: serves the cached token with no work while it is usable (see internal/cachedGet.ts).
     const cached = new CachedGet<AccessToken.AccessToken, OAuth2Error>(Effect.suspend(() => slowGet))
+    // Gets answered by `cached` are counted there and added to the metrics now and then (a metric update per get
+    // would cost more than the get): hits, and joins of an acquisition under way (misses).
     const flushHits = Effect.suspend(() => {
-      const n = cached.takeHits()
-      return n === 0 ? Effect.void : Metric.incrementBy(hits, n)
+      const h = cached.takeHits()
+      const j = cached.takeJoins()
+      return h === 0 && j === 0
+        ? Effect.void
+        : Effect.zipRight(
+          h === 0 ? Effect.void : Metric.incrementBy(hits, h),
+          j === 0 ? Effect.void : Metric.incrementBy(misses, j)
+        )
     })
     // A token stops being handed out a little before it expires (1 s, or a tenth of a short lifetime), so that it
     // does not expire in flight.
@@ -279,6 +287,18 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
         })
         : error
 
+    /** Ends the acquisition `deferred` (new callers no longer join it), setting `blockedUntil` when given. */
+    const release = (
+      deferred: Deferred.Deferred<AccessToken.AccessToken, OAuth2Error>,
+      blockedUntil?: number
+    ): Effect.Effect<void> =>
+      Ref.update(state, (s) =>
+        s.inflight !== deferred
+          ? s
+          : { ...s, inflight: undefined, blockedUntil: blockedUntil ?? s.blockedUntil }).pipe(
+          Effect.zipRight(Effect.sync(() => cached.stopJoining(deferred)))
+        )
+
     const runAcquisition = (
       deferred: Deferred.Deferred<AccessToken.AccessToken, OAuth2Error>,
       stale: AccessToken.AccessToken | undefined
@@ -292,8 +312,9 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
           Effect.gen(function*() {
             const now = yield* Clock.currentTimeMillis
             if (Exit.isSuccess(exit)) {
-              yield* Ref.update(state, (s) => ({ ...s, inflight: undefined, blockedUntil: 0 }))
+              // Installed before the acquisition is released, so that no caller in between finds neither.
               yield* install(exit.value)
+              yield* release(deferred, 0)
               yield* storeSet(exit.value)
               yield* annotate(
                 Effect.logInfo(stale === undefined ? "access token acquired" : "access token renewed").pipe(
@@ -304,22 +325,18 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
             }
             const failure = Cause.failureOption(exit.cause)
             if (Option.isNone(failure)) {
-              yield* Ref.update(state, (s) => ({ ...s, inflight: undefined }))
+              yield* release(deferred)
               return yield* Deferred.failCause(deferred, exit.cause)
             }
             const error = failure.value
             const blockedUntil = error._tag === "RateLimited" && error.retryAfterMillis !== undefined
               ? now + error.retryAfterMillis
               : 0
-            yield* Ref.update(state, (s) => ({ ...s, inflight: undefined, blockedUntil }))
+            yield* release(deferred, blockedUntil)
             return yield* Deferred.fail(deferred, toCallerError(error, stale, now))
           })
         ),
-        Effect.onInterrupt(() =>
-          Ref.update(state, (s) => (s.inflight === deferred ? { ...s, inflight: undefined } : s)).pipe(
-            Effect.zipRight(Deferred.interrupt(deferred))
-          )
-        )
+        Effect.onInterrupt(() => Effect.zipRight(release(deferred), Deferred.interrupt(deferred)))
       )
 
     /** Joins the acquisition under way, or starts one in the service's scope (so no caller can cancel it). */
@@ -333,13 +350,15 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
             const deferred = Deferred.unsafeMake<AccessToken.AccessToken, OAuth2Error>(FiberId.none)
             return [[deferred, true], { ...s, inflight: deferred }]
           }),
-          ([deferred, mine]) =>
-            mine
-              ? Effect.zipRight(
-                Effect.forkIn(Effect.interruptible(runAcquisition(deferred, stale)), scope),
-                restore(Deferred.await(deferred))
-              )
-              : restore(Deferred.await(deferred))
+          ([deferred, mine]) => {
+            if (!mine) return restore(Deferred.await(deferred))
+            // Until it ends, callers that find no usable token join it straight from `cached`.
+            cached.startJoining(deferred, Deferred.await(deferred))
+            return Effect.zipRight(
+              Effect.forkIn(Effect.interruptible(runAcquisition(deferred, stale)), scope),
+              restore(Deferred.await(deferred))
+            )
+          }
         )
       )
 

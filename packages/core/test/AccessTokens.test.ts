@@ -7,6 +7,8 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
+import * as Metric from "effect/Metric"
+import * as MetricLabel from "effect/MetricLabel"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -16,6 +18,7 @@ import * as AccessToken from "../src/AccessToken.js"
 import * as AccessTokens from "../src/AccessTokens.js"
 import * as Endpoint from "../src/Endpoint.js"
 import * as OAuth2Client from "../src/OAuth2Client.js"
+import * as Metrics from "../src/Metrics.js"
 import * as OAuth2Error from "../src/OAuth2Error.js"
 import * as TokenStore from "../src/TokenStore.js"
 import * as TokenServer from "./utils/tokenServer.js"
@@ -25,6 +28,10 @@ const SECRET = "client-secret-never-logged"
 /** A token response whose access token is `tok-<n>` for the n-th request. */
 const numbered = (fields: Record<string, unknown> = {}): TokenServer.Handler => (request) =>
   TokenServer.token({ access_token: `tok-${request.index}`, ...fields })
+
+/** The cache-miss counter of one provider. */
+const misses = (provider: string) =>
+  Metric.taggedWithLabels(Metrics.cacheMissesTotal, [MetricLabel.make("provider", provider)])
 
 const valueOf = (token: AccessToken.AccessToken) => Redacted.value(token.value)
 
@@ -99,6 +106,33 @@ describe("AccessTokens", () => {
       const again = yield* getWithoutWaiting(tokens)
       assert.strictEqual(valueOf(Option.getOrThrow(again)), "tok-0")
       assert.strictEqual(yield* server.count, 1)
+    }))
+
+  it.scoped("callers arriving during an acquisition join it, count as misses, and a failed one is not joined after", () =>
+    Effect.gen(function*() {
+      const release = yield* Deferred.make<void>()
+      const { server, tokens } = yield* setup((request) =>
+        request.index === 0
+          ? Effect.as(Deferred.await(release), TokenServer.reply("", { status: 500 }))
+          : numbered()(request)
+      )
+      const missesBefore = yield* Metric.value(misses("test"))
+      const first = yield* Effect.fork(tokens.get)
+      yield* server.awaitRequests(1)
+      const joiners = yield* Effect.fork(
+        Effect.all(Array.from({ length: 100 }, () => Effect.flip(tokens.get)), { concurrency: "unbounded" })
+      )
+      yield* Effect.yieldNow()
+      yield* Deferred.succeed(release, undefined)
+      const errors = [yield* Effect.flip(Fiber.join(first)), ...(yield* Fiber.join(joiners))]
+      assert.isTrue(errors.every((error) => error._tag === "ProtocolError"))
+      assert.strictEqual(yield* server.count, 1)
+      // The failed acquisition has ended: the next get starts a new one instead of joining it.
+      const token = yield* tokens.get
+      assert.strictEqual(valueOf(token), "tok-1")
+      assert.strictEqual(yield* server.count, 2)
+      const missesAfter = yield* Metric.value(misses("test"))
+      assert.strictEqual(missesAfter.count - missesBefore.count, 102)
     }))
 
   it.scoped("the token request carries the grant, scopes and client credentials", () =>
