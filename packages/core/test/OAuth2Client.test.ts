@@ -17,6 +17,7 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as TestClock from "effect/TestClock"
 import { inspect } from "node:util"
+import * as zlib from "node:zlib"
 import * as AccessToken from "../src/AccessToken.js"
 import * as Endpoint from "../src/Endpoint.js"
 import * as Grant from "../src/Grant.js"
@@ -472,6 +473,25 @@ describe("OAuth2Client: decoding the token response", () => {
       const fits = yield* tokenFrom(TokenServer.text(big, "application/json"), { maxResponseBytes: big.length })
       assert.strictEqual(Redacted.value(fits.value), ACCESS)
     }))
+
+  it.effect("a compressed body is bounded by its inflated size, not by its declared length", () =>
+    Effect.gen(function*() {
+      const big = JSON.stringify({ access_token: ACCESS, token_type: "Bearer", padding: "x".repeat(20_000) })
+      const gzipped = zlib.gzipSync(big)
+      const gzip = TokenServer.raw((_req, res) => {
+        res.writeHead(200, {
+          "content-type": "application/json",
+          "content-encoding": "gzip",
+          "content-length": String(gzipped.length)
+        })
+        res.end(gzipped)
+      })
+      assert.isBelow(gzipped.length, 1024)
+      const error = yield* failureFrom(gzip, { maxResponseBytes: 4096 })
+      assert.include(expectTag(error, "MalformedResponse").reason, "4096-byte limit")
+      const fits = yield* tokenFrom(gzip, { maxResponseBytes: big.length })
+      assert.strictEqual(Redacted.value(fits.value), ACCESS)
+    }).pipe(fetchClient))
 
   it.scopedLive("a body over the limit is not downloaded: the connection is dropped", () =>
     Effect.gen(function*() {

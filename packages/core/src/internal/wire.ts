@@ -69,22 +69,48 @@ export interface Answer {
 
 const decoder = new TextDecoder("utf-8", { fatal: false })
 
-/** Reads at most `max` bytes of the body; a larger body is a MalformedResponse. @internal */
+const readFailed = (error: { readonly request: { readonly method: string; readonly url: string } }, ctx: Context) =>
+  new TransportError({
+    provider: ctx.provider,
+    source: ctx.source,
+    reason: "Network",
+    request: `${error.request.method} ${error.request.url}`,
+    description: "the connection failed while the answer was being read"
+  })
+
+/**
+ * Reads at most `max` bytes of the body; a larger body is a MalformedResponse.
+ *
+ * An uncompressed body whose `Content-Length` is within the limit is read whole (the transport ends the body at the
+ * declared length and fails a shorter one); any other body (no length, or compressed, which `fetch` inflates) is read
+ * as a stream, counted chunk by chunk, and cut off at the limit.
+ *
+ * @internal
+ */
 export const readBody = (
   response: HttpClientResponse.HttpClientResponse,
   max: number,
   ctx: Context
 ): Effect.Effect<string, MalformedResponse | TransportError> => {
-  const contentType = response.headers["content-type"]
-  const tooLarge = new MalformedResponse({
-    provider: ctx.provider,
-    source: ctx.source,
-    status: response.status,
-    contentType,
-    reason: `the body is larger than the ${max}-byte limit`
-  })
-  const declared = Number(response.headers["content-length"])
-  if (Number.isFinite(declared) && declared > max) return Effect.fail(tooLarge)
+  const tooLarge = () =>
+    new MalformedResponse({
+      provider: ctx.provider,
+      source: ctx.source,
+      status: response.status,
+      contentType: response.headers["content-type"],
+      reason: `the body is larger than the ${max}-byte limit`
+    })
+  const length = response.headers["content-length"]
+  const declared = length === undefined || !/^\d+$/.test(length) ? undefined : Number(length)
+  if (declared !== undefined && declared > max) return Effect.fail(tooLarge())
+  // A declared length bounds the body as it arrives; a compressed body (which `fetch` inflates) may still be larger.
+  const encoding = response.headers["content-encoding"]
+  if (declared !== undefined && (encoding === undefined || encoding.trim().toLowerCase() === "identity")) {
+    return Effect.mapBoth(response.arrayBuffer, {
+      onFailure: (error) => readFailed(error, ctx),
+      onSuccess: (buffer) => decoder.decode(buffer)
+    })
+  }
   return Effect.suspend(() => {
     const chunks: Array<Uint8Array> = []
     let size = 0
@@ -101,17 +127,9 @@ export const readBody = (
           return true
         })
       ),
-      Effect.mapError((error) =>
-        new TransportError({
-          provider: ctx.provider,
-          source: ctx.source,
-          reason: "Network",
-          request: `${error.request.method} ${error.request.url}`,
-          description: "the connection failed while the answer was being read"
-        })
-      ),
+      Effect.mapError((error) => readFailed(error, ctx)),
       Effect.flatMap(() => {
-        if (over) return Effect.fail(tooLarge)
+        if (over) return Effect.fail(tooLarge())
         if (chunks.length === 1) return Effect.succeed(decoder.decode(chunks[0]))
         const all = new Uint8Array(size)
         let offset = 0
