@@ -188,9 +188,13 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
       token.expiresAt - Math.min(1000, (token.expiresAt - token.issuedAt) / 10)
     const expiryWatch = yield* FiberHandle.make<void>()
     const serveHot = (token: AccessToken.AccessToken): Effect.Effect<void> =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      Effect.flatMap(Effect.zip(Ref.get(state), Clock.currentTimeMillis), ([s, now]) => {
         const until = usableUntil(token)
-        if (now >= until) return Effect.void
+        // Not (or no longer) the current token, e.g. invalidated since it was installed.
+        if (s.token !== token || now >= until) {
+          if (cached.current === token) cached.current = undefined
+          return Effect.void
+        }
         cached.current = token
         return FiberHandle.run(
           expiryWatch,
@@ -224,19 +228,35 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
       )
 
     // -- installing a token -------------------------------------------------------------------------------------------
-    const install = (token: AccessToken.AccessToken) =>
+    /**
+     * Makes `token` the current one (ending the acquisition `acquisition`, when it comes from one) and returns what
+     * `announce` needs. Gets see it from then on.
+     */
+    const publish = (
+      token: AccessToken.AccessToken,
+      acquisition?: Deferred.Deferred<AccessToken.AccessToken, OAuth2Error>
+    ): Effect.Effect<Deferred.Deferred<void>> =>
       Ref.modify(state, (s): [Deferred.Deferred<void>, State] => [s.changed, {
         ...s,
         token,
         pendingFailure: undefined,
         retired: undefined,
         storeChecked: true,
-        changed: Deferred.unsafeMake<void>(FiberId.none)
+        changed: Deferred.unsafeMake<void>(FiberId.none),
+        ...(acquisition !== undefined && s.inflight === acquisition ? { inflight: undefined, blockedUntil: 0 } : {})
       }]).pipe(
-        Effect.flatMap((changed) => Deferred.succeed(changed, undefined)),
+        Effect.tap(() => {
+          if (acquisition !== undefined) cached.stopJoining(acquisition)
+        })
+      )
+    /** Wakes the background refresh, serves the token from the hot path until it stops being usable. */
+    const announce = (token: AccessToken.AccessToken, changed: Deferred.Deferred<void>) =>
+      Deferred.succeed(changed, undefined).pipe(
         Effect.zipRight(serveHot(token)),
         Effect.zipRight(flushHits)
       )
+    const install = (token: AccessToken.AccessToken) =>
+      Effect.flatMap(publish(token), (changed) => announce(token, changed))
 
     // -- one acquisition --------------------------------------------------------------------------------------------
     const loginAgain = (stale: AccessToken.AccessToken | undefined, hint: string) =>
@@ -312,16 +332,21 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
           Effect.gen(function*() {
             const now = yield* Clock.currentTimeMillis
             if (Exit.isSuccess(exit)) {
-              // Installed before the acquisition is released, so that no caller in between finds neither.
-              yield* install(exit.value)
-              yield* release(deferred, 0)
-              yield* storeSet(exit.value)
-              yield* annotate(
+              const token = exit.value
+              // The token and the end of the acquisition are one state change, so that no caller finds neither.
+              const changed = yield* publish(token, deferred)
+              if (now < usableUntil(token)) cached.current = token
+              yield* storeSet(token)
+              yield* Deferred.succeed(deferred, token)
+              // The callers waiting for it run first; the bookkeeping (the expiry watch, waking the background
+              // refresh, metrics, the log line) follows.
+              yield* Effect.yieldNow()
+              yield* announce(token, changed)
+              return yield* annotate(
                 Effect.logInfo(stale === undefined ? "access token acquired" : "access token renewed").pipe(
-                  Effect.annotateLogs("expiresIn", Duration.format(exit.value.remainingAt(now)))
+                  Effect.annotateLogs("expiresIn", Duration.format(token.remainingAt(now)))
                 )
               )
-              return yield* Deferred.succeed(deferred, exit.value)
             }
             const failure = Cause.failureOption(exit.cause)
             if (Option.isNone(failure)) {

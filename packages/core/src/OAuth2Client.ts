@@ -191,7 +191,7 @@ export const decodeTokenResponse = (options: {
       scopes,
       refreshToken,
       extra
-    })
+    }, { disableValidation: true }) // every field is checked above: validating again would only cost time
   )
 }
 
