@@ -41,6 +41,8 @@ import {
   type MissingExpiryParams,
   heapReader,
   type OverheadParams,
+  overheadOrder,
+  overheadRound,
   type Profile,
   type Round,
   type RoundContext,
@@ -211,19 +213,9 @@ export const overhead = (control: Control, params: OverheadParams, round: number
     const auth = status(authorised, url)
     yield* segment(bare, params.warmupMs, params.concurrency)
     yield* segment(auth, params.warmupMs, params.concurrency)
-    const even = round % 2 === 0
-    const first = yield* segment(even ? bare : auth, params.segmentMs, params.concurrency)
-    const second = yield* segment(even ? auth : bare, params.segmentMs, params.concurrency)
-    const [b, a] = even ? [first, second] : [second, first]
-    return {
-      ratio: a.rps / b.rps,
-      cpuRatio: b.cpuUsPerRequest / a.cpuUsPerRequest,
-      authRps: a.rps,
-      bareRps: b.rps,
-      authCpuUs: a.cpuUsPerRequest,
-      bareCpuUs: b.cpuUsPerRequest,
-      failures: a.failures + b.failures
-    }
+    const order = overheadOrder(params.segments, round)
+    const results = yield* Effect.forEach(order, (isAuth) => segment(isAuth ? auth : bare, params.segmentMs, params.concurrency))
+    return overheadRound(order, results)
   }))
 
 // -- refresh boundary ---------------------------------------------------------------------------------------------------

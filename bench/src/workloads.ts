@@ -29,7 +29,55 @@ export interface CachedGetParams {
 export interface OverheadParams {
   readonly concurrency: number
   readonly segmentMs: number
+  /** Segments per side and round, run in the order {@link overheadOrder} gives. */
+  readonly segments: number
   readonly warmupMs: number
+}
+
+/** One segment's figures. */
+export interface SegmentResult {
+  readonly rps: number
+  readonly cpuUsPerRequest: number
+  readonly failures: number
+}
+
+/**
+ * The order of a round's segments, `true` for authorised: ABBA BAAB... (bare first in even rounds), so that a drift
+ * in the machine's speed during the round weighs on both sides alike.
+ */
+export const overheadOrder = (segments: number, round: number): ReadonlyArray<boolean> => {
+  const order: Array<boolean> = []
+  for (let i = 0; i < 2 * segments; i++) {
+    // Thue–Morse: the parity of the number of 1 bits of i.
+    let bits = 0
+    for (let n = i; n > 0; n >>= 1) bits += n & 1
+    order.push((bits % 2 === 1) === (round % 2 === 0))
+  }
+  return order
+}
+
+/** A round's figures from its segments (equal lengths), in the order {@link overheadOrder} gave. */
+export const overheadRound = (order: ReadonlyArray<boolean>, results: ReadonlyArray<SegmentResult>): Round => {
+  const side = (auth: boolean) => {
+    const mine = results.filter((_, i) => order[i] === auth)
+    const mean = (f: (r: SegmentResult) => number) => mine.reduce((sum, r) => sum + f(r), 0) / mine.length
+    return {
+      rps: mean((r) => r.rps),
+      cpuUsPerRequest: mean((r) => r.cpuUsPerRequest),
+      failures: mine.reduce((sum, r) => sum + r.failures, 0)
+    }
+  }
+  const a = side(true)
+  const b = side(false)
+  return {
+    ratio: a.rps / b.rps,
+    cpuRatio: b.cpuUsPerRequest / a.cpuUsPerRequest,
+    authRps: a.rps,
+    bareRps: b.rps,
+    authCpuUs: a.cpuUsPerRequest,
+    bareCpuUs: b.cpuUsPerRequest,
+    failures: a.failures + b.failures
+  }
 }
 export interface BoundaryParams {
   readonly lifetimeSec: number
@@ -265,10 +313,11 @@ const overhead: Workload<"overhead"> = {
     "`fetch` with the header. *ratio* = authorised ÷ bare requests per second (1 = free); *CPU ratio* = bare ÷ " +
     "authorised client CPU per request, which the server's speed does not cap. Each process first runs one " +
     "discarded round (after its warm-up segments, the first measured segment was consistently slow for every " +
-    "library); the order of the two segments alternates between rounds.",
+    "library). Each round runs 4 segments of 375 ms per side, in the order ABBA BAAB (bare first in even rounds), " +
+    "so that the machine's drift during a round weighs on both sides alike.",
   params: {
-    quick: { concurrency: 10, segmentMs: 50, warmupMs: 20 },
-    full: { concurrency: 50, segmentMs: 1500, warmupMs: 500 }
+    quick: { concurrency: 10, segmentMs: 50, segments: 1, warmupMs: 20 },
+    full: { concurrency: 50, segmentMs: 375, segments: 4, warmupMs: 500 }
   },
   rounds: { quick: 1, full: 4 },
   warmupRound: true,
@@ -295,20 +344,11 @@ const overhead: Workload<"overhead"> = {
     const bare = () => bareFetch(url, staticToken)
     await segment(bare, params.warmupMs, params.concurrency)
     await segment(auth, params.warmupMs, params.concurrency)
-    const order = round % 2 === 0 ? [bare, auth] : [auth, bare]
-    const first = await segment(order[0]!, params.segmentMs, params.concurrency)
-    const second = await segment(order[1]!, params.segmentMs, params.concurrency)
-    const [b, a] = round % 2 === 0 ? [first, second] : [second, first]
+    const order = overheadOrder(params.segments, round)
+    const results: Array<SegmentResult> = []
+    for (const isAuth of order) results.push(await segment(isAuth ? auth : bare, params.segmentMs, params.concurrency))
     client.close()
-    return {
-      ratio: a.rps / b.rps,
-      cpuRatio: b.cpuUsPerRequest / a.cpuUsPerRequest,
-      authRps: a.rps,
-      bareRps: b.rps,
-      authCpuUs: a.cpuUsPerRequest,
-      bareCpuUs: b.cpuUsPerRequest,
-      failures: a.failures + b.failures
-    }
+    return overheadRound(order, results)
   }
 }
 

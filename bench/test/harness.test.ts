@@ -10,6 +10,8 @@ import { type Job, type JobResult, runJob } from "../src/worker.js"
 import {
   boundaryBound,
   type BoundaryParams,
+  overheadOrder,
+  overheadRound,
   type ParamsById,
   type Round,
   workloadById,
@@ -60,10 +62,29 @@ describe("bench harness, ours only", () => {
   })
 
   it("authorised requests: every request answered 200, bare and authorised", async () => {
-    const round = await once("overhead", { concurrency: 5, segmentMs: 100, warmupMs: 20 })
+    const round = await once("overhead", { concurrency: 5, segmentMs: 50, segments: 2, warmupMs: 20 })
     assert.strictEqual(round.failures, 0)
     assert.isAbove(round.authRps!, 0)
     assert.isAbove(round.bareRps!, 0)
+  })
+
+  it("authorised requests: segments alternate ABBA BAAB, each side as often, starting side by round parity", () => {
+    const text = (order: ReadonlyArray<boolean>) => order.map((auth) => (auth ? "A" : "B")).join("")
+    assert.strictEqual(text(overheadOrder(4, 0)), "BAABABBA")
+    assert.strictEqual(text(overheadOrder(4, 1)), "ABBABAAB")
+    assert.strictEqual(text(overheadOrder(1, 0)), "BA")
+    const round = overheadRound(overheadOrder(2, 0), [
+      { rps: 100, cpuUsPerRequest: 10, failures: 0 },
+      { rps: 90, cpuUsPerRequest: 12, failures: 1 },
+      { rps: 80, cpuUsPerRequest: 12, failures: 0 },
+      { rps: 120, cpuUsPerRequest: 10, failures: 0 }
+    ])
+    // B A A B: bare 100 and 120, authorised 90 and 80.
+    assert.strictEqual(round.bareRps, 110)
+    assert.strictEqual(round.authRps, 85)
+    assert.strictEqual(round.ratio, 85 / 110)
+    assert.strictEqual(round.cpuRatio, 10 / 12)
+    assert.strictEqual(round.failures, 1)
   })
 
   it("refresh boundary: refreshed in the background, no expired token sent, no 401", async () => {
