@@ -169,12 +169,30 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
     const misses = Metric.taggedWithLabels(Metrics.cacheMissesTotal, [MetricLabel.make("provider", provider)])
 
     // The hot path: serves the cached token with no work while it is usable (see internal/cachedGet.ts).
-    const cached = new CachedGet<AccessToken.AccessToken, OAuth2Error>(Effect.suspend(() => slowGet))
-    // Gets answered by `cached` are counted there and added to the metrics now and then (a metric update per get
-    // would cost more than the get): hits, and joins of an acquisition under way (misses).
+    const slowPath: Effect.Effect<AccessToken.AccessToken, OAuth2Error> = Effect.suspend(() => slowGet)
+    const cached = new CachedGet<AccessToken.AccessToken, OAuth2Error>(slowPath)
+    // While an acquisition is in flight, callers that find no usable token join it straight from `cached` (instead of
+    // running the slow path, which would only end by joining it too): how many did, and which acquisition.
+    let joins = 0
+    let joiningFor: Deferred.Deferred<AccessToken.AccessToken, OAuth2Error> | undefined
+    const startJoining = (deferred: Deferred.Deferred<AccessToken.AccessToken, OAuth2Error>) => {
+      joiningFor = deferred
+      cached.slow = Effect.suspend(() => {
+        joins++
+        return Deferred.await(deferred)
+      })
+    }
+    const stopJoining = (deferred: Deferred.Deferred<AccessToken.AccessToken, OAuth2Error>) => {
+      if (joiningFor !== deferred) return
+      joiningFor = undefined
+      cached.slow = slowPath
+    }
+    // Gets answered without the slow path are counted as they happen and added to the metrics now and then (a metric
+    // update per get would cost more than the get): hits, and joins of an acquisition under way (misses).
     const flushHits = Effect.suspend(() => {
       const h = cached.takeHits()
-      const j = cached.takeJoins()
+      const j = joins
+      joins = 0
       return h === 0 && j === 0
         ? Effect.void
         : Effect.zipRight(
@@ -246,7 +264,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
         ...(acquisition !== undefined && s.inflight === acquisition ? { inflight: undefined, blockedUntil: 0 } : {})
       }]).pipe(
         Effect.tap(() => {
-          if (acquisition !== undefined) cached.stopJoining(acquisition)
+          if (acquisition !== undefined) stopJoining(acquisition)
         })
       )
     /** Wakes the background refresh, serves the token from the hot path until it stops being usable. */
@@ -316,7 +334,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
         s.inflight !== deferred
           ? s
           : { ...s, inflight: undefined, blockedUntil: blockedUntil ?? s.blockedUntil }).pipe(
-          Effect.zipRight(Effect.sync(() => cached.stopJoining(deferred)))
+          Effect.zipRight(Effect.sync(() => stopJoining(deferred)))
         )
 
     const runAcquisition = (
@@ -377,8 +395,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
           }),
           ([deferred, mine]) => {
             if (!mine) return restore(Deferred.await(deferred))
-            // Until it ends, callers that find no usable token join it straight from `cached`.
-            cached.startJoining(deferred, Deferred.await(deferred))
+            startJoining(deferred)
             return Effect.zipRight(
               Effect.forkIn(Effect.interruptible(runAcquisition(deferred, stale)), scope),
               restore(Deferred.await(deferred))

@@ -12,10 +12,6 @@
  * the cache at the moment it runs. Validity is not checked against the clock here: the owner clears `current` from a
  * fiber sleeping on `Clock` until the token stops being usable, so `TestClock` still drives expiry.
  *
- * While an acquisition is in flight (and no token is usable), `joining` holds the effect that awaits it: callers
- * arriving then join it directly, skipping the slow path's bookkeeping, which would only end by joining it too. That
- * is what a herd of first calls on a cold client does, so it matters there.
- *
  * It relies on the Effect 3 runtime's recognition of exits (`_tag`, `_op`, `value`, `effect_instruction_i0`),
  * which the test suite checks through `yield*`, `flatMap`, `Effect.all` and `runSync`.
  *
@@ -29,23 +25,18 @@ import * as Exit from "effect/Exit"
 export class CachedGet<A, E> extends Effectable.Class<A, E> {
   /** The value served with no work; `undefined` sends callers to the slow path. */
   current: A | undefined = undefined
-  /** Awaits the acquisition in flight; `undefined` when there is none. Used only while `current` is `undefined`. */
-  joining: Effect.Effect<A, E> | undefined = undefined
   /** How many gets were answered from `current` since the owner last took the count. */
   hits = 0
-  /** How many gets joined `joining` since the owner last took the count. */
-  joins = 0
-  constructor(readonly slow: Effect.Effect<A, E>) {
+  /**
+   * What runs when no token is usable: the slow path, or, while an acquisition is in flight, the awaiting of it (so
+   * that a herd of callers joins it without the slow path's bookkeeping). Set by the owner.
+   */
+  constructor(public slow: Effect.Effect<A, E>) {
     super()
   }
   commit(): Effect.Effect<A, E> {
     const current = this.current
-    if (current === undefined) {
-      const joining = this.joining
-      if (joining === undefined) return this.slow
-      this.joins++
-      return joining
-    }
+    if (current === undefined) return this.slow
     this.hits++
     return Exit.succeed(current)
   }
@@ -54,24 +45,6 @@ export class CachedGet<A, E> extends Effectable.Class<A, E> {
     const hits = this.hits
     this.hits = 0
     return hits
-  }
-  /** Sends callers straight to `joining` (the awaiting of the acquisition `key`) until `stopJoining(key)`. */
-  startJoining(key: unknown, joining: Effect.Effect<A, E>): void {
-    this.joiningKey = key
-    this.joining = joining
-  }
-  /** Ends `startJoining(key)`; a later acquisition's joining is left alone. */
-  stopJoining(key: unknown): void {
-    if (this.joiningKey !== key) return
-    this.joiningKey = undefined
-    this.joining = undefined
-  }
-  private joiningKey: unknown = undefined
-  /** Returns the join count and resets it. */
-  takeJoins(): number {
-    const joins = this.joins
-    this.joins = 0
-    return joins
   }
 }
 
