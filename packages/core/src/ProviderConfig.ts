@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
@@ -44,6 +45,23 @@ export const baseUrl = (
  * @category urls
  */
 export const originOf = (url: string): string => new URL(url).origin
+
+const ABSOLUTE = /^[a-z][a-z0-9+.-]*:/i
+
+/**
+ * Prefixes a relative request URL with `base` (a validated base URL without a trailing slash); an absolute URL is
+ * left as it is, for an origin check (e.g. `withAccessToken`'s `allowedOrigins`) to refuse or accept.
+ *
+ * @since 0.1.0
+ * @category urls
+ */
+export const resolveUrl = (base: string) => (request: HttpClientRequest.HttpClientRequest) =>
+  ABSOLUTE.test(request.url)
+    ? request
+    : HttpClientRequest.setUrl(
+      request,
+      request.url === "" ? base : `${base}${request.url.startsWith("/") ? "" : "/"}${request.url}`
+    )
 
 /**
  * The host name of an absolute URL (already validated).

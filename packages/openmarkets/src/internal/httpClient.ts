@@ -7,26 +7,15 @@
  */
 import type * as AccessTokens from "@effect-oauth2/core/AccessTokens"
 import * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
+import { resolveUrl } from "@effect-oauth2/core/ProviderConfig"
 import { InvalidConfiguration, type OAuth2Error, Unauthorized } from "@effect-oauth2/core/OAuth2Error"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Effect from "effect/Effect"
 import { provider } from "../OpenmarketsEndpoint.js"
 
 /** @internal */
 export type Authorised = HttpClient.HttpClient.With<HttpClientError.HttpClientError | OAuth2Error>
-
-const ABSOLUTE = /^[a-z][a-z0-9+.-]*:/i
-
-/** Prefixes a relative request URL with the base URL; absolute URLs are left for the origin check. @internal */
-export const resolveUrl = (base: string) => (request: HttpClientRequest.HttpClientRequest) =>
-  ABSOLUTE.test(request.url)
-    ? request
-    : HttpClientRequest.setUrl(
-      request,
-      request.url === "" ? base : `${base}${request.url.startsWith("/") ? "" : "/"}${request.url}`
-    )
 
 /** @internal */
 export const make = (options: {
