@@ -58,28 +58,37 @@ export const capturingClient = Effect.gen(function*() {
   return { layer: Layer.succeed(HttpClient.HttpClient, client), requests: Ref.get(ref) }
 })
 
+/** Every log line (logfmt, all levels) of the effect, and of the fibers it forks, into `lines`. */
+export const captureLogs = (lines: Array<string>) =>
+  Layer.merge(
+    Logger.replace(Logger.defaultLogger, Logger.make((options) => void lines.push(Logger.logfmtLogger.log(options)))),
+    Logger.minimumLogLevel(LogLevel.All)
+  )
+
 /** Runs an effect with every log line (all levels, logfmt with annotations) captured. */
 export const withLogs = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
     const lines: Array<string> = []
-    const logger = Logger.map(Logger.logfmtLogger, (line) => {
-      lines.push(line)
-    })
-    const result = yield* effect.pipe(
-      Effect.either,
-      Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
-      Logger.withMinimumLogLevel(LogLevel.All)
-    )
+    const result = yield* effect.pipe(Effect.either, Effect.provide(captureLogs(lines)))
     return { result, logs: lines as ReadonlyArray<string> }
   })
 
-/** Asserts that none of `secrets` shows in `value` (as a string, as JSON, or its message). */
-export const assertNoSecret = (value: unknown, secrets: ReadonlyArray<string>) => {
-  const text = [String(value), JSON.stringify(value), value instanceof Error ? value.message : ""].join("\n")
+/** Everything an error (or any value) shows: message, string form, JSON form. */
+export const errorText = (error: unknown): string =>
+  [String(error), error instanceof Error ? error.message : "", JSON.stringify(error)].join("\n")
+
+/** Fails when a secret appears in the text (and shows the line with the secret masked). */
+export const assertNoSecrets = (text: string, secrets: ReadonlyArray<string>) => {
   for (const secret of secrets) {
-    if (secret !== "") assert.notInclude(text, secret, "a secret leaked")
+    assert.isNotEmpty(secret)
+    const line = text.split("\n").find((l) => l.includes(secret))
+    assert.isUndefined(line, `a secret leaked into: ${line?.replaceAll(secret, "<SECRET>")}`)
   }
 }
+
+/** Asserts that none of `secrets` shows in `value` (as a string, as JSON, or its message). */
+export const assertNoSecret = (value: unknown, secrets: ReadonlyArray<string>) =>
+  assertNoSecrets(errorText(value), secrets)
 
 /** A request a {@link loopbackServer} received. */
 export interface Received {

@@ -15,7 +15,7 @@ import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import * as http from "node:http"
 import { Openmarkets, OpenmarketsEndpoint } from "../src/index.js"
-import { assertNoSecrets, captureLogs, errorText } from "./utils.js"
+import { assertNoSecrets, captureLogs, errorText } from "@effect-oauth2/core/provider-testing"
 
 const demo = Clients.openmarketsDemo
 const Live = NodeHttpClient.layerUndici

@@ -16,7 +16,8 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import { Tradier, TradierEndpoint } from "../src/index.js"
-import { assertNoSecrets, awaitSleepers, browser, CallbackServer, captureLogs, errorText, type Visit } from "./utils.js"
+import { assertNoSecrets, captureLogs, errorText } from "@effect-oauth2/core/provider-testing"
+import { awaitSleepers, browser, CallbackServer, type Visit } from "./utils.js"
 
 const demo = Clients.tradierDemo
 const partner = Clients.tradierPartnerDemo

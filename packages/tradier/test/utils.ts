@@ -1,10 +1,6 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { assert } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import * as Logger from "effect/Logger"
-import * as LogLevel from "effect/LogLevel"
 import * as TestClock from "effect/TestClock"
 import * as http from "node:http"
 
@@ -42,26 +38,6 @@ export const browser = (visits: Array<Visit>, tamper?: (url: URL) => void) => (a
     }
     visits.push({ authorizeUrl, callbackUrl, callbackStatus })
   }).pipe(Effect.orDie)
-
-/** Every log line (logfmt, all levels) of the effect, and of the fibers it forks, into `lines`. */
-export const captureLogs = (lines: Array<string>) =>
-  Layer.merge(
-    Logger.replace(Logger.defaultLogger, Logger.make((options) => void lines.push(Logger.logfmtLogger.log(options)))),
-    Logger.minimumLogLevel(LogLevel.All)
-  )
-
-/** Everything an error shows: message, string form, JSON form. */
-export const errorText = (error: unknown): string =>
-  [String(error), error instanceof Error ? error.message : "", JSON.stringify(error)].join("\n")
-
-/** Fails when a secret appears in the text (and shows the line with the secret masked). */
-export const assertNoSecrets = (text: string, secrets: ReadonlyArray<string>) => {
-  for (const secret of secrets) {
-    assert.isNotEmpty(secret)
-    const line = text.split("\n").find((l) => l.includes(secret))
-    assert.isUndefined(line, `a secret leaked into: ${line?.replaceAll(secret, "<SECRET>")}`)
-  }
-}
 
 /** Waits, on real time and a bounded number of times, until `n` fibers sleep on the TestClock. */
 export const awaitSleepers = (n: number) =>
