@@ -17,5 +17,10 @@ export default tseslint.config(
       "no-restricted-imports": ["error", { paths: [{ name: "@effect/schema", message: "Use effect/Schema." }] }],
       "require-yield": "off"
     }
+  },
+  {
+    // Release and consumer-test scripts run on plain Node.
+    files: ["scripts/**/*.mjs", "consumer/**/*.{mjs,cjs}"],
+    languageOptions: { globals: { process: "readonly", console: "readonly", require: "readonly", URL: "readonly" } }
   }
 )

@@ -13,8 +13,8 @@ import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as TestServices from "effect/TestServices"
-import type * as AccessTokens from "../src/AccessTokens.js"
-import type * as OAuth2Error from "../src/OAuth2Error.js"
+import type * as AccessTokens from "../AccessTokens.js"
+import type * as OAuth2Error from "../OAuth2Error.js"
 
 /** What a provider package hands the suite. Build everything in the scope: the suite calls it once per test. */
 export interface Harness {
