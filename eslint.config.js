@@ -21,6 +21,14 @@ export default tseslint.config(
   {
     // Release and consumer-test scripts run on plain Node.
     files: ["scripts/**/*.mjs", "consumer/**/*.{mjs,cjs}"],
-    languageOptions: { globals: { process: "readonly", console: "readonly", require: "readonly", URL: "readonly" } }
+    languageOptions: {
+      globals: { process: "readonly", console: "readonly", require: "readonly", setTimeout: "readonly", clearTimeout: "readonly" }
+    }
+  },
+  {
+    // The consumer test's CommonJS program is CommonJS on purpose.
+    files: ["consumer/**/*.cjs"],
+    languageOptions: { sourceType: "commonjs" },
+    rules: { "@typescript-eslint/no-require-imports": "off" }
   }
 )

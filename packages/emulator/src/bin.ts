@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * `pnpm emulator`: runs the emulator until SIGINT/SIGTERM, printing its URLs and the demo clients' credentials.
- * `pnpm emulator --help` lists the flags.
+ * `effect-oauth2-emulator` (in this repository: `npx -y pnpm@10 emulator`): runs the emulator until SIGINT/SIGTERM,
+ * printing its URLs and the demo clients' credentials. `effect-oauth2-emulator --help` lists the flags.
  *
  * @since 0.1.0
  */
@@ -11,7 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Emulator from "./Emulator.js"
 import * as Cli from "./internal/cli.js"
 
-// A closed stdout (`pnpm emulator | head`) must not bring the server down.
+// A closed stdout (`effect-oauth2-emulator | head`) must not bring the server down.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   if (error.code !== "EPIPE") throw error
 })

@@ -3,7 +3,7 @@ import * as Clients from "../Clients.js"
 import type * as Emulator from "../Emulator.js"
 
 /** @internal */
-export const usage = `Usage: pnpm emulator [options]
+export const usage = `Usage: effect-oauth2-emulator [options]
 
 Runs a loopback server that behaves like Figure Markets, Figure Pay, Tradier and Openmarkets.
 
