@@ -9,9 +9,20 @@ import * as Testing from "../src/readme/testing.js"
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const readme = fs.readFileSync(path.join(root, "README.md"), "utf8")
 const samples = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!.trimEnd())
-const sources = fs.readdirSync(path.join(root, "examples/src/readme")).map((f) =>
+const sources = fs.readdirSync(path.join(root, "examples/src/readme")).filter((f) => f.endsWith(".ts")).map((f) =>
   fs.readFileSync(path.join(root, "examples/src/readme", f), "utf8").trimEnd()
 )
+
+// A package README may also reuse a root README sample.
+const packageSources = [
+  ...sources,
+  ...fs.readdirSync(path.join(root, "examples/src/readme/packages")).map((f) =>
+    fs.readFileSync(path.join(root, "examples/src/readme/packages", f), "utf8").trimEnd()
+  )
+]
+const packageReadmes = fs.readdirSync(path.join(root, "packages"))
+  .map((name) => path.join(root, "packages", name, "README.md"))
+  .filter((file) => fs.existsSync(file))
 
 // The core-api sample targets a placeholder host: the type-check (tsc -b) is what keeps it from rotting.
 describe("README", () => {
@@ -20,6 +31,20 @@ describe("README", () => {
     for (const sample of samples) {
       assert.isTrue(sources.includes(sample), `README sample not found verbatim in examples/src/readme:\n${sample.slice(0, 200)}`)
     }
+  })
+
+  it("every TypeScript sample of a package README is a compiled file of examples/src/readme/packages, verbatim", () => {
+    let count = 0
+    for (const file of packageReadmes) {
+      for (const match of fs.readFileSync(file, "utf8").matchAll(/```ts\n([\s\S]*?)```/g)) {
+        count++
+        assert.isTrue(
+          packageSources.includes(match[1]!.trimEnd()),
+          `${path.relative(root, file)}: sample not found verbatim in examples/src/readme (or its packages/):\n${match[1]!.slice(0, 200)}`
+        )
+      }
+    }
+    assert.isAtLeast(count, 7)
   })
 
   it("has the quick start: install and demo, install and test", () => {
