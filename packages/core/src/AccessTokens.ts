@@ -349,7 +349,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
         expiredAt: stale !== undefined && (refused || now >= stale.expiresAt) ? stale.expiresAt : undefined,
         refusedAt: refused ? now : undefined,
         hint: stale !== undefined && !refused && now < stale.expiresAt
-          ? `The access token (valid until ${iso(stale.expiresAt)}) was dropped (the API rejected it, or it was invalidated). ${hint}`
+          ? `The access token is valid until ${iso(stale.expiresAt)}, but a new one was asked for. ${hint}`
           : hint
       })
 
@@ -427,18 +427,18 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
         : error
 
     /** What callers are told when the token endpoint's token is already expired, or renewal waits for the floor. */
-    const tooShort = (token: AccessToken.AccessToken, next: number) =>
-      new Expired({
+    const tooShort = (token: AccessToken.AccessToken, next: number) => {
+      const lived = token.expiresAt <= token.issuedAt ? "0 s" : Duration.format(token.lifetime)
+      return new Expired({
         provider,
         source: "token-endpoint",
         expiredAt: token.expiresAt,
-        hint: `The token endpoint issues tokens that live ${
-          Duration.format(token.lifetime)
-        }: a token is never handed out once expired, and the endpoint is asked again at ${
+        hint: `The token endpoint issues tokens that live ${lived}: a token is never handed out once expired, and the endpoint is asked again at ${
           iso(next)
         } at the earliest (the renewal floor, growing while its tokens stay that short). Check the provider's token lifetime.`,
-        lastFailure: `the token endpoint's last token lived ${Duration.format(token.lifetime)}`
+        lastFailure: `a token that lived ${lived}`
       })
+    }
 
     /** Ends the acquisition `deferred` (new callers no longer join it) with the bookkeeping `after` it. */
     const release = (
