@@ -10,7 +10,27 @@
  *   `get`.
  * - After a `Retry-After`, no request is sent to the token endpoint before the server said.
  * - Time always comes from `Clock`, so `TestClock` drives every expiry.
- * - Closing the scope stops the fiber, and revokes the token when `revokeOnClose` is set.
+ * - Closing the scope stops the fiber, and revokes the token when `revokeOnClose` is set. From then on `get` and
+ *   `refresh` fail at once with `ServiceClosed`; a `get` waiting on an acquisition when the scope closes gets it too.
+ *
+ * **Lifetimes and the renewal floor.** Whatever the token endpoint answers, the service never hammers it and never
+ * hands out a token it knows to be expired:
+ *
+ * - A token's life counts from the start of the second its request was sent (see `AccessToken.expiryOf`), so never
+ *   longer than a whole-second server's `exp`. The cache stops serving it a little before it expires (1 s, or a
+ *   tenth of a short lifetime); no token is handed out, by any path, once it has expired.
+ * - A token is renewed at most once a second (the floor). While the endpoint keeps issuing tokens that live less
+ *   than that (`expires_in` 0, a fraction of a second, or less), the floor doubles with each such answer (1 s, 2 s,
+ *   4 s… up to 1 minute); a normal token brings it back to 1 s. A short token still valid on arrival goes to the
+ *   callers that asked for it; one already expired on arrival goes to nobody. Callers who find no valid token while
+ *   the floor holds get `Expired` at once, saying how long the tokens live and when the endpoint is asked next.
+ * - After two failed acquisitions in a row for callers (not counting the background refresh, which follows its
+ *   `retrySchedule`), callers get the last failure for 1 s, 2 s, 4 s… (up to 1 minute) instead of sending a request
+ *   each; the first failure is retried at once by the next call. A token acquired ends the back-off.
+ * - An unusable `200` (an HTML page, broken JSON, an empty body) during a background refresh is retried like a
+ *   server fault while the cached token is valid; only a caller with no valid token sees the `MalformedResponse`.
+ * - A token acquired is always handed to the callers waiting for it, even when writing it to the `TokenStore` fails
+ *   or dies (that is logged); the waiters of an acquisition are always completed.
  *
  * @since 0.1.0
  */
@@ -59,7 +79,10 @@ export interface Service {
    * A valid token: the cached one while it is valid (no I/O), otherwise the result of the one shared acquisition.
    */
   readonly get: Effect.Effect<AccessToken.AccessToken, OAuth2Error>
-  /** Forces a new token now (joining an acquisition already under way), whatever the cached one's state. */
+  /**
+   * Forces a new token now (joining an acquisition already under way), whatever the cached one's state; within the
+   * renewal floor (see the module documentation) it answers like `get` instead.
+   */
   readonly refresh: Effect.Effect<AccessToken.AccessToken, OAuth2Error>
   /**
    * Drops `token` from the cache (and the store) if it is still the cached one: call it when a server rejected the
@@ -575,7 +598,11 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
           }),
           ([deferred, mine]) => {
             if (!mine) return restore(Deferred.await(deferred))
-            if (closed) return Effect.zipRight(release(deferred), Effect.fail(closedError()))
+            if (closed) {
+              // Callers may have joined it already: they get the same answer.
+              const error = closedError()
+              return release(deferred).pipe(Effect.zipRight(Deferred.fail(deferred, error)), Effect.zipRight(Effect.fail(error)))
+            }
             startJoining(deferred)
             // Forked while uninterruptible: the completion guard in `runAcquisition` is in place before an
             // interruption (the scope closing) can reach it.
@@ -652,9 +679,10 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
       if (closed) return yield* Effect.fail(closedError())
       const s = yield* Ref.updateAndGet(state, (s) => ({ ...s, pendingFailure: undefined }))
       const now = yield* Clock.currentTimeMillis
+      // While the renewal floor holds (tokens shorter than it), a forced refresh gets the cached token if it is still
+      // valid, like `get`: it is never a way around the floor.
       const hold = held(s, now)
-      // A forced refresh never hands back the token it was asked to replace.
-      if (hold !== undefined) return yield* Effect.flatMap(hold, () => Effect.fail(tooShort(s.token!, s.renewAfter)))
+      if (hold !== undefined) return yield* hold
       return yield* acquire(s.token ?? s.retired, true)
     }).pipe(Effect.withSpan("AccessTokens.refresh", { attributes: { "oauth2.provider": provider } }))
 
