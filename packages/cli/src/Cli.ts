@@ -395,6 +395,15 @@ const tokenCommand = Command.make(
             const waiting = plan.mode === "stored" ? "reading the stored tradier token" : `waiting for the ${args.provider} token endpoint`
             const token = yield* withProgress(io, waiting, Duration.seconds(1))(tokens.get)
             const now = yield* Clock.currentTimeMillis
+            // A token already expired is never printed as a success (exit code 5, Expired).
+            if (token.isExpiredAt(now)) {
+              return yield* new OAuth2Error.Expired({
+                provider: args.provider,
+                source: "token-endpoint",
+                expiredAt: token.expiresAt,
+                hint: "The token was already expired when it arrived: check the provider's token lifetime."
+              })
+            }
             const value = Redacted.value(token.value)
             if (args.raw) return yield* out(value)
             if (args.json) {

@@ -83,6 +83,19 @@ describe("exit codes and messages", () => {
       assert.include(limited.stderr, "Rate limited")
     }))
 
+  it.scopedLive("a token answer with expires_in 0: Expired (5), the token never printed as a success", () =>
+    Effect.gen(function*() {
+      // Lifetimes under a second go out as expires_in 0 (whole seconds).
+      const emulator = yield* Emulator.make({ port: 0, tokenLifetime: "500 millis" })
+      for (const flags of [[], ["--json"], ["--raw"]]) {
+        const result = yield* cli(["token", "figure-markets", "--emulator", emulator.baseUrl, ...flags])
+        assert.strictEqual(result.code, 5, result.stdout + result.stderr)
+        assert.include(result.stderr, "never handed out once expired")
+        if (flags[0] === "--json") assert.include(result.stdout, "\"ok\":false")
+        else assert.strictEqual(result.stdout, "", "nothing printed as a success")
+      }
+    }))
+
   it.effect("no credentials and no --emulator: usage (2), naming the variables to set", () =>
     Effect.gen(function*() {
       const fm = yield* cli(["token", "figure-markets"])

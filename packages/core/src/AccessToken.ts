@@ -22,7 +22,10 @@ export class AccessToken extends Schema.Class<AccessToken>("@effect-oauth2/core/
   type: Schema.String,
   /** When the token was requested: the moment the token request was sent (epoch milliseconds). */
   issuedAt: Schema.Number,
-  /** When the token expires (epoch milliseconds), counted from the moment the request was sent. */
+  /**
+   * When the token expires (epoch milliseconds): its lifetime counted from the start of the second the request was
+   * sent (see {@link AccessToken.expiryOf}), so never later than the server's own expiry.
+   */
   expiresAt: Schema.Number,
   /** The scopes granted: the response's `scope`, or the ones asked for when the response has none. */
   scopes: Schema.Array(Schema.String),
@@ -31,6 +34,17 @@ export class AccessToken extends Schema.Class<AccessToken>("@effect-oauth2/core/
   /** Members of the token response this library does not interpret (e.g. Tradier's `issued_at`, `status`). */
   extra: Schema.Record({ key: Schema.String, value: Schema.Unknown })
 }) {
+  /**
+   * When a token granted `lifetimeMillis` by a request sent at `sentAt` expires (epoch milliseconds).
+   *
+   * Many servers compute `exp = floor(now in seconds) + expires_in` (oidc-provider, most JWT issuers), up to a second
+   * before `sentAt + lifetime`. The lifetime is therefore counted from the start of the second the request was sent:
+   * never later than such a server's `exp` (server and client clocks agreeing), at the cost of up to a second of a
+   * token's life. A lifetime of zero or less gives a token already expired.
+   */
+  static expiryOf(sentAt: number, lifetimeMillis: number): number {
+    return Math.floor(sentAt / 1000) * 1000 + lifetimeMillis
+  }
   /** The lifetime the server granted, from request to expiry. */
   get lifetime(): Duration.Duration {
     return Duration.millis(Math.max(0, this.expiresAt - this.issuedAt))

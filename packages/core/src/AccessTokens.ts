@@ -10,7 +10,27 @@
  *   `get`.
  * - After a `Retry-After`, no request is sent to the token endpoint before the server said.
  * - Time always comes from `Clock`, so `TestClock` drives every expiry.
- * - Closing the scope stops the fiber, and revokes the token when `revokeOnClose` is set.
+ * - Closing the scope stops the fiber, and revokes the token when `revokeOnClose` is set. From then on `get` and
+ *   `refresh` fail at once with `ServiceClosed`; a `get` waiting on an acquisition when the scope closes gets it too.
+ *
+ * **Lifetimes and the renewal floor.** Whatever the token endpoint answers, the service never hammers it and never
+ * hands out a token it knows to be expired:
+ *
+ * - A token's life counts from the start of the second its request was sent (see `AccessToken.expiryOf`), so never
+ *   longer than a whole-second server's `exp`. The cache stops serving it a little before it expires (1 s, or a
+ *   tenth of a short lifetime); no token is handed out, by any path, once it has expired.
+ * - A token is renewed at most once a second (the floor). While the endpoint keeps issuing tokens that live less
+ *   than that (`expires_in` 0, a fraction of a second, or less), the floor doubles with each such answer (1 s, 2 s,
+ *   4 s… up to 1 minute); a normal token brings it back to 1 s. A short token still valid on arrival goes to the
+ *   callers that asked for it; one already expired on arrival goes to nobody. Callers who find no valid token while
+ *   the floor holds get `Expired` at once, saying how long the tokens live and when the endpoint is asked next.
+ * - After two failed acquisitions in a row for callers (not counting the background refresh, which follows its
+ *   `retrySchedule`), callers get the last failure for 1 s, 2 s, 4 s… (up to 1 minute) instead of sending a request
+ *   each; the first failure is retried at once by the next call. A token acquired ends the back-off.
+ * - An unusable `200` (an HTML page, broken JSON, an empty body) during a background refresh is retried like a
+ *   server fault while the cached token is valid; only a caller with no valid token sees the `MalformedResponse`.
+ * - A token acquired is always handed to the callers waiting for it, even when writing it to the `TokenStore` fails
+ *   or dies (that is logged); the waiters of an acquisition are always completed.
  *
  * @since 0.1.0
  */
@@ -38,7 +58,14 @@ import * as Grant from "./Grant.js"
 import { CachedGet } from "./internal/cachedGet.js"
 import * as Metrics from "./Metrics.js"
 import { OAuth2Client } from "./OAuth2Client.js"
-import { Expired, type OAuth2Error, RateLimited, type Unauthorized } from "./OAuth2Error.js"
+import {
+  Expired,
+  type OAuth2Error,
+  RateLimited,
+  ServiceClosed,
+  TokenStoreError,
+  type Unauthorized
+} from "./OAuth2Error.js"
 import * as TokenStore from "./TokenStore.js"
 
 /**
@@ -52,7 +79,10 @@ export interface Service {
    * A valid token: the cached one while it is valid (no I/O), otherwise the result of the one shared acquisition.
    */
   readonly get: Effect.Effect<AccessToken.AccessToken, OAuth2Error>
-  /** Forces a new token now (joining an acquisition already under way), whatever the cached one's state. */
+  /**
+   * Forces a new token now (joining an acquisition already under way), whatever the cached one's state; within the
+   * renewal floor (see the module documentation) it answers like `get` instead.
+   */
   readonly refresh: Effect.Effect<AccessToken.AccessToken, OAuth2Error>
   /**
    * Drops `token` from the cache (and the store) if it is still the cached one: call it when a server rejected the
@@ -117,12 +147,39 @@ interface State {
   readonly pendingFailure: OAuth2Error | undefined
   /** No request before this instant (epoch ms): the server's Retry-After. */
   readonly blockedUntil: number
+  /**
+   * The renewal floor: no renewal of `token` before this instant (epoch ms). The background refresh always waits for
+   * it; a `get` that finds `token` unusable waits for it too while `shortStreak > 0` (see {@link make}).
+   */
+  readonly renewAfter: number
+  /** How many acquisitions in a row brought a token that lives less than the floor (or was expired on arrival). */
+  readonly shortStreak: number
+  /** How many acquisitions in a row, started by `get` or `refresh` (not the background refresh), failed. */
+  readonly failStreak: number
+  /** After two failures in a row: no acquisition for `get` or `refresh` before `until`; until then they fail with `error`. */
+  readonly backoff: { readonly until: number; readonly error: OAuth2Error } | undefined
   /** Completed whenever the cached token changes; replaced by a new one each time. */
   readonly changed: Deferred.Deferred<void>
   readonly storeChecked: boolean
   /** The last token dropped by `invalidate` while it had a refresh token: the next acquisition refreshes with it. */
   readonly retired: AccessToken.AccessToken | undefined
 }
+
+/** The renewal floor: the shortest time between two token requests that renew a token. */
+const floorMillis = 1_000
+/** How long the floor (for tokens shorter than it) and the failure back-off grow, at most. */
+const backoffCapMillis = 60_000
+/** `floorMillis` doubled `n - 1` times, capped. */
+const grown = (n: number) => Math.min(backoffCapMillis, floorMillis * 2 ** Math.max(0, Math.min(n - 1, 16)))
+
+/** Whether a failure of the background refresh is worth retrying while a valid token is cached. */
+const retryableInBackground = (error: OAuth2Error): boolean =>
+  // An unusable 200 (an HTML page, broken JSON, an empty body) is a passing fault as much as a 5xx is.
+  error.retryable || error._tag === "MalformedResponse"
+
+/** A defect's kind (its class name), never its message: a message may quote anything, a secret included. */
+const defectName = (defect: unknown): string =>
+  defect instanceof Error ? defect.name : typeof defect
 
 const defaultRetrySchedule: Schedule.Schedule<unknown, OAuth2Error> = Schedule.exponential(Duration.seconds(1), 2).pipe(
   Schedule.jittered,
@@ -160,10 +217,17 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
       inflight: undefined,
       pendingFailure: undefined,
       blockedUntil: 0,
+      renewAfter: 0,
+      shortStreak: 0,
+      failStreak: 0,
+      backoff: undefined,
       changed: Deferred.unsafeMake<void>(FiberId.none),
       storeChecked: store === undefined,
       retired: undefined
     })
+    /** Set once the service's scope starts closing: from then on nothing is served or started. */
+    let closed = false
+    const closedError = () => new ServiceClosed({ provider, source: "configuration", service: "AccessTokens" })
 
     const hits = Metric.taggedWithLabels(Metrics.cacheHitsTotal, [MetricLabel.make("provider", provider)])
     const misses = Metric.taggedWithLabels(Metrics.cacheMissesTotal, [MetricLabel.make("provider", provider)])
@@ -208,8 +272,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
     const serveHot = (token: AccessToken.AccessToken): Effect.Effect<void> =>
       Effect.flatMap(Effect.zip(Ref.get(state), Clock.currentTimeMillis), ([s, now]) => {
         const until = usableUntil(token)
-        // Not (or no longer) the current token, e.g. invalidated since it was installed.
-        if (s.token !== token || now >= until) {
+        // Not (or no longer) the current token, e.g. invalidated since it was installed; or the service is closed.
+        if (closed || s.token !== token || now >= until) {
           if (cached.current === token) cached.current = undefined
           return Effect.void
         }
@@ -224,35 +288,47 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
         ).pipe(Effect.asVoid)
       })
 
-    // -- store access: failures are logged, never fatal --------------------------------------------------------------
+    // -- store access: failures (defects included) are logged, never fatal ---------------------------------------------
+    /** A defect of the store (a bug in it, a stack overflow) becomes its typed error, so that it is handled as one. */
+    const guarded = <A>(operation: string, effect: Effect.Effect<A, TokenStoreError>) =>
+      Effect.catchAllDefect(effect, (defect) =>
+        Effect.fail(
+          new TokenStoreError({
+            provider,
+            source: "token-store",
+            operation,
+            description: `the store failed unexpectedly (a defect: ${defectName(defect)}); this is a bug in the token store`
+          })
+        ))
     const storeGet: Effect.Effect<AccessToken.AccessToken | undefined> = store === undefined
       ? Effect.succeed(undefined)
-      : store.get(key).pipe(
+      : guarded("get", store.get(key)).pipe(
         Effect.map(Option.getOrUndefined),
         Effect.catchAll((error) =>
           Effect.as(annotate(Effect.logWarning(`token store read failed, continuing without it: ${error.message}`)), undefined)
         )
       )
     const storeSet = (token: AccessToken.AccessToken): Effect.Effect<void> =>
-      store === undefined ? Effect.void : store.set(key, token).pipe(
+      store === undefined ? Effect.void : guarded("set", store.set(key, token)).pipe(
         Effect.catchAll((error) => annotate(Effect.logWarning(`token store write failed: ${error.message}`)))
       )
     const storeDelete = (token: AccessToken.AccessToken): Effect.Effect<void> =>
       store === undefined ? Effect.void : storeGet.pipe(
         Effect.flatMap((stored) =>
-          stored !== undefined && AccessToken.sameValue(stored, token) ? store.delete(key) : Effect.void
+          stored !== undefined && AccessToken.sameValue(stored, token) ? guarded("delete", store.delete(key)) : Effect.void
         ),
         Effect.catchAll((error) => annotate(Effect.logWarning(`token store delete failed: ${error.message}`)))
       )
 
     // -- installing a token -------------------------------------------------------------------------------------------
     /**
-     * Makes `token` the current one (ending the acquisition `acquisition`, when it comes from one) and returns what
-     * `announce` needs. Gets see it from then on.
+     * Makes `token` the current one (ending the acquisition `acquisition`, when it comes from one, with the renewal
+     * bookkeeping `after` it) and returns what `announce` needs. Gets see it from then on.
      */
     const publish = (
       token: AccessToken.AccessToken,
-      acquisition?: Deferred.Deferred<AccessToken.AccessToken, OAuth2Error>
+      acquisition?: Deferred.Deferred<AccessToken.AccessToken, OAuth2Error>,
+      after?: Partial<State>
     ): Effect.Effect<Deferred.Deferred<void>> =>
       Ref.modify(state, (s): [Deferred.Deferred<void>, State] => [s.changed, {
         ...s,
@@ -261,7 +337,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
         retired: undefined,
         storeChecked: true,
         changed: Deferred.unsafeMake<void>(FiberId.none),
-        ...(acquisition !== undefined && s.inflight === acquisition ? { inflight: undefined, blockedUntil: 0 } : {})
+        ...(acquisition !== undefined && s.inflight === acquisition ? { inflight: undefined, blockedUntil: 0 } : {}),
+        ...after
       }]).pipe(
         Effect.tap(() => {
           if (acquisition !== undefined) stopJoining(acquisition)
@@ -277,8 +354,27 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
       Effect.flatMap(publish(token), (changed) => announce(token, changed))
 
     // -- one acquisition --------------------------------------------------------------------------------------------
-    const loginAgain = (stale: AccessToken.AccessToken | undefined, hint: string) =>
-      new Expired({ provider, source: "token-endpoint", expiredAt: stale?.expiresAt, hint })
+    const iso = (millis: number) => new Date(millis).toISOString()
+
+    /**
+     * `Expired` for a client that can only log in again. Says "expired at" only for a token that has expired by
+     * `now`; `refused` marks a refresh the server refused (the access token may be valid still).
+     */
+    const loginAgain = (
+      stale: AccessToken.AccessToken | undefined,
+      hint: string,
+      now: number,
+      refused: boolean
+    ) =>
+      new Expired({
+        provider,
+        source: "token-endpoint",
+        expiredAt: stale !== undefined && (refused || now >= stale.expiresAt) ? stale.expiresAt : undefined,
+        refusedAt: refused ? now : undefined,
+        hint: stale !== undefined && !refused && now < stale.expiresAt
+          ? `The access token is valid until ${iso(stale.expiresAt)}, but a new one was asked for. ${hint}`
+          : hint
+      })
 
     const fromStoreOnly = (stale: AccessToken.AccessToken | undefined) =>
       Effect.flatMap(storeGet, (stored) =>
@@ -290,7 +386,9 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
                 stale,
                 stale === undefined
                   ? "No token has been obtained yet and this client gets tokens only by logging in: log in first."
-                  : "There is no refresh token to renew it with: log in again."
+                  : "There is no refresh token to renew it with: log in again.",
+                now,
+                false
               )
             )))
 
@@ -306,12 +404,38 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
             () =>
               mode === "client_credentials"
                 ? initial
-                : Effect.flatMap(storeGet, (stored) =>
+                : Effect.flatMap(Effect.zip(storeGet, Clock.currentTimeMillis), ([stored, now]) =>
                   stored !== undefined && !AccessToken.sameValue(stored, stale) && stored.refreshToken !== undefined
                     ? Effect.succeed(stored)
-                    : Effect.fail(loginAgain(stale, "The refresh token was refused (expired or revoked): log in again.")))
+                    : Effect.fail(
+                      loginAgain(stale, "The refresh token was refused (expired or revoked): log in again.", now, true)
+                    ))
           )
         )
+    }
+
+    /**
+     * The acquisition through the store's coordination, when there is a store. A defect of the store's `coordinate`
+     * never loses the acquisition: the token endpoint's answer, when there was one, is used; otherwise the
+     * acquisition runs without the store.
+     */
+    const coordinated = (stale: AccessToken.AccessToken | undefined): Effect.Effect<AccessToken.AccessToken, OAuth2Error> => {
+      if (store === undefined) return fresh(stale)
+      return Effect.suspend(() => {
+        let outcome: Exit.Exit<AccessToken.AccessToken, OAuth2Error> | undefined
+        const inner = Effect.flatten(Effect.tap(Effect.exit(fresh(stale)), (exit) => {
+          outcome = exit
+        }))
+        return store.coordinate(key, stale, inner).pipe(
+          Effect.catchAllDefect((defect) =>
+            annotate(
+              Effect.logWarning(
+                `token store coordination failed unexpectedly (a defect: ${defectName(defect)}); continuing without it`
+              )
+            ).pipe(Effect.zipRight(outcome ?? fresh(stale)))
+          )
+        )
+      })
     }
 
     const toCallerError = (error: OAuth2Error, stale: AccessToken.AccessToken | undefined, now: number): OAuth2Error =>
@@ -325,65 +449,144 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
         })
         : error
 
-    /** Ends the acquisition `deferred` (new callers no longer join it), setting `blockedUntil` when given. */
+    /** What callers are told when the token endpoint's token is already expired, or renewal waits for the floor. */
+    const tooShort = (token: AccessToken.AccessToken, next: number) => {
+      const lived = token.expiresAt <= token.issuedAt ? "0 s" : Duration.format(token.lifetime)
+      return new Expired({
+        provider,
+        source: "token-endpoint",
+        expiredAt: token.expiresAt,
+        hint: `The token endpoint issues tokens that live ${lived}: a token is never handed out once expired, and the endpoint is asked again at ${
+          iso(next)
+        } at the earliest (the renewal floor, growing while its tokens stay that short). Check the provider's token lifetime.`,
+        lastFailure: `a token that lived ${lived}`
+      })
+    }
+
+    /** Ends the acquisition `deferred` (new callers no longer join it) with the bookkeeping `after` it. */
     const release = (
       deferred: Deferred.Deferred<AccessToken.AccessToken, OAuth2Error>,
-      blockedUntil?: number
+      after: (s: State) => Partial<State> = () => ({})
     ): Effect.Effect<void> =>
-      Ref.update(state, (s) =>
-        s.inflight !== deferred
-          ? s
-          : { ...s, inflight: undefined, blockedUntil: blockedUntil ?? s.blockedUntil }).pipe(
-          Effect.zipRight(Effect.sync(() => stopJoining(deferred)))
-        )
-
-    const runAcquisition = (
-      deferred: Deferred.Deferred<AccessToken.AccessToken, OAuth2Error>,
-      stale: AccessToken.AccessToken | undefined
-    ): Effect.Effect<void> =>
-      (store === undefined ? fresh(stale) : store.coordinate(key, stale, fresh(stale))).pipe(
-        Effect.withSpan("AccessTokens.acquire", {
-          attributes: { "oauth2.provider": provider, "oauth2.refresh": stale !== undefined }
-        }),
-        Effect.exit,
-        Effect.flatMap((exit) =>
-          Effect.gen(function*() {
-            const now = yield* Clock.currentTimeMillis
-            if (Exit.isSuccess(exit)) {
-              const token = exit.value
-              // The token and the end of the acquisition are one state change, so that no caller finds neither.
-              const changed = yield* publish(token, deferred)
-              if (now < usableUntil(token)) cached.current = token
-              yield* storeSet(token)
-              yield* Deferred.succeed(deferred, token)
-              // The callers waiting for it run first; the bookkeeping (the expiry watch, waking the background
-              // refresh, metrics, the log line) follows.
-              yield* Effect.yieldNow()
-              yield* announce(token, changed)
-              return yield* annotate(
-                Effect.logInfo(stale === undefined ? "access token acquired" : "access token renewed").pipe(
-                  Effect.annotateLogs("expiresIn", Duration.format(token.remainingAt(now)))
-                )
-              )
-            }
-            const failure = Cause.failureOption(exit.cause)
-            if (Option.isNone(failure)) {
-              yield* release(deferred)
-              return yield* Deferred.failCause(deferred, exit.cause)
-            }
-            const error = failure.value
-            const blockedUntil = error._tag === "RateLimited" && error.retryAfterMillis !== undefined
-              ? now + error.retryAfterMillis
-              : 0
-            yield* release(deferred, blockedUntil)
-            return yield* Deferred.fail(deferred, toCallerError(error, stale, now))
-          })
-        ),
-        Effect.onInterrupt(() => Effect.zipRight(release(deferred), Deferred.interrupt(deferred)))
+      Ref.update(state, (s) => s.inflight !== deferred ? s : { ...s, inflight: undefined, ...after(s) }).pipe(
+        Effect.zipRight(Effect.sync(() => stopJoining(deferred)))
       )
 
-    /** Joins the acquisition under way, or starts one in the service's scope (so no caller can cancel it). */
-    const acquire = (stale: AccessToken.AccessToken | undefined): Effect.Effect<AccessToken.AccessToken, OAuth2Error> =>
+    /**
+     * Runs one acquisition and completes `deferred` with its outcome, whatever happens: a defect after the token
+     * arrived still hands the token over; an interruption (the scope closing) fails the waiters with `ServiceClosed`.
+     */
+    const runAcquisition = (
+      deferred: Deferred.Deferred<AccessToken.AccessToken, OAuth2Error>,
+      stale: AccessToken.AccessToken | undefined,
+      foreground: boolean
+    ): Effect.Effect<void> => {
+      let obtained: AccessToken.AccessToken | undefined
+      const body = Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
+        coordinated(stale).pipe(
+          Effect.withSpan("AccessTokens.acquire", {
+            attributes: { "oauth2.provider": provider, "oauth2.refresh": stale !== undefined }
+          }),
+          Effect.exit,
+          Effect.flatMap((exit) =>
+            Effect.gen(function*() {
+              const now = yield* Clock.currentTimeMillis
+              if (Exit.isSuccess(exit)) {
+                const token = exit.value
+                obtained = token
+                // The renewal floor: one second after this request, or, while tokens live less than that, a delay
+                // that doubles with each such token (capped).
+                const short = token.expiresAt - startedAt < floorMillis
+                const s0 = yield* Ref.get(state)
+                const shortStreak = short ? s0.shortStreak + 1 : 0
+                const renewAfter = startedAt + (short ? grown(shortStreak) : floorMillis)
+                // The token and the end of the acquisition are one state change, so that no caller finds neither.
+                const changed = yield* publish(token, deferred, {
+                  renewAfter,
+                  shortStreak,
+                  failStreak: 0,
+                  backoff: undefined
+                })
+                if (now < usableUntil(token)) cached.current = token
+                yield* storeSet(token)
+                // A token is never handed out once expired: the callers then learn why, and when the next try is.
+                yield* now < token.expiresAt
+                  ? Deferred.succeed(deferred, token)
+                  : Deferred.fail(deferred, tooShort(token, renewAfter))
+                // The callers waiting for it run first; the bookkeeping (the expiry watch, waking the background
+                // refresh, metrics, the log line) follows.
+                yield* Effect.yieldNow()
+                yield* announce(token, changed)
+                return yield* annotate(
+                  (short
+                    ? Effect.logWarning(
+                      `the token endpoint issued a token that lives ${
+                        Duration.format(token.lifetime)
+                      }; the next renewal is not before ${iso(renewAfter)}`
+                    )
+                    : Effect.logInfo(stale === undefined ? "access token acquired" : "access token renewed")).pipe(
+                      Effect.annotateLogs("expiresIn", Duration.format(token.remainingAt(now)))
+                    )
+                )
+              }
+              const failure = Cause.failureOption(exit.cause)
+              if (Option.isNone(failure)) {
+                yield* release(deferred)
+                return yield* Deferred.failCause(deferred, exit.cause)
+              }
+              const error = toCallerError(failure.value, stale, now)
+              const blockedUntil = failure.value._tag === "RateLimited" && failure.value.retryAfterMillis !== undefined
+                ? now + failure.value.retryAfterMillis
+                : undefined
+              yield* release(deferred, (s) => {
+                const failStreak = foreground ? s.failStreak + 1 : s.failStreak
+                return {
+                  blockedUntil: blockedUntil ?? s.blockedUntil,
+                  failStreak,
+                  // The first failure is retried by the next call at once; from the second in a row, calls wait
+                  // for a back-off (1 s, doubling, capped) and meanwhile get this failure.
+                  backoff: foreground && failStreak >= 2 ? { until: now + grown(failStreak - 1), error } : s.backoff
+                }
+              })
+              return yield* Deferred.fail(deferred, error)
+            })
+          )
+        )
+      )
+      return body.pipe(
+        Effect.interruptible,
+        // Whatever ended the acquisition, its callers are completed: never left waiting.
+        Effect.onExit((exit) =>
+          Effect.flatMap(Deferred.isDone(deferred), (done) => {
+            if (done) return Effect.void
+            const token = obtained
+            return release(deferred).pipe(
+              Effect.zipRight(
+                Exit.isInterrupted(exit)
+                  ? Deferred.fail(deferred, closedError())
+                  : token !== undefined
+                  ? Deferred.succeed(deferred, token)
+                  : Deferred.failCause(deferred, Exit.isFailure(exit) ? exit.cause : Cause.die("acquisition ended"))
+              ),
+              Effect.zipRight(
+                Exit.isFailure(exit) && !Exit.isInterrupted(exit)
+                  ? annotate(Effect.logError(`token acquisition failed unexpectedly (a defect: ${defectName(Cause.squash(exit.cause))})`))
+                  : Effect.void
+              )
+            )
+          })
+        )
+      )
+    }
+
+    /**
+     * Joins the acquisition under way, or starts one in the service's scope (so no caller can cancel it).
+     * `foreground`: started for `get` or `refresh` (its failures count towards the back-off of calls).
+     */
+    const acquire = (
+      stale: AccessToken.AccessToken | undefined,
+      foreground: boolean
+    ): Effect.Effect<AccessToken.AccessToken, OAuth2Error> =>
       // Claiming the acquisition and starting it happen without a chance of interruption in between: a caller
       // interrupted there would leave an acquisition claimed that nobody runs, and every later caller waiting on it.
       Effect.uninterruptibleMask((restore) =>
@@ -395,9 +598,16 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
           }),
           ([deferred, mine]) => {
             if (!mine) return restore(Deferred.await(deferred))
+            if (closed) {
+              // Callers may have joined it already: they get the same answer.
+              const error = closedError()
+              return release(deferred).pipe(Effect.zipRight(Deferred.fail(deferred, error)), Effect.zipRight(Effect.fail(error)))
+            }
             startJoining(deferred)
+            // Forked while uninterruptible: the completion guard in `runAcquisition` is in place before an
+            // interruption (the scope closing) can reach it.
             return Effect.zipRight(
-              Effect.forkIn(Effect.interruptible(runAcquisition(deferred, stale)), scope),
+              Effect.forkIn(runAcquisition(deferred, stale, foreground), scope),
               restore(Deferred.await(deferred))
             )
           }
@@ -411,8 +621,28 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
         )
         : undefined
 
+    /**
+     * Why no request may be sent for a caller now (a `Retry-After`, the failure back-off, the renewal floor), as the
+     * effect that answers the caller instead; `undefined` when a request may be sent. An acquisition under way is
+     * always joined.
+     */
+    const held = (s: State, now: number): Effect.Effect<AccessToken.AccessToken, OAuth2Error> | undefined => {
+      if (s.inflight !== undefined) return undefined
+      const blocked = rateLimited(s, now)
+      if (blocked !== undefined) return blocked
+      if (s.backoff !== undefined && now < s.backoff.until) return Effect.fail(s.backoff.error)
+      // The floor holds renewals of a token that ran out (not of one invalidated) while tokens come too short.
+      const token = s.token
+      if (token !== undefined && s.shortStreak > 0 && now < s.renewAfter) {
+        // Past its safety margin but not expired: it is still true to hand it out.
+        return now < token.expiresAt ? Effect.succeed(token) : Effect.fail(tooShort(token, s.renewAfter))
+      }
+      return undefined
+    }
+
     // -- get ----------------------------------------------------------------------------------------------------------
     const slowGet: Effect.Effect<AccessToken.AccessToken, OAuth2Error> = Effect.gen(function*() {
+      if (closed) return yield* Effect.fail(closedError())
       const pending = yield* Ref.modify(state, (s): [OAuth2Error | undefined, State] => [s.pendingFailure, {
         ...s,
         pendingFailure: undefined
@@ -436,20 +666,24 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
         s = yield* Ref.get(state)
         if (s.token === undefined && stored !== undefined) s = { ...s, token: stored }
       }
-      const blocked = rateLimited(s, now)
-      if (blocked !== undefined) return yield* blocked
+      const hold = held(s, now)
+      if (hold !== undefined) return yield* hold
       yield* Metric.increment(misses)
       yield* flushHits
-      return yield* acquire(s.token ?? s.retired)
+      return yield* acquire(s.token ?? s.retired, true)
     })
 
     const get: Effect.Effect<AccessToken.AccessToken, OAuth2Error> = cached
 
     const refresh: Effect.Effect<AccessToken.AccessToken, OAuth2Error> = Effect.gen(function*() {
+      if (closed) return yield* Effect.fail(closedError())
       const s = yield* Ref.updateAndGet(state, (s) => ({ ...s, pendingFailure: undefined }))
-      const blocked = rateLimited(s, yield* Clock.currentTimeMillis)
-      if (blocked !== undefined) return yield* blocked
-      return yield* acquire(s.token ?? s.retired)
+      const now = yield* Clock.currentTimeMillis
+      // While the renewal floor holds (tokens shorter than it), a forced refresh gets the cached token if it is still
+      // valid, like `get`: it is never a way around the floor.
+      const hold = held(s, now)
+      if (hold !== undefined) return yield* hold
+      return yield* acquire(s.token ?? s.retired, true)
     }).pipe(Effect.withSpan("AccessTokens.refresh", { attributes: { "oauth2.provider": provider } }))
 
     const invalidate = (token: AccessToken.AccessToken): Effect.Effect<void> =>
@@ -494,7 +728,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
           ? Duration.max(delay, Duration.millis(error.retryAfterMillis))
           : delay
       ),
-      Schedule.whileInput((error: OAuth2Error) => error.retryable),
+      Schedule.whileInput(retryableInBackground),
       Schedule.tapInput((error: OAuth2Error) =>
         Metrics.refreshFailure(provider, error._tag).pipe(
           Effect.zipRight(annotate(Effect.logWarning(`token refresh failed, retrying: ${error.message}`)))
@@ -508,12 +742,15 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
         if (s.token !== token) return
         const now = yield* Clock.currentTimeMillis
         if (now < s.blockedUntil) yield* Effect.sleep(Duration.millis(s.blockedUntil - now))
-        yield* acquire(token).pipe(
+        yield* acquire(token, false).pipe(
+          // An acquisition that replaced the token (even with one that came expired) is done: the loop goes on
+          // from the new token, and its renewal floor.
+          Effect.catchAll((error) => Effect.flatMap(Ref.get(state), (s) => s.token !== token ? Effect.void : Effect.fail(error))),
           Effect.retry(retryPolicy),
           Effect.catchAll((error) =>
-            error.retryable
-              // The schedule gave up on a passing failure: the still-valid token keeps being served, and the next
-              // `get` after it expires tries again.
+            retryableInBackground(error)
+              // The schedule gave up on a passing failure (an unusable 200 included): the still-valid token keeps
+              // being served, and the next `get` after it expires tries again.
               ? annotate(Effect.logWarning(`token refresh gave up after its retries: ${error.message}`))
               // A permanent failure (bad client, bad scope) surfaces on the next `get`.
               : Metrics.refreshFailure(provider, error._tag).pipe(
@@ -543,7 +780,8 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
       }
       const now = yield* Clock.currentTimeMillis
       const skew = Math.min(skewMillis, (token.expiresAt - token.issuedAt) / 2)
-      const refreshAt = token.expiresAt - skew
+      // Never sooner than the renewal floor, whatever the token's lifetime.
+      const refreshAt = Math.max(token.expiresAt - skew, s.renewAfter)
       if (now < refreshAt) {
         const changed = yield* Effect.raceFirst(
           Effect.as(Effect.sleep(Duration.millis(refreshAt - now)), false),
@@ -570,6 +808,14 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
     if (options.prefetch === true) {
       yield* Effect.forkIn(Effect.ignore(get), scope)
     }
+    // Added last, so it runs first when the scope closes: from then on `get` and `refresh` fail at once with
+    // `ServiceClosed` (instead of starting an acquisition in a closed scope, which nobody would complete).
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() => {
+        closed = true
+        cached.current = undefined
+      })
+    )
 
     return AccessTokens.of({
       provider,

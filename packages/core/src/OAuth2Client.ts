@@ -187,7 +187,7 @@ export const decodeTokenResponse = (options: {
       value: Redacted.make(value),
       type,
       issuedAt,
-      expiresAt: issuedAt + lifetimeMillis,
+      expiresAt: AccessToken.expiryOf(issuedAt, lifetimeMillis),
       scopes,
       refreshToken,
       extra

@@ -184,6 +184,11 @@ export class Expired extends Schema.TaggedError<Expired>("@effect-oauth2/core/Ex
   ...common,
   /** When the last token expired (epoch milliseconds), when there was one. */
   expiredAt: Schema.optional(Schema.Number),
+  /**
+   * When the server refused to renew the token (a refused refresh token or grant), when that is what happened: the
+   * access token may then still be within its lifetime.
+   */
+  refusedAt: Schema.optional(Schema.Number),
   /** What to do about it, in a sentence. */
   hint: Schema.String,
   /** The failure of the last attempt to get a new token, when there was one (itself free of secrets). */
@@ -198,9 +203,18 @@ export class Expired extends Schema.TaggedError<Expired>("@effect-oauth2/core/Ex
   /** @since 0.1.0 */
   override get message(): string {
     const last = this.lastFailure === undefined ? "" : ` Last attempt: ${this.lastFailure}`
-    const what = this.expiredAt === undefined
+    const iso = (millis: number) => new Date(millis).toISOString()
+    const what = this.refusedAt !== undefined
+      ? `The server refused to renew the access token at ${iso(this.refusedAt)}${
+        this.expiredAt === undefined
+          ? ""
+          : this.expiredAt > this.refusedAt
+          ? `, before its expiry at ${iso(this.expiredAt)}`
+          : ` (it expired at ${iso(this.expiredAt)})`
+      }, and no new one could be had.`
+      : this.expiredAt === undefined
       ? "No valid access token can be had."
-      : `The access token expired at ${new Date(this.expiredAt).toISOString()} and no new one could be had.`
+      : `The access token expired at ${iso(this.expiredAt)} and no new one could be had.`
     return `${providerPrefix(this.provider)}${what} ${this.hint}${last}`
   }
 }
@@ -472,6 +486,33 @@ export class TokenStoreError extends Schema.TaggedError<TokenStoreError>("@effec
 }
 
 /**
+ * The service was used after the scope (or layer) that built it had closed: it serves no token and sends no request
+ * any more. Not retryable: use the service only inside the scope that provides it, or build a new one.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ServiceClosed extends Schema.TaggedError<ServiceClosed>("@effect-oauth2/core/ServiceClosed")(
+  "ServiceClosed",
+  {
+    ...common,
+    /** The service that is closed, e.g. `"AccessTokens"`. */
+    service: Schema.String
+  }
+) {
+  /** @since 0.1.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** Whether trying again can help: never, on this instance. */
+  get retryable(): boolean {
+    return false
+  }
+  /** @since 0.1.0 */
+  override get message(): string {
+    return `${providerPrefix(this.provider)}The ${this.service} service is closed: the scope or layer that built it has ended, so it serves no token and sends no request. Use it only inside the scope that provides it, or provide its layer again for a new one.`
+  }
+}
+
+/**
  * Every error of the family.
  *
  * @since 0.1.0
@@ -489,6 +530,7 @@ export type OAuth2Error =
   | Unsupported
   | InvalidConfiguration
   | TokenStoreError
+  | ServiceClosed
 
 /**
  * The schema of {@link OAuth2Error}, to encode errors for logs or across processes (it holds no secrets).
@@ -507,7 +549,8 @@ export const OAuth2Error: Schema.Union<[
   typeof AuthorizationFailed,
   typeof Unsupported,
   typeof InvalidConfiguration,
-  typeof TokenStoreError
+  typeof TokenStoreError,
+  typeof ServiceClosed
 ]> = Schema.Union(
   InvalidScope,
   Unauthorized,
@@ -519,7 +562,8 @@ export const OAuth2Error: Schema.Union<[
   AuthorizationFailed,
   Unsupported,
   InvalidConfiguration,
-  TokenStoreError
+  TokenStoreError,
+  ServiceClosed
 )
 
 /**

@@ -22,7 +22,7 @@ import * as Encoding from "effect/Encoding"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as AccessToken from "./AccessToken.js"
-import { InvalidConfiguration } from "./OAuth2Error.js"
+import { InvalidConfiguration, TokenStoreError } from "./OAuth2Error.js"
 import * as TokenStore from "./TokenStore.js"
 
 /**
@@ -341,11 +341,32 @@ const tokenContext = (key: TokenStore.Key) => `effect-oauth2/token\n${TokenStore
 /**
  * Encrypts a token for a store, bound to its store key: the value decrypts only under the same key.
  *
+ * Fails with `TokenStoreError` (operation `set`) when the token cannot be serialised: an unknown member of the token
+ * response nested too deeply for `JSON.stringify` (a hostile answer can nest 100,000 levels within the body limit),
+ * or one that is not JSON data. The token stays usable in memory; only persisting it fails.
+ *
  * @since 0.1.0
  * @category tokens
  */
-export const sealToken = (cipher: Cipher, key: TokenStore.Key, token: AccessToken.AccessToken): Effect.Effect<string> =>
-  Effect.suspend(() => cipher.seal(tokenContext(key), encoder.encode(JSON.stringify(AccessToken.encode(token)))))
+export const sealToken = (
+  cipher: Cipher,
+  key: TokenStore.Key,
+  token: AccessToken.AccessToken
+): Effect.Effect<string, TokenStoreError> =>
+  Effect.try({
+    try: () => encoder.encode(JSON.stringify(AccessToken.encode(token))),
+    catch: (cause) =>
+      new TokenStoreError({
+        provider: key.provider,
+        source: "token-store",
+        operation: "set",
+        description: `the token cannot be serialised for the store (${
+          cause instanceof RangeError
+            ? "a member of the token response nests too deeply"
+            : "a member of the token response is not JSON data"
+        }); it is kept in memory only`
+      })
+  }).pipe(Effect.flatMap((plaintext) => cipher.seal(tokenContext(key), plaintext)))
 
 /**
  * Decrypts a token sealed by {@link sealToken} under the same store key.

@@ -1,9 +1,14 @@
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
+import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Encoding from "effect/Encoding"
 import * as Exit from "effect/Exit"
+import * as fc from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -13,10 +18,13 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
 import * as TestClock from "effect/TestClock"
 import * as AccessToken from "../src/AccessToken.js"
 import * as AccessTokens from "../src/AccessTokens.js"
 import * as Endpoint from "../src/Endpoint.js"
+import * as FileTokenStore from "../src/FileTokenStore.js"
+import * as Grant from "../src/Grant.js"
 import * as OAuth2Client from "../src/OAuth2Client.js"
 import * as Metrics from "../src/Metrics.js"
 import * as OAuth2Error from "../src/OAuth2Error.js"
@@ -39,7 +47,9 @@ const valueOf = (token: AccessToken.AccessToken) => Redacted.value(token.value)
 const setup = (
   script: TokenServer.Script,
   options: AccessTokens.Options = {},
-  endpoint: Partial<Endpoint.Options> = {}
+  endpoint: Partial<Endpoint.Options> = {},
+  /** The scope the service lives in, when not the test's (the server and client stay in the test's). */
+  tokensScope?: Scope.Scope
 ) =>
   Effect.gen(function*() {
     const server = yield* TokenServer.make(script)
@@ -58,7 +68,8 @@ const setup = (
       Effect.orDie
     )
     const tokens = yield* AccessTokens.make(options).pipe(
-      Effect.provideService(OAuth2Client.OAuth2Client, client)
+      Effect.provideService(OAuth2Client.OAuth2Client, client),
+      (effect) => tokensScope === undefined ? effect : Scope.extend(effect, tokensScope)
     )
     return { server, tokens }
   })
@@ -611,5 +622,270 @@ describe("AccessTokens.get as a value", () => {
       const now = yield* TestClock.currentTimeMillis
       const later = yield* get
       assert.isTrue(later.expiresAt > now)
+    }))
+})
+
+describe("AccessTokens: lifetimes, the refresh loop and hangs (issue 14)", () => {
+  const getExit = (tokens: AccessTokens.Service) =>
+    Effect.flatMap(Effect.exit(tokens.get), (exit) => Effect.map(TestClock.currentTimeMillis, (now) => ({ exit, now })))
+
+  it.scoped("expires_in 0: no expired token is handed out, and renewals back off from 1 s instead of looping", () =>
+    Effect.gen(function*() {
+      const { server, tokens } = yield* setup(
+        TokenServer.token({ access_token: "t", token_type: "Bearer", expires_in: 0 })
+      )
+      const first = yield* Effect.flip(tokens.get)
+      assert.strictEqual(first._tag, "Expired")
+      assert.include(first.message, "never handed out once expired")
+      assert.isAtMost((first as OAuth2Error.Expired).expiredAt!, yield* TestClock.currentTimeMillis)
+      assert.strictEqual(yield* server.count, 1)
+      // Two minutes of a caller asking every 500 ms: every get fails (no token is ever valid), and the token endpoint
+      // is asked at 0, 1, 3, 7, 15, 31 and 63 s: a floor of 1 s doubling while the answers stay that short.
+      for (let i = 0; i < 240; i++) {
+        yield* TestClock.adjust("500 millis")
+        const { exit } = yield* getExit(tokens)
+        assert.isTrue(Exit.isFailure(exit), `a token was handed out at step ${i}`)
+      }
+      yield* server.awaitRequests(7)
+      assert.isAtMost(yield* server.count, 8)
+    }))
+
+  it.scoped("an unusable 200 during a background refresh is retried while the cached token is valid", () =>
+    Effect.gen(function*() {
+      const bodies: ReadonlyArray<TokenServer.Action> = [
+        TokenServer.text("<html><body>Service temporarily unavailable</body></html>", "text/html"),
+        TokenServer.text("{\"access_token\": \"tok-", "application/json"),
+        TokenServer.reply("", { status: 200 }),
+        TokenServer.json([1, 2, 3]),
+        TokenServer.json({ token_type: "Bearer", expires_in: 3600 })
+      ]
+      for (const body of bodies) {
+        yield* Effect.scoped(Effect.gen(function*() {
+          const { handler, open } = yield* gated
+          const { server, tokens } = yield* setup((request) => request.index === 1 ? body : handler(request))
+          const first = yield* tokens.get
+          yield* TestClock.adjust(Duration.minutes(59))
+          yield* server.awaitRequests(2)
+          // The failure is not surfaced: every caller keeps getting the valid token.
+          for (let i = 0; i < 200; i++) {
+            const { exit } = yield* getExit(tokens)
+            assert.isTrue(Exit.isSuccess(exit), `get failed while the cached token is valid: ${String(exit)}`)
+            assert.strictEqual(valueOf((exit as Exit.Success<AccessToken.AccessToken, never>).value), valueOf(first))
+            yield* Effect.yieldNow()
+          }
+          // And it is retried with back-off, like a server fault.
+          yield* TestClock.adjust("2 seconds")
+          yield* server.awaitRequests(3)
+          yield* open(2)
+          const renewed = yield* tokens.refresh
+          assert.strictEqual(valueOf(renewed), "tok-2")
+        }))
+      }
+    }))
+
+  it.scoped("a caller with no valid token sees an unusable 200 as MalformedResponse", () =>
+    Effect.gen(function*() {
+      const { tokens } = yield* setup(TokenServer.text("<html>login</html>", "text/html"))
+      const error = yield* Effect.flip(tokens.get)
+      assert.strictEqual(error._tag, "MalformedResponse")
+    }))
+
+  it.scoped("two failed calls in a row: later calls back off (1 s, doubling) instead of asking at every call", () =>
+    Effect.gen(function*() {
+      const { server, tokens } = yield* setup(TokenServer.reply("", { status: 500 }))
+      // The first failure is tried again at once by the next call...
+      assert.strictEqual((yield* Effect.flip(tokens.get))._tag, "ProtocolError")
+      assert.strictEqual((yield* Effect.flip(tokens.get))._tag, "ProtocolError")
+      assert.strictEqual(yield* server.count, 2)
+      // ...then calls get the last failure, with no request, for 1 s, then 2 s, then 4 s.
+      for (let i = 0; i < 50; i++) assert.strictEqual((yield* Effect.flip(tokens.get))._tag, "ProtocolError")
+      assert.strictEqual(yield* server.count, 2)
+      let expected = 2
+      for (const wait of [1000, 2000, 4000]) {
+        yield* TestClock.adjust(wait - 1)
+        yield* Effect.flip(tokens.get)
+        assert.strictEqual(yield* server.count, expected)
+        yield* TestClock.adjust(1)
+        yield* Effect.flip(tokens.get)
+        expected++
+        assert.strictEqual(yield* server.count, expected)
+      }
+      // A success ends the back-off.
+      yield* server.setScript(numbered())
+      yield* TestClock.adjust("8 seconds")
+      assert.strictEqual(valueOf(yield* tokens.get), `tok-${expected}`)
+    }))
+
+  it.scoped("a defect in TokenStore.set never leaves get waiting: the token is served, the failure logged", () =>
+    Effect.gen(function*() {
+      const memory = yield* TokenStore.makeMemory
+      const broken: TokenStore.Service = { ...memory, set: () => Effect.die(new RangeError("Maximum call stack size exceeded")) }
+      const lines: Array<string> = []
+      const { server, tokens } = yield* setup(numbered()).pipe(
+        Effect.provideService(TokenStore.TokenStore, broken),
+        Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => void lines.push(String(message)))))
+      )
+      const token = yield* Effect.provide(
+        tokens.get,
+        Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => void lines.push(String(message))))
+      )
+      assert.strictEqual(valueOf(token), "tok-0")
+      assert.strictEqual(valueOf(yield* tokens.get), "tok-0")
+      assert.strictEqual(yield* server.count, 1)
+      assert.isTrue(lines.some((line) => line.includes("token store write failed") && line.includes("RangeError")))
+    }))
+
+  it.scoped("a defect in TokenStore.coordinate after the request: the token is served", () =>
+    Effect.gen(function*() {
+      const memory = yield* TokenStore.makeMemory
+      const broken: TokenStore.Service = {
+        ...memory,
+        coordinate: (_key, _stale, acquire) => Effect.flatMap(acquire, () => Effect.die(new Error("lock release died")))
+      }
+      const { server, tokens } = yield* setup(numbered()).pipe(Effect.provideService(TokenStore.TokenStore, broken))
+      assert.strictEqual(valueOf(yield* tokens.get), "tok-0")
+      assert.strictEqual(yield* server.count, 1)
+    }))
+
+  it.scoped("a token answer with a 100,000-deep unknown member and the file store: the token is served, not a hang", () =>
+    Effect.gen(function*() {
+      const deep = "{\"a\":".repeat(100_000) + "1" + "}".repeat(100_000)
+      const body = `{"access_token":"tok-deep","token_type":"Bearer","expires_in":3600,"x":${deep}}`
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped({ prefix: "eo2-deep-" })
+      const store = yield* Effect.orDie(FileTokenStore.make({
+        path: `${dir}/tokens.json`,
+        key: Redacted.make(Encoding.encodeBase64(Uint8Array.from({ length: 32 }, (_, i) => i)))
+      }))
+      const lines: Array<string> = []
+      const { tokens } = yield* setup(TokenServer.text(body, "application/json"), {}, {
+        maxResponseBytes: 1_000_000
+      }).pipe(Effect.provideService(TokenStore.TokenStore, store))
+      const token = yield* tokens.get.pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => void lines.push(String(message)))))
+      )
+      assert.strictEqual(valueOf(token), "tok-deep")
+      assert.isTrue(lines.some((line) => line.includes("token store write failed") && line.includes("nests too deeply")))
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scoped("get and refresh after the scope closed fail at once with ServiceClosed, even with a valid cached token", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const { server, tokens } = yield* setup(numbered(), {}, {}, scope)
+      assert.strictEqual(valueOf(yield* tokens.get), "tok-0")
+      yield* Scope.close(scope, Exit.void)
+      const error = yield* Effect.flip(tokens.get)
+      assert.strictEqual(error._tag, "ServiceClosed")
+      assert.include(error.message, "closed")
+      assert.isFalse(error.retryable)
+      assert.strictEqual((yield* Effect.flip(tokens.refresh))._tag, "ServiceClosed")
+      // Also on a cold cache (a fresh service closed before any get).
+      const scope2 = yield* Scope.make()
+      const cold = (yield* setup(numbered(), {}, {}, scope2)).tokens
+      yield* Scope.close(scope2, Exit.void)
+      assert.strictEqual((yield* Effect.flip(cold.get))._tag, "ServiceClosed")
+      assert.strictEqual(yield* server.count, 1)
+    }))
+
+  it.scoped("a get waiting on an acquisition when the scope closes fails with ServiceClosed", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const { server, tokens } = yield* setup(TokenServer.hang, {}, {}, scope)
+      const waiting = yield* Effect.fork(tokens.get)
+      yield* server.awaitRequests(1)
+      yield* Scope.close(scope, Exit.void)
+      const error = yield* Effect.flip(Fiber.join(waiting))
+      assert.strictEqual(error._tag, "ServiceClosed")
+    }))
+
+  it.effect.prop(
+    "a token's life counts from the start of the second the request was sent (never past a whole-second server's exp)",
+    [fc.integer({ min: 0, max: 999 }), fc.integer({ min: 1, max: 86_399 })],
+    ([offset, ttl]) =>
+      Effect.gen(function*() {
+        const endpoint = yield* Effect.orDie(Endpoint.make({ provider: "test", tokenUrl: "https://as.example/token" }))
+        const second = 1_750_000_000_000
+        const token = yield* OAuth2Client.decodeTokenResponse({
+          endpoint,
+          grant: Grant.clientCredentials([]),
+          body: { access_token: "t", token_type: "Bearer", expires_in: ttl },
+          status: 200,
+          contentType: "application/json",
+          issuedAt: second + offset
+        })
+        // oidc-provider and most JWT issuers: exp = floor(now in seconds) + expires_in.
+        assert.strictEqual(token.expiresAt, second + ttl * 1000)
+        assert.strictEqual(token.issuedAt, second + offset)
+      })
+  )
+
+  it.scoped("3 s tokens from a whole-second server, refreshSkew 0: no get hands out a token the server has expired", () =>
+    Effect.gen(function*() {
+      const serverExp = new Map<string, number>()
+      const { tokens } = yield* setup(
+        (request) =>
+          Effect.map(Clock.currentTimeMillis, (now) => {
+            const value = `tok-${request.index}`
+            serverExp.set(value, Math.floor(now / 1000) * 1000 + 3000)
+            return TokenServer.token({ access_token: value, expires_in: 3 })
+          }),
+        { refreshSkew: 0 }
+      )
+      yield* TestClock.adjust("999 millis")
+      for (let i = 0; i < 100; i++) {
+        const token = yield* tokens.get
+        const now = yield* TestClock.currentTimeMillis
+        assert.isBelow(now, serverExp.get(valueOf(token))!, `a token the server had expired, at ${now} ms`)
+        yield* TestClock.adjust("100 millis")
+      }
+    }))
+
+  it.scoped("a refresh the server refuses before the token's expiry: Expired says refused (and when), not 'expired at'", () =>
+    Effect.gen(function*() {
+      const { tokens } = yield* setup(TokenServer.oauthError("invalid_grant"), { acquire: "stored" })
+      yield* TestClock.adjust("10 minutes")
+      const now = yield* TestClock.currentTimeMillis
+      const login = new AccessToken.AccessToken({
+        value: Redacted.make("from-login"),
+        type: "Bearer",
+        issuedAt: now,
+        expiresAt: now + 3_600_000,
+        scopes: [],
+        refreshToken: Redacted.make("revoked-refresh"),
+        extra: {}
+      })
+      yield* tokens.set(login)
+      // The API rejected the token (a 401): the refresh is refused as well (a revoked grant).
+      yield* tokens.invalidate(login)
+      const error = yield* Effect.flip(tokens.get)
+      assert.strictEqual(error._tag, "Expired")
+      const expired = error as OAuth2Error.Expired
+      assert.strictEqual(expired.refusedAt, now)
+      assert.notInclude(error.message, "expired at")
+      assert.include(error.message, `refused to renew the access token at ${new Date(now).toISOString()}`)
+      assert.include(error.message, "before its expiry")
+      assert.include(error.message, "log in again")
+    }))
+
+  it.scoped("a forced refresh of a valid token with nothing to renew it: Expired does not say 'expired at'", () =>
+    Effect.gen(function*() {
+      const { tokens } = yield* setup(numbered(), { acquire: "stored" })
+      const now = yield* TestClock.currentTimeMillis
+      const login = new AccessToken.AccessToken({
+        value: Redacted.make("from-login"),
+        type: "Bearer",
+        issuedAt: now,
+        expiresAt: now + 3_600_000,
+        scopes: [],
+        extra: {}
+      })
+      yield* tokens.set(login)
+      const error = yield* Effect.flip(tokens.refresh)
+      assert.strictEqual(error._tag, "Expired")
+      assert.notInclude(error.message, "expired at")
+      assert.include(error.message, `valid until ${new Date(now + 3_600_000).toISOString()}`)
+      assert.include(error.message, "log in again")
+      // The valid token itself is still served.
+      assert.strictEqual(valueOf(yield* tokens.get), "from-login")
     }))
 })

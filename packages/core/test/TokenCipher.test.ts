@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Encoding from "effect/Encoding"
+import * as Exit from "effect/Exit"
 import * as Redacted from "effect/Redacted"
 import * as AccessToken from "../src/AccessToken.js"
 import * as TokenCipher from "../src/TokenCipher.js"
@@ -126,5 +127,23 @@ describe("TokenCipher", () => {
       // Valid encryption of something that is not a token: Malformed.
       const notToken = yield* c.seal(`effect-oauth2/token\ntradier/sandbox/c1/read%20trade`, bytes("{\"a\":1}"))
       assert.strictEqual((yield* Effect.flip(TokenCipher.openToken(c, storeKey, notToken))).reason, "Malformed")
+    }))
+
+  it.effect("a token whose unknown member nests 100,000 deep: sealToken fails with a typed TokenStoreError, no defect", () =>
+    Effect.gen(function*() {
+      const c = yield* cipher(KEY)
+      // What a hostile token answer of about 600 KB (under the body limit) decodes to.
+      const deep = JSON.parse("{\"a\":".repeat(100_000) + "1" + "}".repeat(100_000)) as unknown
+      const hostile = new AccessToken.AccessToken({ ...token, extra: { x: deep } })
+      const exit = yield* Effect.exit(TokenCipher.sealToken(c, storeKey, hostile))
+      assert.isTrue(Exit.isFailure(exit))
+      const error = yield* Effect.flip(TokenCipher.sealToken(c, storeKey, hostile))
+      assert.strictEqual(error._tag, "TokenStoreError")
+      assert.strictEqual(error.operation, "set")
+      assert.include(error.message, "nests too deeply")
+      assert.notInclude(error.message, "secret-value")
+      // Data that is not JSON at all (a BigInt): typed too.
+      const odd = new AccessToken.AccessToken({ ...token, extra: { n: BigInt(1) } })
+      assert.strictEqual((yield* Effect.flip(TokenCipher.sealToken(c, storeKey, odd)))._tag, "TokenStoreError")
     }))
 })
