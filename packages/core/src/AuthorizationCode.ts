@@ -37,6 +37,7 @@ import type { AccessToken } from "./AccessToken.js"
 import * as Endpoint from "./Endpoint.js"
 import * as Grant from "./Grant.js"
 import * as internal from "./internal/authorizationCode.js"
+import { sanitize } from "./internal/sanitize.js"
 import * as OAuth2Client from "./OAuth2Client.js"
 import {
   AuthorizationFailed,
@@ -239,7 +240,7 @@ export const authorize = (options: AuthorizeOptions): Effect.Effect<Session, Uns
     for (const scope of scopes) {
       if (scope === "" || /\s/.test(scope) || (delimiter !== "" && scope.includes(delimiter))) {
         return yield* invalid(
-          `scope "${internal.clean(scope, 64)}" is empty or contains whitespace or the scope delimiter "${delimiter}".`
+          `scope "${sanitize(scope, 64)}" is empty or contains whitespace or the scope delimiter "${delimiter}".`
         )
       }
     }
@@ -321,8 +322,8 @@ export const validateCallback = (
     const providerError = () => {
       const description = search.get("error_description")
       return failed(
-        internal.clean(error ?? "", 64),
-        description === null || description === "" ? undefined : internal.clean(description, 500)
+        sanitize(error ?? "", 64),
+        description === null || description === "" ? undefined : sanitize(description, 500)
       )
     }
     const states = search.getAll("state")
@@ -469,7 +470,7 @@ export const loopbackCallback = (
     }
     const host = options?.redirectHost ?? address.hostname
     if (!Endpoint.isLoopbackHost(host)) {
-      return yield* invalid(`redirectHost "${internal.clean(host, 64)}" is not a loopback name.`)
+      return yield* invalid(`redirectHost "${sanitize(host, 64)}" is not a loopback name.`)
     }
     const redirectUri = `http://${internal.urlHost(host)}:${address.port}${path}`
     const timeout = Duration.decode(options?.timeout ?? Duration.minutes(10))
@@ -528,7 +529,7 @@ export const loopbackCallback = (
       yield* Effect.logDebug("authorization callback received").pipe(
         Effect.annotateLogs({
           provider: provider ?? "unknown",
-          outcome: error === null ? "code" : `error ${internal.clean(error, 64)}`
+          outcome: error === null ? "code" : `error ${sanitize(error, 64)}`
         })
       )
       if (error !== null) {
@@ -536,8 +537,8 @@ export const loopbackCallback = (
         return respond(
           200,
           "Authorization failed",
-          `The authorization server answered "${internal.clean(error, 64)}"${
-            description ? `: ${internal.clean(description, 500)}` : ""
+          `The authorization server answered "${sanitize(error, 64)}"${
+            description ? `: ${sanitize(description, 500)}` : ""
           }. You can close this window and start the login again from the application.`
         )
       }
