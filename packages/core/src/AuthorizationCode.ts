@@ -300,7 +300,9 @@ export const authorize = (options: AuthorizeOptions): Effect.Effect<Session, Uns
  *   `"state_mismatch"` (a state is used once, RFC 6749 §10.12).
  * - An `error` parameter fails with the provider's code as the reason (`"access_denied"`, `"invalid_scope"`, ...) and
  *   its `error_description`. A callback with an `error` and no state at all is reported the same way (some servers
- *   drop the state on errors): it carries no code, so there is nothing to protect.
+ *   drop the state on errors): it carries no code, so there is nothing to protect. The loopback listener
+ *   ({@link loopbackCallback}) never hands such a callback over, though: anyone can send it, so there it does not
+ *   end the wait.
  * - No single non-empty `code` fails with `"missing_code"`.
  *
  * The state and the code never appear in the error.
@@ -675,6 +677,11 @@ export interface LoginOptions<E, R> extends Omit<AuthorizeOptions, "endpoint" | 
  * ({@link authorize}), hand it to `onAuthorizeUrl`, wait for the callback (10 minutes by default), check it
  * ({@link validateCallback}) and trade the code for a token ({@link exchange}) through the `OAuth2Client`.
  *
+ * Only the callback carrying this login's state ends the wait: a forged one (from a web page the user visits, or a
+ * local process) gets a 400 and the login keeps waiting for the genuine one, until the timeout. Prefer a free port
+ * chosen by the system (port 0) for the listener wherever the provider accepts the `redirect_uri` sent: nothing can
+ * then aim at the listener before the login starts.
+ *
  * The listener stops when the login ends, successfully or not. Log lines name the provider and the outcome, never a
  * secret.
  *
@@ -721,7 +728,7 @@ export const login = <E = never, R = never>(
       Effect.tapBoth({
         onSuccess: (token) =>
           Effect.logInfo("login succeeded").pipe(
-            Effect.annotateLogs({ provider, outcome: "success", scopes: token.scopes.join(" ") })
+            Effect.annotateLogs({ provider, outcome: "success", scopes: sanitize(token.scopes.join(" "), 500) })
           ),
         onFailure: (error) =>
           Effect.logWarning(`login failed: ${isOAuth2Error(error) ? error._tag : "onAuthorizeUrl failed"}`).pipe(

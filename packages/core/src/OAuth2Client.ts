@@ -333,7 +333,8 @@ export const make = (options: {
             contentType: contentType === undefined ? undefined : sanitize(contentType, CODE_MAX),
             headers: response.headers,
             body: parsed.body,
-            parseFailure: parsed.parseFailure
+            parseFailure: parsed.parseFailure,
+            text: response.status >= 300 ? text : undefined
           }
         }
       }).pipe(

@@ -920,6 +920,23 @@ describe("OAuth2Client: a 5xx is a server failure, whatever its body says", () =
     { fastCheck: { numRuns: 40 } }
   )
 
+  it.effect("a proxy's text/plain 503 keeps its words, sanitised; an HTML page is never quoted", () =>
+    Effect.gen(function*() {
+      const envoy = yield* failureFrom(TokenServer.text(
+        "upstream connect error or disconnect/reset before headers. reset reason: connection failure\r\n\u001b[31m",
+        "text/plain",
+        { status: 503 }
+      ))
+      const p = expectTag(envoy, "ProtocolError")
+      assert.isTrue(p.retryable)
+      assert.strictEqual(
+        p.errorDescription,
+        "upstream connect error or disconnect/reset before headers. reset reason: connection failure"
+      )
+      const html = yield* failureFrom(TokenServer.text("<h1>Bad Gateway</h1>", "text/html", { status: 502 }))
+      assert.isUndefined(expectTag(html, "ProtocolError").errorDescription)
+    }))
+
   it.effect("a 4xx keeps its §5.2 meaning; an `error` that cannot be a code (hapi's \"Bad Request\") is text", () =>
     Effect.gen(function*() {
       const grant = yield* failureFrom(TokenServer.oauthError("invalid_grant"))

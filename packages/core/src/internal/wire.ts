@@ -103,6 +103,8 @@ export interface Answer {
   readonly body: Record<string, unknown> | undefined
   /** Why the body could not be parsed, when it could not. */
   readonly parseFailure: string | undefined
+  /** The body as text, for a `text/plain` error answer's own words (e.g. a proxy's "upstream connect error"). */
+  readonly text?: string | undefined
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: false })
@@ -299,11 +301,16 @@ export const toError = (answer: Answer, ctx: Context, now: number): OAuth2Error 
     return new RateLimited({ ...base, status: answer.status, retryAfterMillis })
   }
   const rawError = body === undefined ? undefined : optionalString(body.error)?.trim()
+  // A plain-text error page says what happened in its own words (a proxy's "upstream connect error"): keep them.
+  const plainText = body === undefined && answer.text !== undefined &&
+      (answer.contentType ?? "").split(";")[0]!.trim().toLowerCase() === "text/plain"
+    ? serverText(answer.text, sanitizer.TEXT_MAX, ctx.secrets)
+    : undefined
   if (answer.status >= 500) {
     return new ProtocolError({
       ...base,
       status: answer.status,
-      errorDescription: describeBody(body, ctx, rawError === "" ? undefined : rawError)
+      errorDescription: describeBody(body, ctx, rawError === "" ? undefined : rawError) ?? plainText
     })
   }
   const code = rawError !== undefined && isErrorCode(rawError) ? rawError : undefined
@@ -359,7 +366,7 @@ export const toError = (answer: Answer, ctx: Context, now: number): OAuth2Error 
         : answer.parseFailure ?? "the answer is not a usable OAuth 2.0 response"
     })
   }
-  return new ProtocolError({ ...base, status: answer.status, errorDescription: description, errorUri })
+  return new ProtocolError({ ...base, status: answer.status, errorDescription: description ?? plainText, errorUri })
 }
 
 /**
