@@ -499,10 +499,12 @@ export const loopbackCallback = (
     }
     const redirectUri = `http://${internal.urlHost(host)}:${address.port}${path}`
     const timeout = Duration.decode(options?.timeout ?? Duration.minutes(10))
+    // The Host names a request may carry: the loopback names with the listener's port (a browser leaves out ":80").
     const hosts = new Set(
-      ["127.0.0.1", "localhost", "[::1]", internal.urlHost(host), internal.urlHost(address.hostname)].map((name) =>
-        `${name.toLowerCase()}:${address.port}`
-      )
+      ["127.0.0.1", "localhost", "[::1]", internal.urlHost(host), internal.urlHost(address.hostname)].flatMap((name) => [
+        `${name.toLowerCase()}:${address.port}`,
+        ...(address.port === 80 ? [name.toLowerCase()] : [])
+      ])
     )
 
     // Ends every wait: fails at the timeout, is interrupted when the scope closes.
