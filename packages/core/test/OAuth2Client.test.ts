@@ -1236,6 +1236,15 @@ describe("OAuth2Client: server text is sanitised wherever it is shown", () => {
         const description = (error as OAuth2Error.ProtocolError).errorDescription!
         assert.notInclude(description, SECRET.slice(0, 3), `cut at ${offset}`)
       }
+      // Cut at the input's bound (a long run of control characters first) rather than at the cap.
+      for (const padding of [2253, 2254, 2255]) {
+        const error = yield* failureFrom(
+          TokenServer.oauthError("invalid_request", { error_description: `${"\u0000".repeat(padding)}${SECRET}` }),
+          { authMethod: "client_secret_post" }
+        )
+        const description = (error as OAuth2Error.ProtocolError).errorDescription ?? ""
+        assert.notInclude(description, SECRET.slice(0, 2), `bound cut after ${padding}`)
+      }
     }))
 
   it.prop(

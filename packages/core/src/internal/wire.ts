@@ -79,10 +79,10 @@ export const serverText = (
   const bound = sanitizer.inputBound(max)
   const cut = text.length > bound
   const stripped = scrub(sanitizer.strip(scrub(cut ? text.slice(0, bound) : text, secrets)!), secrets)!.trim()
-  if (stripped === "") return undefined
-  if (stripped.length <= max) return cut ? `${stripped}…` : stripped
-  let head = sanitizer.truncate(stripped, max).slice(0, -1)
-  // The cut may fall inside a secret: drop whatever of one the text would end with.
+  if (stripped === "") return cut ? "…" : undefined
+  if (!cut && stripped.length <= max) return stripped
+  let head = stripped.length > max ? sanitizer.truncate(stripped, max).slice(0, -1) : stripped
+  // The cut (here, or of the input at its bound) may fall inside a secret: drop whatever of one the text ends with.
   for (const form of secretForms(secrets)) {
     for (let k = Math.min(form.length - 1, head.length); k > 0; k--) {
       if (head.endsWith(form.slice(0, k))) {
