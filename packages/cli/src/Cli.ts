@@ -217,11 +217,11 @@ const report = (options: { readonly json: boolean; readonly verbose: boolean; re
       yield* err(`  [${tag}, exit code ${code}${retryable}]`)
       if (OAuth2Error.isOAuth2Error(error)) {
         const encoded = encodeError(error)
-        if (Option.isSome(encoded)) yield* err(`  ${JSON.stringify(encoded.value)}`)
+        if (Option.isSome(encoded)) yield* err(`  ${Format.json(encoded.value)}`)
       }
     }
     if (options.json) {
-      yield* out(JSON.stringify({
+      yield* out(Format.json({
         ok: false,
         exitCode: code,
         error: {
@@ -234,7 +234,7 @@ const report = (options: { readonly json: boolean; readonly verbose: boolean; re
     return yield* new Reported({ code })
   })
 
-const json = (value: unknown) => out(JSON.stringify(value))
+const json = (value: unknown) => out(Format.json(value))
 
 // -----------------------------------------------------------------------------
 // providers, stores
@@ -515,7 +515,7 @@ const introspectCommand = Command.make(
             if (args.json) return yield* json({ ok: true, provider: args.provider, ...result })
             yield* out(
               `${args.provider} (${plan.environment}): token ${result.active ? "active" : "not active"}${
-                result.scopes === undefined ? "" : `, scopes ${result.scopes.join(" ")}`
+                result.scopes === undefined ? "" : `, scopes ${Format.shown(result.scopes.join(" "), 500)}`
               }`
             )
           }))
@@ -541,7 +541,7 @@ const whoamiCommand = Command.make(
           const test = yield* Providers.SelfTest
           const result = yield* withProgress(io, `waiting for ${args.provider}`, Duration.seconds(1))(test)
           if (args.json) return yield* json({ ok: true, ...result.json })
-          yield* out(result.text)
+          yield* out(Format.shown(result.text))
         }))
     )
 ).pipe(

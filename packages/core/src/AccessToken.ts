@@ -2,14 +2,46 @@
  * An access token as the token endpoint granted it.
  *
  * The value and the refresh token are `Redacted`: printing, logging or `JSON.stringify`-ing a token shows
- * `<redacted>`. The schema encodes them in clear (for a {@link TokenStore} that encrypts), so only encode a token on
- * its way to such a store.
+ * `<redacted>`. So are the members of `extra` that are not known to be harmless. The schema encodes them in clear
+ * (for a {@link TokenStore} that encrypts), so only encode a token on its way to such a store.
  *
  * @since 0.1.0
  */
 import * as Duration from "effect/Duration"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+
+const REDACTED_MEMBER = "@effect-oauth2/redacted"
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/**
+ * `extra`, with its `Redacted` members encoded in clear as `{ "@effect-oauth2/redacted": value }` (and decoded back
+ * into `Redacted`), so that a token store keeps them, still redacted once read.
+ */
+const Extra = Schema.transform(
+  Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  {
+    strict: true,
+    decode: (encoded) => {
+      const out: Record<string, unknown> = {}
+      for (const [key, member] of Object.entries(encoded)) {
+        out[key] = isRecord(member) && Object.keys(member).length === 1 && REDACTED_MEMBER in member
+          ? Redacted.make(member[REDACTED_MEMBER])
+          : member
+      }
+      return out
+    },
+    encode: (extra) => {
+      const out: Record<string, unknown> = {}
+      for (const [key, member] of Object.entries(extra)) {
+        out[key] = Redacted.isRedacted(member) ? { [REDACTED_MEMBER]: Redacted.value(member) } : member
+      }
+      return out
+    }
+  }
+)
 
 /**
  * @since 0.1.0
@@ -31,8 +63,13 @@ export class AccessToken extends Schema.Class<AccessToken>("@effect-oauth2/core/
   scopes: Schema.Array(Schema.String),
   /** The refresh token, when the server issued one (or the previous one, kept when a refresh brought none). */
   refreshToken: Schema.optional(Schema.Redacted(Schema.String)),
-  /** Members of the token response this library does not interpret (e.g. Tradier's `issued_at`, `status`). */
-  extra: Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  /**
+   * Members of the token response this library does not interpret. Those known to be harmless (e.g. Tradier's
+   * `issued_at` and `status`, see `OAuth2Client.readableMembers`, and those the endpoint's `readableMembers` names)
+   * are kept as they came; every other one is wrapped whole in `Redacted` (a `mac_key`, an `id_token`, a nested
+   * object), so that printing the token never shows it: read it with `Redacted.value(token.extra.name)`.
+   */
+  extra: Extra
 }) {
   /**
    * When a token granted `lifetimeMillis` by a request sent at `sentAt` expires (epoch milliseconds).

@@ -24,6 +24,7 @@ import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -37,6 +38,7 @@ import type { AccessToken } from "./AccessToken.js"
 import * as Endpoint from "./Endpoint.js"
 import * as Grant from "./Grant.js"
 import * as internal from "./internal/authorizationCode.js"
+import { sanitize } from "./internal/sanitize.js"
 import * as OAuth2Client from "./OAuth2Client.js"
 import {
   AuthorizationFailed,
@@ -239,7 +241,7 @@ export const authorize = (options: AuthorizeOptions): Effect.Effect<Session, Uns
     for (const scope of scopes) {
       if (scope === "" || /\s/.test(scope) || (delimiter !== "" && scope.includes(delimiter))) {
         return yield* invalid(
-          `scope "${internal.clean(scope, 64)}" is empty or contains whitespace or the scope delimiter "${delimiter}".`
+          `scope "${sanitize(scope, 64)}" is empty or contains whitespace or the scope delimiter "${delimiter}".`
         )
       }
     }
@@ -298,7 +300,9 @@ export const authorize = (options: AuthorizeOptions): Effect.Effect<Session, Uns
  *   `"state_mismatch"` (a state is used once, RFC 6749 §10.12).
  * - An `error` parameter fails with the provider's code as the reason (`"access_denied"`, `"invalid_scope"`, ...) and
  *   its `error_description`. A callback with an `error` and no state at all is reported the same way (some servers
- *   drop the state on errors): it carries no code, so there is nothing to protect.
+ *   drop the state on errors): it carries no code, so there is nothing to protect. The loopback listener
+ *   ({@link loopbackCallback}) never hands such a callback over, though: anyone can send it, so there it does not
+ *   end the wait.
  * - No single non-empty `code` fails with `"missing_code"`.
  *
  * The state and the code never appear in the error.
@@ -321,8 +325,8 @@ export const validateCallback = (
     const providerError = () => {
       const description = search.get("error_description")
       return failed(
-        internal.clean(error ?? "", 64),
-        description === null || description === "" ? undefined : internal.clean(description, 500)
+        sanitize(error ?? "", 64),
+        description === null || description === "" ? undefined : sanitize(description, 500)
       )
     }
     const states = search.getAll("state")
@@ -424,26 +428,48 @@ export interface Loopback {
   /** The redirect URI to register with the provider / send in the authorization request. */
   readonly redirectUri: string
   /**
-   * The parameters of the first callback. Fails with `AuthorizationFailed` (reason `"timeout"`) when none came
-   * before the timeout; is interrupted once the listener's scope has closed.
+   * Waits for the callback of `session` and returns its authorization code, checked with {@link validateCallback}.
+   *
+   * Only a callback whose `state` is exactly the session's ends the wait: any other (no state, another state, a
+   * foreign `Host`) gets a 400 page and the listener keeps waiting, so that no web page or local process can abort
+   * the login or end it with words of its own. The matching callback ends it: with its code, or with
+   * `AuthorizationFailed` carrying the provider's `error` (e.g. `"access_denied"`) or `"missing_code"`. Fails with
+   * `AuthorizationFailed` (reason `"timeout"`) when none came before the listener's timeout; is interrupted once the
+   * listener's scope has closed.
    */
-  readonly params: Effect.Effect<URLSearchParams, AuthorizationFailed>
+  readonly awaitCode: (session: Session) => Effect.Effect<Redacted.Redacted<string>, AuthorizationFailed>
+  /**
+   * Starts expecting the callback of `session` at once, and returns the wait of {@link Loopback.awaitCode}: call it
+   * before showing the authorization URL, so that a callback arriving before the wait begins still counts. A later
+   * `expect` or `awaitCode` replaces the session expected.
+   */
+  readonly expect: (
+    session: Session
+  ) => Effect.Effect<Effect.Effect<Redacted.Redacted<string>, AuthorizationFailed>>
+}
+
+interface Waiting {
+  readonly session: Session
+  readonly done: Deferred.Deferred<Redacted.Redacted<string>, AuthorizationFailed>
 }
 
 /**
  * Listens for the authorization callback on the `HttpServer` in the context, which must be bound to a loopback
- * address (e.g. `NodeHttpServer.layer(() => http.createServer(), { host: "127.0.0.1", port: 0 })`); any other
- * address fails with `InvalidConfiguration`.
+ * address (e.g. `NodeHttpServer.layer(() => http.createServer(), { host: "127.0.0.1", port: 0 })`: port 0, a free
+ * port chosen by the system, is the best choice wherever the provider accepts the `redirect_uri` sent, since nothing
+ * else can know it in advance; use the registered callback's port for a provider that only redirects there); any
+ * other address fails with `InvalidConfiguration`.
  *
- * - A `GET` of the callback path that carries `code`, `error` or `state` is the callback: its parameters complete
- *   {@link Loopback.params}, and the browser gets a short page (a success note, or the provider's error).
- * - Only the first one counts: later hits get a 400 page (as do hits after the timeout).
- * - A `GET` of the callback path with none of those parameters gets a 400 page and does not count; another method
- *   gets 405; any other path gets 404.
+ * - Every request must name the listener in its `Host` header (`127.0.0.1`, `localhost` or `[::1]`, with the
+ *   listener's port): any other gets a 400 page (a DNS-rebinding page cannot reach the listener).
+ * - A `GET` of the callback path whose `state` matches the session given to {@link Loopback.awaitCode} is the
+ *   callback: it ends the wait, and the browser gets a short page (a success note, or the provider's error). Any other
+ *   `GET` of the callback path (no state, another state, one before or after the wait) gets a 400 page and does not
+ *   count, nor does it quote anything the request carried. Another method gets 405; any other path gets 404.
  *
  * The pages are self-contained (no scripts, styles inline, `Referrer-Policy: no-referrer`, `Cache-Control:
- * no-store`) and quote nothing but the provider's error code and description, escaped. The listener stops when the
- * scope closes.
+ * no-store`) and quote nothing but the provider's error code and description of the matching callback, sanitised
+ * and escaped. The listener stops when the scope closes.
  *
  * @since 0.1.0
  * @category callback
@@ -469,19 +495,30 @@ export const loopbackCallback = (
     }
     const host = options?.redirectHost ?? address.hostname
     if (!Endpoint.isLoopbackHost(host)) {
-      return yield* invalid(`redirectHost "${internal.clean(host, 64)}" is not a loopback name.`)
+      return yield* invalid(`redirectHost "${sanitize(host, 64)}" is not a loopback name.`)
     }
     const redirectUri = `http://${internal.urlHost(host)}:${address.port}${path}`
     const timeout = Duration.decode(options?.timeout ?? Duration.minutes(10))
+    // The Host names a request may carry: the loopback names with the listener's port (a browser leaves out ":80").
+    const hosts = new Set(
+      ["127.0.0.1", "localhost", "[::1]", internal.urlHost(host), internal.urlHost(address.hostname)].flatMap((name) => [
+        `${name.toLowerCase()}:${address.port}`,
+        ...(address.port === 80 ? [name.toLowerCase()] : [])
+      ])
+    )
 
-    const deferred = yield* Deferred.make<URLSearchParams, AuthorizationFailed>()
-    yield* Effect.addFinalizer(() => Deferred.interrupt(deferred))
+    // Ends every wait: fails at the timeout, is interrupted when the scope closes.
+    const ended = yield* Deferred.make<never, AuthorizationFailed>()
+    yield* Effect.addFinalizer(() => Deferred.interrupt(ended))
     yield* Effect.sleep(timeout).pipe(
       Effect.zipRight(
-        Deferred.fail(deferred, new AuthorizationFailed({ provider, source: "authorization", reason: "timeout" }))
+        Deferred.fail(ended, new AuthorizationFailed({ provider, source: "authorization", reason: "timeout" }))
       ),
       Effect.forkScoped
     )
+    const waiting = yield* Ref.make<Waiting | undefined>(undefined)
+    // One callback is judged at a time, so that of two matching ones, the first decides.
+    const judge = yield* Effect.makeSemaphore(1)
 
     const respond = (status: number, title: string, detail: string, headers?: Record<string, string>) =>
       HttpServerResponse.text(internal.page(title, detail), {
@@ -490,8 +527,79 @@ export const loopbackCallback = (
         headers: { ...internal.pageHeaders, ...headers }
       })
 
+    const rejected = (why: string) =>
+      Effect.logWarning(`authorization callback listener: request refused (${why}); still waiting`).pipe(
+        Effect.annotateLogs({ provider: provider ?? "unknown", reason: why })
+      )
+
+    const notThisLogin = () =>
+      respond(
+        400,
+        "Not the login in progress",
+        "This callback does not belong to the login the application is waiting for, so it was ignored. If you are " +
+          "logging in, finish the login in the window the application opened."
+      )
+
+    const onCallback = (params: URLSearchParams) =>
+      Effect.gen(function*() {
+        if (Option.isSome(yield* Deferred.poll(ended))) {
+          return respond(
+            400,
+            "This login has ended",
+            "The application stopped waiting for this login. Start the login again from the application."
+          )
+        }
+        const current = yield* Ref.get(waiting)
+        const states = params.getAll("state")
+        if (
+          current === undefined || states.length !== 1 ||
+          !internal.timingSafeEqual(states[0]!, Redacted.value(current.session.state))
+        ) {
+          yield* rejected(current === undefined ? "no login is waiting" : "state mismatch")
+          return notThisLogin()
+        }
+        const outcome = yield* Effect.exit(validateCallback(current.session, params))
+        yield* Ref.set(waiting, undefined)
+        yield* Deferred.done(current.done, outcome)
+        const error = params.get("error")
+        yield* Effect.logDebug("authorization callback received").pipe(
+          Effect.annotateLogs({
+            provider: provider ?? "unknown",
+            outcome: Exit.isSuccess(outcome)
+              ? "code"
+              : `error ${sanitize(Cause.failureOption(outcome.cause).pipe(Option.match({
+                onNone: () => "defect",
+                onSome: (e) => e.reason
+              })), 64)}`
+          })
+        )
+        if (Exit.isSuccess(outcome)) {
+          return respond(200, "Authorization received", "You can close this window and return to the application.")
+        }
+        if (error !== null && error !== "") {
+          const description = params.get("error_description")
+          const said = description ? sanitize(description, 500) : ""
+          return respond(
+            200,
+            "Authorization failed",
+            `The authorization server answered "${sanitize(error, 64)}"${said ? `: ${said}` : ""}. ` +
+              "You can close this window and start the login again from the application."
+          )
+        }
+        return respond(
+          400,
+          "Authorization failed",
+          "The callback carried no authorization code. Start the login again from the application."
+        )
+      })
+
     const app = Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
+      const hostHeader = request.headers["host"]
+      if (hostHeader === undefined || !hosts.has(hostHeader.trim().toLowerCase())) {
+        yield* rejected("foreign Host header")
+        return respond(400, "Bad request", "This address only answers requests to the application's own loopback host.")
+      }
       let url: URL
       try {
         url = new URL(request.url, "http://127.0.0.1")
@@ -510,46 +618,26 @@ export const loopbackCallback = (
           "This address receives the authorization server's redirect. Open the authorization URL the application gave you instead."
         )
       }
-      const first = yield* Deferred.succeed(deferred, new URLSearchParams(params))
-      if (!first) {
-        const previous = yield* Deferred.poll(deferred).pipe(
-          Effect.flatMap(Option.match({ onNone: () => Effect.succeed(undefined), onSome: Effect.exit }))
-        )
-        const timedOut = previous !== undefined && Exit.isFailure(previous)
-        return respond(
-          400,
-          timedOut ? "This login has ended" : "Callback already received",
-          timedOut
-            ? "The application stopped waiting for this login. Start the login again from the application."
-            : "This login has already received its callback. If you did not expect this page, start the login again from the application."
-        )
-      }
-      const error = params.get("error")
-      yield* Effect.logDebug("authorization callback received").pipe(
-        Effect.annotateLogs({
-          provider: provider ?? "unknown",
-          outcome: error === null ? "code" : `error ${internal.clean(error, 64)}`
-        })
-      )
-      if (error !== null) {
-        const description = params.get("error_description")
-        return respond(
-          200,
-          "Authorization failed",
-          `The authorization server answered "${internal.clean(error, 64)}"${
-            description ? `: ${internal.clean(description, 500)}` : ""
-          }. You can close this window and start the login again from the application.`
-        )
-      }
-      return respond(200, "Authorization received", "You can close this window and return to the application.")
+      return yield* judge.withPermits(1)(onCallback(new URLSearchParams(params)))
     })
+
+    const expect = (session: Session) =>
+      Effect.gen(function*() {
+        const done = yield* Deferred.make<Redacted.Redacted<string>, AuthorizationFailed>()
+        const entry: Waiting = { session, done }
+        yield* Ref.set(waiting, entry)
+        return Effect.raceFirst(Deferred.await(done), Deferred.await(ended)).pipe(
+          Effect.ensuring(Ref.update(waiting, (current) => (current === entry ? undefined : current)))
+        )
+      })
+    const awaitCode = (session: Session) => Effect.flatten(expect(session))
 
     // No tracing of this server: the callback's URL carries the code and the state.
     yield* server.serve(app).pipe(HttpMiddleware.withTracerDisabledWhenEffect(() => true))
     yield* Effect.logDebug("authorization callback listener started").pipe(
       Effect.annotateLogs({ provider: provider ?? "unknown", redirectUri })
     )
-    return { redirectUri, params: Deferred.await(deferred) }
+    return { redirectUri, awaitCode, expect }
   })
 
 // -----------------------------------------------------------------------------
@@ -591,6 +679,11 @@ export interface LoginOptions<E, R> extends Omit<AuthorizeOptions, "endpoint" | 
  * ({@link authorize}), hand it to `onAuthorizeUrl`, wait for the callback (10 minutes by default), check it
  * ({@link validateCallback}) and trade the code for a token ({@link exchange}) through the `OAuth2Client`.
  *
+ * Only the callback carrying this login's state ends the wait: a forged one (from a web page the user visits, or a
+ * local process) gets a 400 and the login keeps waiting for the genuine one, until the timeout. Prefer a free port
+ * chosen by the system (port 0) for the listener wherever the provider accepts the `redirect_uri` sent: nothing can
+ * then aim at the listener before the login starts.
+ *
  * The listener stops when the login ends, successfully or not. Log lines name the provider and the outcome, never a
  * secret.
  *
@@ -628,16 +721,16 @@ export const login = <E = never, R = never>(
           scopes: session.scopes.join(" ")
         })
       )
+      const wait = yield* callback.expect(session)
       yield* options.onAuthorizeUrl(session.url)
-      const params = yield* callback.params
-      const code = yield* validateCallback(session, params)
+      const code = yield* wait
       return yield* exchange(session, code)
     }).pipe(
       Effect.scoped,
       Effect.tapBoth({
         onSuccess: (token) =>
           Effect.logInfo("login succeeded").pipe(
-            Effect.annotateLogs({ provider, outcome: "success", scopes: token.scopes.join(" ") })
+            Effect.annotateLogs({ provider, outcome: "success", scopes: sanitize(token.scopes.join(" "), 500) })
           ),
         onFailure: (error) =>
           Effect.logWarning(`login failed: ${isOAuth2Error(error) ? error._tag : "onAuthorizeUrl failed"}`).pipe(

@@ -48,6 +48,11 @@ export interface Endpoint {
   readonly defaultTokenType: string | undefined
   /** Token types accepted (compared case-insensitively); any other is an error rather than a silent Bearer. */
   readonly acceptedTokenTypes: ReadonlyArray<string>
+  /**
+   * The members of a token response, beyond RFC 6749's, kept readable in `AccessToken.extra`; every other one is
+   * kept `Redacted` (see `OAuth2Client.decodeTokenResponse`).
+   */
+  readonly readableMembers: ReadonlyArray<string>
   /** Headers added to every request to the authorization server. */
   readonly headers: Readonly<Record<string, string>>
   /** Form parameters added to every token request. */
@@ -95,6 +100,12 @@ export interface Options {
   readonly defaultTokenType?: string | undefined
   /** Token types accepted. Default: `["Bearer"]`. */
   readonly acceptedTokenTypes?: ReadonlyArray<string> | undefined
+  /**
+   * More members of the token response that are not secrets and may stay readable in `AccessToken.extra` (and so
+   * be printed with the token), beyond the built-in few (`issued_at`, `status`, `expires_at`, ...). Default: none.
+   * Every member named neither here nor there is kept `Redacted`, nested objects and arrays whole.
+   */
+  readonly readableMembers?: ReadonlyArray<string> | undefined
   /** Headers added to every request to the authorization server. Default: none. */
   readonly headers?: Readonly<Record<string, string>> | undefined
   /** Form parameters added to every token request. Default: none. */
@@ -213,6 +224,7 @@ export const make = (options: Options): Effect.Effect<Endpoint, InvalidConfigura
       maxLifetime: Duration.decode(options.maxLifetime ?? Duration.days(7)),
       defaultTokenType: options.defaultTokenType,
       acceptedTokenTypes: options.acceptedTokenTypes ?? ["Bearer"],
+      readableMembers: options.readableMembers ?? [],
       headers: options.headers ?? {},
       params: options.params ?? {},
       requestTimeout: Duration.decode(options.requestTimeout ?? Duration.seconds(30)),

@@ -22,6 +22,7 @@ import { AccessToken } from "./AccessToken.js"
 import * as ClientAuth from "./ClientAuth.js"
 import * as Endpoint from "./Endpoint.js"
 import * as Grant from "./Grant.js"
+import { CODE_MAX, sanitize } from "./internal/sanitize.js"
 import * as wire from "./internal/wire.js"
 import * as Metrics from "./Metrics.js"
 import { InvalidConfiguration, MalformedResponse, type OAuth2Error, TransportError, Unsupported } from "./OAuth2Error.js"
@@ -85,7 +86,36 @@ export interface Service {
 export class OAuth2Client extends Context.Tag("@effect-oauth2/core/OAuth2Client")<OAuth2Client, Service>() {}
 
 const KNOWN_MEMBERS = new Set(["access_token", "token_type", "expires_in", "scope", "refresh_token"])
-const SENSITIVE_MEMBER = /token|secret|code|password|verifier|state/i
+
+/**
+ * The members of a token response, beyond RFC 6749's, that are known to be harmless and stay readable in
+ * `AccessToken.extra` when their value is a string, a number, a boolean or null: Tradier's `issued_at` and `status`,
+ * and the lifetimes and dates some servers add. Every other member is kept `Redacted`, unless the endpoint's
+ * `readableMembers` names it.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const readableMembers: ReadonlyArray<string> = [
+  "issued_at",
+  "status",
+  "expires_at",
+  "ext_expires_in",
+  "refresh_expires_in",
+  "refresh_token_expires_in",
+  "not-before-policy"
+]
+
+const READABLE = new Set(readableMembers)
+
+const isPlain = (u: unknown): boolean =>
+  u === null || typeof u === "string" || typeof u === "number" || typeof u === "boolean"
+
+/**
+ * The characters a token may have: visible ASCII, no space (RFC 6750 §2.1's `b64token` is a subset; some providers
+ * issue tokens with other visible characters, e.g. `|`). Anything else cannot be sent in an `Authorization` header.
+ */
+const TOKEN_CHARACTERS = /^[\x21-\x7e]+$/
 
 const splitScopes = (scope: string, delimiter: string): Array<string> =>
   scope.split(delimiter === " " ? /\s+/ : new RegExp(`[\\s${delimiter.replace(/[-\\^\]]/g, "\\$&")}]+`)).filter((s) =>
@@ -96,13 +126,19 @@ const splitScopes = (scope: string, delimiter: string): Array<string> =>
  * Decodes a successful token response body into an {@link AccessToken}. Exported for testing and for providers with
  * custom transports; most code calls {@link Service.requestToken}.
  *
- * - `access_token` must be a non-empty string.
+ * - `access_token` must be a non-empty string of visible ASCII characters without spaces (a token with a space, a
+ *   control character or a non-ASCII character cannot be sent in an `Authorization` header); so must a
+ *   `refresh_token`. The error never shows the value.
  * - `token_type` is matched case-insensitively against the accepted types; a missing one takes the endpoint's
  *   default when it has one; an unknown one is an error.
- * - `expires_in` may be a number or a numeric string; missing takes the endpoint's default lifetime; zero or negative
- *   means already expired; values beyond the endpoint's maximum are clamped.
- * - A missing `scope` means the scopes asked for; a missing `refresh_token` on a refresh keeps the old one.
- * - Unknown members are kept in `extra` (those whose name suggests a secret are wrapped in `Redacted`).
+ * - `expires_in` may be a number or a numeric string; missing takes the endpoint's default lifetime; zero means
+ *   already expired; a negative value is a `MalformedResponse` (RFC 6749 Appendix A.14 allows digits only); values
+ *   beyond the endpoint's maximum are clamped.
+ * - A missing `scope` means the scopes asked for; a missing (or empty) `refresh_token` on a refresh keeps the old one.
+ *   RFC 6749 gives neither a `null` form: `"scope": null`, `"refresh_token": null` (or any value that is not a
+ *   string) are a `MalformedResponse`, as in oauth4webapi and oauth2-rs, rather than silently taken as absent.
+ * - Unknown members are kept in `extra`: the harmless ones ({@link readableMembers} with a plain value, and those the
+ *   endpoint's `readableMembers` names) as they came, every other one wrapped whole in `Redacted`.
  *
  * @since 0.1.0
  * @category decoding
@@ -128,8 +164,14 @@ export const decodeTokenResponse = (options: {
       })
     )
   const value = body.access_token
-  if (typeof value !== "string" || value.trim() === "") {
+  if (typeof value !== "string" || value === "") {
     return malformed(value === undefined ? "the response has no access_token" : "access_token is not a non-empty string")
+  }
+  if (!TOKEN_CHARACTERS.test(value)) {
+    return malformed(
+      "access_token has a character that cannot be sent in an Authorization header (a space, a control character " +
+        "or a non-ASCII character); the token is not used"
+    )
   }
   let type: string
   const rawType = body.token_type
@@ -165,14 +207,36 @@ export const decodeTokenResponse = (options: {
     lifetimeMillis = Math.min(Duration.toMillis(endpoint.defaultLifetime), Duration.toMillis(endpoint.maxLifetime))
   } else if (seconds === undefined || !Number.isFinite(seconds)) {
     return malformed("expires_in is neither a number nor a numeric string")
+  } else if (seconds < 0) {
+    return malformed("expires_in is negative; RFC 6749 allows only a number of seconds from 0 up (Appendix A.14)")
   } else {
     lifetimeMillis = Math.min(Math.max(0, seconds * 1000), Duration.toMillis(endpoint.maxLifetime))
   }
-  const scopes = typeof body.scope === "string" && body.scope.trim() !== ""
-    ? splitScopes(body.scope, endpoint.scopeDelimiter)
+  const rawScope = body.scope
+  if (rawScope !== undefined && typeof rawScope !== "string") {
+    return malformed(
+      `scope is ${rawScope === null ? "null" : "not a string"}; RFC 6749 §5.1 gives it no such form (omit it instead)`
+    )
+  }
+  const scopes = rawScope !== undefined && rawScope.trim() !== ""
+    ? splitScopes(rawScope, endpoint.scopeDelimiter)
     : Grant.requestedScopes(grant)
-  const refreshToken = typeof body.refresh_token === "string" && body.refresh_token !== ""
-    ? Redacted.make(body.refresh_token)
+  const rawRefresh = body.refresh_token
+  if (rawRefresh !== undefined && typeof rawRefresh !== "string") {
+    return malformed(
+      `refresh_token is ${
+        rawRefresh === null ? "null" : "not a string"
+      }; RFC 6749 §5.1 gives it no such form (omit it instead)`
+    )
+  }
+  if (rawRefresh !== undefined && rawRefresh !== "" && !TOKEN_CHARACTERS.test(rawRefresh)) {
+    return malformed(
+      "refresh_token has a character outside visible ASCII (a space, a control character or a non-ASCII " +
+        "character); the token is not used"
+    )
+  }
+  const refreshToken = rawRefresh !== undefined && rawRefresh !== ""
+    ? Redacted.make(rawRefresh)
     : grant._tag === "RefreshToken"
     ? grant.refreshToken
     : undefined
@@ -180,7 +244,8 @@ export const decodeTokenResponse = (options: {
   for (const key of Object.keys(body)) {
     if (KNOWN_MEMBERS.has(key)) continue
     const member = body[key]
-    extra[key] = SENSITIVE_MEMBER.test(key) && typeof member === "string" ? Redacted.make(member) : member
+    const readable = (READABLE.has(key) && isPlain(member)) || endpoint.readableMembers.includes(key)
+    extra[key] = readable ? member : Redacted.make(member)
   }
   return Effect.succeed(
     new AccessToken({
@@ -265,10 +330,11 @@ export const make = (options: {
           sentAt,
           answer: {
             status: response.status,
-            contentType,
+            contentType: contentType === undefined ? undefined : sanitize(contentType, CODE_MAX),
             headers: response.headers,
             body: parsed.body,
-            parseFailure: parsed.parseFailure
+            parseFailure: parsed.parseFailure,
+            text: response.status >= 300 ? text : undefined
           }
         }
       }).pipe(

@@ -11,6 +11,7 @@
 import * as Duration from "effect/Duration"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
+import * as internalSanitize from "./internal/sanitize.js"
 
 /**
  * The type id every error of the family carries.
@@ -60,7 +61,25 @@ const providerPrefix = (provider: string | undefined) => (provider === undefined
 
 const sourceName = (source: Source): string => source.replace("-", " ")
 
-const describe = (description: string | undefined) => (description ? ` (server said: ${description})` : "")
+/**
+ * Server-controlled text (an `error_description`, an `error` code, a scope, problem details) made safe to show in a
+ * message, a log line or a terminal: terminal escape sequences and control and format characters (CR, LF, NUL,
+ * bidirectional overrides, zero-width characters) removed, line breaks and tabs turned into spaces, and the length
+ * capped at `max` UTF-16 units (default 500) plus `…`. Every message of the family passes the server's text through
+ * it; use it wherever you show such text yourself.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const sanitize: (text: string, max?: number | undefined) => string = (text, max) =>
+  internalSanitize.sanitize(text, max ?? internalSanitize.TEXT_MAX)
+
+const safe = (text: string, max: number) => internalSanitize.sanitize(text, max)
+
+const describe = (description: string | undefined) => {
+  const text = description === undefined ? "" : safe(description, internalSanitize.TEXT_MAX)
+  return text === "" ? "" : ` (server said: ${text})`
+}
 
 /**
  * The token endpoint answered `invalid_scope`, or a resource server answered 403 `insufficient_scope`: the scopes
@@ -92,9 +111,12 @@ export class InvalidScope extends Schema.TaggedError<InvalidScope>("@effect-oaut
   }
   /** @since 0.1.0 */
   override get message(): string {
-    const asked = this.requestedScopes.length === 0 ? "(no scope)" : this.requestedScopes.join(" ")
+    const asked = this.requestedScopes.length === 0
+      ? "(no scope)"
+      : safe(this.requestedScopes.join(" "), internalSanitize.TEXT_MAX)
+    const required = this.requiredScope ? safe(this.requiredScope, internalSanitize.URI_MAX) : ""
     const where = this.source === "resource-server"
-      ? `The API refused the call for lack of scope${this.requiredScope ? ` (it needs "${this.requiredScope}")` : ""}; the token carries: ${asked}.`
+      ? `The API refused the call for lack of scope${required ? ` (it needs "${required}")` : ""}; the token carries: ${asked}.`
       : `The token endpoint refused the requested scopes: ${asked}.`
     return `${providerPrefix(this.provider)}${where}${describe(this.description)} ` +
       "A new token will not help: request only scopes your client is registered for, or ask the provider to grant them."
@@ -202,7 +224,7 @@ export class Expired extends Schema.TaggedError<Expired>("@effect-oauth2/core/Ex
   }
   /** @since 0.1.0 */
   override get message(): string {
-    const last = this.lastFailure === undefined ? "" : ` Last attempt: ${this.lastFailure}`
+    const last = this.lastFailure === undefined ? "" : ` Last attempt: ${safe(this.lastFailure, 2000)}`
     const iso = (millis: number) => new Date(millis).toISOString()
     const what = this.refusedAt !== undefined
       ? `The server refused to renew the access token at ${iso(this.refusedAt)}${
@@ -280,7 +302,9 @@ export class TransportError extends Schema.TaggedError<TransportError>("@effect-
   /** @since 0.1.0 */
   override get message(): string {
     const what = this.reason === "Timeout" ? "timed out" : "failed"
-    return `${providerPrefix(this.provider)}${this.request} ${what}: ${this.description}. ` +
+    return `${providerPrefix(this.provider)}${safe(this.request, 2000)} ${what}: ${
+      safe(this.description, internalSanitize.TEXT_MAX)
+    }. ` +
       "This is a network problem, not a credentials problem: retrying can help (the background refresh retries with back-off); if it persists, check the URL, DNS, proxy and the provider's status."
   }
 }
@@ -312,11 +336,13 @@ export class MalformedResponse extends Schema.TaggedError<MalformedResponse>(
   }
   /** @since 0.1.0 */
   override get message(): string {
-    const ct = this.contentType === undefined ? "" : `, ${this.contentType}`
+    const ct = this.contentType === undefined ? "" : `, ${safe(this.contentType, internalSanitize.CODE_MAX)}`
     const advice = this.status >= 500
       ? "It looks like a passing server fault (an error page from a gateway): retrying can help."
       : "Check that the URL points at the provider's OAuth 2.0 endpoint (and the right environment)."
-    return `${providerPrefix(this.provider)}Unusable answer from the ${sourceName(this.source)} (HTTP ${this.status}${ct}): ${this.reason}. ${advice}`
+    return `${providerPrefix(this.provider)}Unusable answer from the ${sourceName(this.source)} (HTTP ${this.status}${ct}): ${
+      safe(this.reason, internalSanitize.TEXT_MAX)
+    }. ${advice}`
   }
 }
 
@@ -350,8 +376,8 @@ export class ProtocolError extends Schema.TaggedError<ProtocolError>("@effect-oa
   }
   /** @since 0.1.0 */
   override get message(): string {
-    const code = this.error === undefined ? "" : ` ${this.error}`
-    const uri = this.errorUri === undefined ? "" : ` See ${this.errorUri}.`
+    const code = this.error === undefined ? "" : ` ${safe(this.error, internalSanitize.CODE_MAX)}`
+    const uri = this.errorUri === undefined ? "" : ` See ${safe(this.errorUri, internalSanitize.URI_MAX)}.`
     const advice = this.retryable
       ? "The server is failing: retrying can help (the background refresh retries with back-off)."
       : this.error === "unsupported_grant_type"
@@ -397,7 +423,7 @@ export class AuthorizationFailed extends Schema.TaggedError<AuthorizationFailed>
       ? "Nobody completed the login before the timeout."
       : this.reason === "access_denied"
       ? "The user refused the authorization request."
-      : `The provider ended the authorization with "${this.reason}".`
+      : `The provider ended the authorization with "${safe(this.reason, internalSanitize.CODE_MAX)}".`
     return `${providerPrefix(this.provider)}${what}${describe(this.description)} Start the login again.`
   }
 }
@@ -481,7 +507,7 @@ export class TokenStoreError extends Schema.TaggedError<TokenStoreError>("@effec
   }
   /** @since 0.1.0 */
   override get message(): string {
-    return `${providerPrefix(this.provider)}Token store ${this.operation} failed: ${this.description}`
+    return `${providerPrefix(this.provider)}Token store ${this.operation} failed: ${safe(this.description, 2000)}`
   }
 }
 

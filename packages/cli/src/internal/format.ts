@@ -4,6 +4,7 @@
  * @internal
  */
 import type * as AccessToken from "@effect-oauth2/core/AccessToken"
+import * as OAuth2Error from "@effect-oauth2/core/OAuth2Error"
 import * as ConfigError from "effect/ConfigError"
 
 /** `23h 59m 59s`, `4m 0s`, `12s`: from the largest unit that is not zero. @internal */
@@ -34,10 +35,29 @@ const expiry = (token: AccessToken.AccessToken, now: number): string =>
     ? "expired"
     : `expires in ${remaining(token.expiresAt - now)}`
 
+/**
+ * Text that came from a server (scopes, names from an API, messages built on them) made safe for the terminal with
+ * core's sanitiser: no escape sequence, control or bidi character, no line break, bounded. @internal
+ */
+export const shown = (text: string, max: number = 2000): string => OAuth2Error.sanitize(text, max)
+
+const FORMAT_CHARACTER = /[\p{Cc}\p{Cf}\u2028\u2029]/gu
+
+/**
+ * A value as one line of JSON that is safe for the terminal and still the same JSON: the control and format
+ * characters `JSON.stringify` leaves as they are (DEL, C1 such as the CSI U+009B, bidi overrides, U+2028) are
+ * written as `\uXXXX` escapes. @internal
+ */
+export const json = (value: unknown): string =>
+  JSON.stringify(value).replace(
+    FORMAT_CHARACTER,
+    (c) => Array.from({ length: c.length }, (_, i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, "0")}`).join("")
+  )
+
 /** `Bearer token for figure-markets (uat), scopes TRADER_READ TRADER_TRADE, expires in 23h 59m 59s`. @internal */
 export const summary = (provider: string, environment: string, token: AccessToken.AccessToken, now: number): string =>
   `${token.type} token for ${provider} (${environment}), ${
-    token.scopes.length === 0 ? "no scopes stated" : `scopes ${token.scopes.join(" ")}`
+    token.scopes.length === 0 ? "no scopes stated" : `scopes ${shown(token.scopes.join(" "), 500)}`
   }, ${expiry(token, now)}`
 
 /** The token's description for `--json` (never its value). @internal */

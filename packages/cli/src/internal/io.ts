@@ -10,6 +10,7 @@ import * as HashMap from "effect/HashMap"
 import * as Inspectable from "effect/Inspectable"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
+import { shown } from "./format.js"
 import { spawn } from "node:child_process"
 import * as util from "node:util"
 
@@ -153,9 +154,13 @@ export const logger = (io: Io, verbose: boolean): Logger.Logger<unknown, void> =
     const level = logLevel === LogLevel.Warning ? "warning" : logLevel.label.toLowerCase()
     let extra = ""
     if (verbose && HashMap.size(annotations) > 0) {
-      extra = " " + Array.from(HashMap.toEntries(annotations)).map(([k, v]) => `${k}=${Inspectable.toStringUnknown(v)}`).join(" ")
+      extra = " " + Array.from(HashMap.toEntries(annotations)).map(([k, v]) =>
+        `${shown(k, 100)}=${shown(Inspectable.toStringUnknown(v), 500)}`
+      ).join(" ")
     }
     const failure = verbose && cause._tag !== "Empty" ? ` (${cause._tag})` : ""
-    io.stderr(`${level}: ${text}${extra}${failure}\n`)
+    // A log line may carry a server's words: sanitised, so that it can neither forge another line nor drive the
+    // terminal.
+    io.stderr(`${level}: ${shown(text)}${extra}${failure}\n`)
   })
 

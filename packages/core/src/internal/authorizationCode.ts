@@ -47,15 +47,6 @@ export const timingSafeEqual = (a: string, b: string): boolean => {
   return diff === 0
 }
 
-/**
- * Text a provider (or whoever sent the callback) put on the callback, made safe to keep in an error and a log line:
- * control characters removed, length bounded. @internal
- */
-export const clean = (text: string, max: number): string => {
-  const stripped = text.replace(/\p{Cc}/gu, "")
-  return stripped.length > max ? `${stripped.slice(0, max)}…` : stripped
-}
-
 /** Escapes text for an HTML text node or attribute. @internal */
 export const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) =>

@@ -1,6 +1,8 @@
 /**
  * The wire boundary with an authorization server: reading a bounded body, parsing JSON or form answers leniently,
- * and turning statuses and RFC 6749 §5.2 error bodies into the error family. Nothing here ever quotes a body.
+ * and turning statuses, RFC 6749 §5.2 error bodies and RFC 9457 problem details into the error family. The server's
+ * text that reaches an error (a description, a code, a problem's title and detail) is scrubbed of the request's
+ * secrets and sanitised (no control characters, bounded length); nothing else of a body is ever quoted.
  *
  * @internal
  */
@@ -20,6 +22,7 @@ import {
   TransportError,
   Unauthorized
 } from "../OAuth2Error.js"
+import * as sanitizer from "./sanitize.js"
 
 /** @internal */
 export interface Context {
@@ -43,17 +46,52 @@ const REDACTED = "<redacted>"
  */
 export const scrub = (text: string | undefined, secrets: ReadonlyArray<string> | undefined): string | undefined => {
   if (text === undefined || secrets === undefined || secrets.length === 0) return text
+  let out = text
+  // Longest first, so that a form containing another is replaced whole.
+  for (const form of secretForms(secrets).sort((a, b) => b.length - a.length)) out = out.split(form).join(REDACTED)
+  return out
+}
+
+const secretForms = (secrets: ReadonlyArray<string> | undefined): Array<string> => {
   const forms = new Set<string>()
-  for (const secret of secrets) {
+  for (const secret of secrets ?? []) {
     if (secret === "") continue
     forms.add(secret)
     forms.add(encodeURIComponent(secret))
     forms.add(new URLSearchParams([["", secret]]).toString().slice(1))
   }
-  let out = text
-  // Longest first, so that a form containing another is replaced whole.
-  for (const form of [...forms].sort((a, b) => b.length - a.length)) out = out.split(form).join(REDACTED)
-  return out
+  return [...forms]
+}
+
+/**
+ * Server-controlled text made fit for an error: scrubbed of the request's secrets (before and after the control
+ * characters go, so that neither a secret broken up by a control character nor one formed by removing it survives),
+ * sanitised, and capped at `max` without ending in the beginning of a secret. `undefined` for an absent or blank text.
+ *
+ * @internal
+ */
+export const serverText = (
+  text: string | undefined,
+  max: number,
+  secrets: ReadonlyArray<string> | undefined
+): string | undefined => {
+  if (text === undefined) return undefined
+  const bound = sanitizer.inputBound(max)
+  const cut = text.length > bound
+  const stripped = scrub(sanitizer.strip(scrub(cut ? text.slice(0, bound) : text, secrets)!), secrets)!.trim()
+  if (stripped === "") return cut ? "…" : undefined
+  if (!cut && stripped.length <= max) return stripped
+  let head = stripped.length > max ? sanitizer.truncate(stripped, max).slice(0, -1) : stripped
+  // The cut (here, or of the input at its bound) may fall inside a secret: drop whatever of one the text ends with.
+  for (const form of secretForms(secrets)) {
+    for (let k = Math.min(form.length - 1, head.length); k > 0; k--) {
+      if (head.endsWith(form.slice(0, k))) {
+        head = head.slice(0, head.length - k)
+        break
+      }
+    }
+  }
+  return `${head}…`
 }
 
 /** @internal */
@@ -65,6 +103,8 @@ export interface Answer {
   readonly body: Record<string, unknown> | undefined
   /** Why the body could not be parsed, when it could not. */
   readonly parseFailure: string | undefined
+  /** The body as text, for a `text/plain` error answer's own words (e.g. a proxy's "upstream connect error"). */
+  readonly text?: string | undefined
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: false })
@@ -85,6 +125,10 @@ const readFailed = (error: { readonly request: { readonly method: string; readon
  * declared length and fails a shorter one); any other body (no length, or compressed, which `fetch` inflates) is read
  * as a stream, counted chunk by chunk, and cut off at the limit.
  *
+ * "No body" is an empty body, never a network failure: a 204, 205 or 304 is not read at all (it has no content,
+ * RFC 9110 §15.3.5), and a body the platform reports as absent (`fetch` gives a 204 a null body, which
+ * `FetchHttpClient` refuses to stream) reads as "".
+ *
  * @internal
  */
 export const readBody = (
@@ -100,6 +144,7 @@ export const readBody = (
       contentType: response.headers["content-type"],
       reason: `the body is larger than the ${max}-byte limit`
     })
+  if (response.status === 204 || response.status === 205 || response.status === 304) return Effect.succeed("")
   const length = response.headers["content-length"]
   const declared = length === undefined || !/^\d+$/.test(length) ? undefined : Number(length)
   if (declared !== undefined && declared > max) return Effect.fail(tooLarge())
@@ -127,8 +172,14 @@ export const readBody = (
           return true
         })
       ),
+      Effect.map(() => true),
+      Effect.catchIf(
+        (error) => error._tag === "ResponseError" && error.reason === "EmptyBody",
+        () => Effect.succeed(false)
+      ),
       Effect.mapError((error) => readFailed(error, ctx)),
-      Effect.flatMap(() => {
+      Effect.flatMap((hadBody) => {
+        if (!hadBody) return Effect.succeed("")
         if (over) return Effect.fail(tooLarge())
         if (chunks.length === 1) return Effect.succeed(decoder.decode(chunks[0]))
         const all = new Uint8Array(size)
@@ -171,7 +222,7 @@ export const parseBody = (
   if (type === "text/plain" && /^[\w.~%+-]+=[^&\s]*(?:&[\w.~%+-]+=[^&\s]*)*$/.test(trimmed)) {
     return { body: Object.fromEntries(new URLSearchParams(trimmed)), parseFailure: undefined }
   }
-  const what = type === "" ? "an untyped body" : `a ${type} body`
+  const what = type === "" ? "an untyped body" : `a ${sanitizer.sanitize(type, sanitizer.CODE_MAX)} body`
   return { body: undefined, parseFailure: `${what} that is neither JSON nor form data` }
 }
 
@@ -191,21 +242,82 @@ export const parseRetryAfter = (value: string | undefined, now: number): number 
 
 const optionalString = (u: unknown): string | undefined => (typeof u === "string" && u !== "" ? u : undefined)
 
+/** Whether a text can be an RFC 6749 §5.2 error code: one word of visible ASCII (no "Internal Server Error"). */
+const isErrorCode = (text: string): boolean => /^[\x21\x23-\x5b\x5d-\x7e]{1,100}$/.test(text)
+
 /**
- * Maps an answer that is not a success into the error family: §5.2 error codes first, then statuses.
+ * The server's own words on an answer that is not a success, scrubbed and sanitised: the `error_description`, else an
+ * RFC 9457 problem's `title` and `detail`, else a `message` member; `extra` (a non-code `error` text) goes first.
+ */
+const describeBody = (
+  body: Record<string, unknown> | undefined,
+  ctx: Context,
+  extra: string | undefined
+): string | undefined => {
+  if (body === undefined) return extra === undefined ? undefined : serverText(extra, sanitizer.TEXT_MAX, ctx.secrets)
+  const parts: Array<string> = []
+  const add = (u: unknown) => {
+    const text = optionalString(u)?.trim()
+    if (text !== undefined && text !== "" && !parts.includes(text)) parts.push(text)
+  }
+  add(extra)
+  const own = optionalString(body.error_description)
+  if (own !== undefined) {
+    add(own)
+  } else {
+    add(body.title)
+    add(body.detail)
+    if (parts.length === (extra === undefined ? 0 : 1)) add(body.message)
+  }
+  return parts.length === 0 ? undefined : serverText(parts.join(": "), sanitizer.TEXT_MAX, ctx.secrets)
+}
+
+/** An RFC 9457 problem's `type`, when it is a link worth following (not `about:blank`). */
+const problemType = (body: Record<string, unknown>): string | undefined => {
+  const type = optionalString(body.type)
+  return type !== undefined && /^https?:\/\//i.test(type) ? type : undefined
+}
+
+/**
+ * Maps an answer that is not a success into the error family.
+ *
+ * - 429, and 503 with `Retry-After`: `RateLimited`.
+ * - Any other 5xx is a server failure, retryable, whatever its body says: a 500 `{"error":"invalid_grant"}` is not a
+ *   refused grant, and a 500 `{"error":"Internal Server Error"}` carries no OAuth error code. The body's text is kept
+ *   in the description.
+ * - Otherwise the RFC 6749 §5.2 `error` code decides (those bodies come with 400 and 401, and with 200 from some
+ *   servers); an `error` that cannot be a code (it has spaces, as hapi's `"Bad Request"`) is text, not a code.
+ * - The description is the `error_description`, or an RFC 9457 problem's `title` and `detail`, or a `message`.
+ *
+ * Every server text in the result is scrubbed of the request's secrets and sanitised (no control characters, bounded).
  *
  * @internal
  */
 export const toError = (answer: Answer, ctx: Context, now: number): OAuth2Error => {
   const body = answer.body
-  const code = body === undefined ? undefined : optionalString(body.error)
-  const description = scrub(body === undefined ? undefined : optionalString(body.error_description), ctx.secrets)
-  const errorUri = scrub(body === undefined ? undefined : optionalString(body.error_uri), ctx.secrets)
   const base = { provider: ctx.provider, source: ctx.source }
   const retryAfterMillis = parseRetryAfter(answer.headers["retry-after"], now)
   if (answer.status === 429 || (answer.status === 503 && retryAfterMillis !== undefined)) {
     return new RateLimited({ ...base, status: answer.status, retryAfterMillis })
   }
+  const rawError = body === undefined ? undefined : optionalString(body.error)?.trim()
+  // A plain-text error page says what happened in its own words (a proxy's "upstream connect error"): keep them.
+  const plainText = body === undefined && answer.text !== undefined &&
+      (answer.contentType ?? "").split(";")[0]!.trim().toLowerCase() === "text/plain"
+    ? serverText(answer.text, sanitizer.TEXT_MAX, ctx.secrets)
+    : undefined
+  if (answer.status >= 500) {
+    return new ProtocolError({
+      ...base,
+      status: answer.status,
+      errorDescription: describeBody(body, ctx, rawError === "" ? undefined : rawError) ?? plainText
+    })
+  }
+  const code = rawError !== undefined && isErrorCode(rawError) ? rawError : undefined
+  const description = describeBody(body, ctx, code === undefined && rawError !== "" ? rawError : undefined)
+  const errorUri = body === undefined
+    ? undefined
+    : serverText(optionalString(body.error_uri) ?? problemType(body), sanitizer.URI_MAX, ctx.secrets)
   switch (code) {
     case "invalid_scope":
     case "insufficient_scope":
@@ -223,13 +335,18 @@ export const toError = (answer: Answer, ctx: Context, now: number): OAuth2Error 
       return new ProtocolError({
         ...base,
         status: answer.status,
-        error: scrub(code, ctx.secrets),
+        error: serverText(code, sanitizer.CODE_MAX, ctx.secrets),
         errorDescription: description,
         errorUri
       })
   }
   if (answer.status === 401) {
-    return new Unauthorized({ ...base, reason: "invalid_client", status: 401, description: "HTTP 401 without an error code" })
+    return new Unauthorized({
+      ...base,
+      reason: "invalid_client",
+      status: 401,
+      description: description ?? "HTTP 401 without an error code"
+    })
   }
   if (answer.status >= 300 && answer.status < 400) {
     return new MalformedResponse({
@@ -244,10 +361,12 @@ export const toError = (answer: Answer, ctx: Context, now: number): OAuth2Error 
       ...base,
       status: answer.status,
       contentType: answer.contentType,
-      reason: answer.parseFailure ?? "the answer is not a usable OAuth 2.0 response"
+      reason: answer.status === 204 || answer.status === 205
+        ? `the server answered ${answer.status} ${answer.status === 204 ? "No Content" : "Reset Content"}, with no body`
+        : answer.parseFailure ?? "the answer is not a usable OAuth 2.0 response"
     })
   }
-  return new ProtocolError({ ...base, status: answer.status })
+  return new ProtocolError({ ...base, status: answer.status, errorDescription: description ?? plainText, errorUri })
 }
 
 /**
