@@ -64,6 +64,31 @@ export interface Options {
 }
 
 /**
+ * The bounds of a provider's API calls, as provider packages take them among their options (and hand them to
+ * {@link withAccessToken} with {@link boundsOptions}).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ApiBounds {
+  /** How long an API call waits for an answer, and then for its body. Default: 30 seconds. */
+  readonly apiRequestTimeout?: Duration.DurationInput | undefined
+  /** The largest API answer body read, in bytes. Default: 16 MiB. */
+  readonly apiMaxResponseBytes?: number | undefined
+}
+
+/**
+ * The options of {@link withAccessToken} that {@link ApiBounds} give.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const boundsOptions = (bounds: ApiBounds): Pick<Options, "requestTimeout" | "maxResponseBytes"> => ({
+  requestTimeout: bounds.apiRequestTimeout,
+  maxResponseBytes: bounds.apiMaxResponseBytes
+})
+
+/**
  * The default `requestTimeout` of API calls: 30 seconds.
  *
  * @since 0.1.0
@@ -144,6 +169,16 @@ export const withAccessToken: {
       maxBytes: options.maxResponseBytes ?? defaultMaxResponseBytes,
       timeout: Duration.decode(options.requestTimeout ?? defaultRequestTimeout)
     }
+
+    const badBounds = !(Number.isSafeInteger(limits.maxBytes) && limits.maxBytes > 0) ||
+        !(Duration.toMillis(limits.timeout) > 0)
+      ? new InvalidConfiguration({
+        provider,
+        source: "configuration",
+        description: "withAccessToken: maxResponseBytes must be a positive whole number of bytes, and requestTimeout " +
+          "a positive duration."
+      })
+      : undefined
 
     const allowedOrigin = (origin: string | undefined): boolean =>
       origin !== undefined && (listed !== undefined ? listed.has(origin) : origin === pinned)
@@ -231,6 +266,7 @@ export const withAccessToken: {
     const authorised = (
       request: HttpClientRequest.HttpClientRequest
     ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | OAuth2Error, R> => {
+      if (badBounds !== undefined) return Effect.fail(badBounds)
       if (!any) {
         const origin = originOf(request.url)
         if (listed === undefined && pinned === undefined && origin !== undefined) pinned = origin
