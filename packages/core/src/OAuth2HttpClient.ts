@@ -183,14 +183,19 @@ export const withAccessToken: {
     const allowedOrigin = (origin: string | undefined): boolean =>
       origin !== undefined && (listed !== undefined ? listed.has(origin) : origin === pinned)
 
-    const refused = (origin: string | undefined, redirect: boolean) =>
+    const receivers = () => (listed !== undefined ? [...listed].join(", ") : pinned ?? "the request's origin")
+    const refused = (origin: string | undefined, how: "request" | "redirect" | "followed") =>
       new InvalidConfiguration({
         provider,
         source: "configuration",
-        description: redirect
+        description: how === "redirect"
           ? `refusing to follow a redirect to ${origin ?? "a relative URL"} with the ${provider} access token: the ` +
-            "base client follows redirects (HttpClient.followRedirects), and the token only goes to " +
-            `${listed !== undefined ? [...listed].join(", ") : pinned ?? "the request's origin"}. The hop was not sent.`
+            `base client follows redirects (HttpClient.followRedirects), and the token only goes to ${receivers()}. ` +
+            "The redirected request was not sent."
+          : how === "followed"
+          ? `the base client followed a redirect to ${origin ?? "a relative URL"} with the ${provider} access token, ` +
+            `which only goes to ${receivers()} (its own wrappers hid the redirect from the check). The token is ` +
+            "dropped from the cache; revoke it if that origin is not yours, and do not let the client follow redirects."
           : `refusing to send the ${provider} access token to ${origin ?? "a relative URL"}: only ${
             listed !== undefined ? [...listed].join(", ") : pinned
           } may receive it${
@@ -208,7 +213,7 @@ export const withAccessToken: {
       return guardHops(
         client.execute(HttpClientRequest.setHeader(request, "authorization", `Bearer ${secret}`)),
         hopAllowed,
-        (hop) => refused(originOf(hop.url), true)
+        (hop) => refused(originOf(hop.url), "redirect")
       ).pipe(
         Effect.timeoutFail({
           duration: limits.timeout,
@@ -231,10 +236,17 @@ export const withAccessToken: {
             ? Effect.succeed(response)
             : drain(response).pipe(
               Effect.zipRight(tokens.invalidate(token)),
-              Effect.zipRight(Effect.fail(refused(originOf(response.request.url), true)))
+              Effect.zipRight(Effect.fail(refused(originOf(response.request.url), "followed")))
             )
         ),
-        Effect.map((response) => new authorisedResponse.AuthorisedResponse(response, authorisedResponse.scrubRequest(response.request), secret, limits))
+        Effect.map((response) =>
+          new authorisedResponse.AuthorisedResponse(
+            response,
+            authorisedResponse.scrubRequest(response.request),
+            secret,
+            limits
+          )
+        )
       )
     }
 
@@ -270,7 +282,7 @@ export const withAccessToken: {
       if (!any) {
         const origin = originOf(request.url)
         if (listed === undefined && pinned === undefined && origin !== undefined) pinned = origin
-        if (!allowedOrigin(origin)) return Effect.fail(refused(origin, false))
+        if (!allowedOrigin(origin)) return Effect.fail(refused(origin, "request"))
       }
       return Effect.flatMap(tokens.get, (token) =>
         Effect.flatMap(send(request, token), (response) => {

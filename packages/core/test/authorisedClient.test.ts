@@ -264,6 +264,29 @@ describe("a base client that follows redirects (HttpClient.followRedirects)", ()
   }
 })
 
+describe("a client whose own wrappers hide the hops from the check (its own tracer predicate)", () => {
+  it.scoped("the redirected answer is refused: no token from another endpoint is taken, the bearer token is dropped", () =>
+    Effect.gen(function*() {
+      const { host, thief } = yield* redirecting(307, "/token")
+      const hiding = HttpClient.withTracerDisabledWhen(HttpClient.followRedirects(yield* baseClient("undici")), () => true)
+      const client = yield* Endpoint.make({ provider: "test", tokenUrl: host.url("/token"), authMethod: "client_secret_post" }).pipe(
+        Effect.flatMap((endpoint) => OAuth2Client.make({ endpoint, credentials: Endpoint.credentials("id", "secret") })),
+        Effect.provideService(HttpClient.HttpClient, hiding),
+        Effect.orDie
+      )
+      const tokenError = yield* Effect.flip(client.requestToken({ _tag: "ClientCredentials", scopes: [] }))
+      assert.strictEqual(tokenError._tag, "InvalidConfiguration")
+      assert.include(tokenError.message, "follows redirects")
+
+      const tokens = yield* AccessTokens.AccessTokens
+      const api = OAuth2HttpClient.withAccessToken(hiding, tokens, { allowedOrigins: [host.origin] })
+      const apiError = yield* Effect.flip(api.get(host.url("/api")))
+      assert.strictEqual(apiError._tag, "InvalidConfiguration")
+      assert.include(apiError.message, "followed a redirect")
+      assert.include(apiError.message, "dropped")
+    }).pipe(Effect.provide(AccessTokens.layerTest({ script: ["scripted"] }))))
+})
+
 describe("bounds of API calls", () => {
   it.scoped("a host that accepts and never answers: TransportError (Timeout) after requestTimeout", () =>
     Effect.gen(function*() {
