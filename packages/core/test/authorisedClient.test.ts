@@ -284,6 +284,8 @@ describe("a client whose own wrappers hide the hops from the check (its own trac
       assert.strictEqual(apiError._tag, "InvalidConfiguration")
       assert.include(apiError.message, "followed a redirect")
       assert.include(apiError.message, "dropped")
+      // The limit of the fallback, documented: here the hops did leave (the check could not see them).
+      assert.strictEqual(yield* thief.count, 2)
     }).pipe(Effect.provide(AccessTokens.layerTest({ script: ["scripted"] }))))
 })
 
