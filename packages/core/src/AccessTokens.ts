@@ -64,6 +64,7 @@ import {
   RateLimited,
   ServiceClosed,
   TokenStoreError,
+  TransportError,
   type Unauthorized
 } from "./OAuth2Error.js"
 import * as TokenStore from "./TokenStore.js"
@@ -799,8 +800,25 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
     yield* Effect.addFinalizer(() => flushHits)
 
     if (options.revokeOnClose === true) {
+      // Finalizers are uninterruptible, and a timeout cannot interrupt uninterruptible work: the revocation is made
+      // interruptible again, so that each request's own timeout (the endpoint's `requestTimeout`) can stop a silent
+      // revocation endpoint, and the whole of it (two requests and the store) is bounded besides, so that closing the
+      // scope always ends.
+      const shutdownBound = Duration.times(client.endpoint.requestTimeout, 3)
       yield* Effect.addFinalizer(() =>
         revoke.pipe(
+          Effect.timeoutFail({
+            duration: shutdownBound,
+            onTimeout: () =>
+              new TransportError({
+                provider,
+                source: "revocation-endpoint",
+                reason: "Timeout",
+                request: `revocation at shutdown (POST ${client.endpoint.revocationUrl ?? "no revocation URL"})`,
+                description: `not done within ${Duration.format(shutdownBound)}; the token will expire on its own`
+              })
+          }),
+          Effect.interruptible,
           Effect.catchAll((error) => annotate(Effect.logWarning(`revocation at shutdown failed: ${error.message}`)))
         )
       )

@@ -140,7 +140,9 @@ export const readJson = (
   })
 
 /**
- * A platform failure (connection refused, reset, unreadable answer) as an error of the family, without headers.
+ * A platform failure (connection refused, reset, unreadable answer) as an error of the family, without headers; a
+ * failure whose cause is already of the family (an answer over `maxResponseBytes`, a body past `requestTimeout`) is
+ * that error.
  *
  * @since 0.1.0
  * @category errors
@@ -149,6 +151,8 @@ export const fromHttpClientError = (
   error: HttpClientError.HttpClientError,
   ctx: Context
 ): OAuth2Error.OAuth2Error => {
+  // The authorised client's bounds (body size, body deadline) fail a read with the family's error as the cause.
+  if (OAuth2Error.isOAuth2Error(error.cause)) return error.cause
   if (error._tag === "ResponseError") {
     return new OAuth2Error.MalformedResponse({
       provider: ctx.provider,

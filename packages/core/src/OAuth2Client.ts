@@ -3,8 +3,9 @@
  * client authentication, decodes the answer leniently where RFC 6749 allows and strictly where it matters, and maps
  * every failure into the error family. {@link AccessTokens} caches on top of it.
  *
- * It always goes through the *plain* `HttpClient` from the context, never an authorised one, follows no redirects,
- * and gives up after the endpoint's request timeout.
+ * It always goes through the *plain* `HttpClient` from the context, never an authorised one, follows no redirects
+ * (not even when that client is wrapped in `HttpClient.followRedirects`: such a hop is not sent, and the request fails
+ * with `InvalidConfiguration`), and gives up after the endpoint's request timeout.
  *
  * @since 0.1.0
  */
@@ -22,10 +23,18 @@ import { AccessToken } from "./AccessToken.js"
 import * as ClientAuth from "./ClientAuth.js"
 import * as Endpoint from "./Endpoint.js"
 import * as Grant from "./Grant.js"
+import { guardHops } from "./internal/hopGuard.js"
 import { CODE_MAX, sanitize } from "./internal/sanitize.js"
 import * as wire from "./internal/wire.js"
 import * as Metrics from "./Metrics.js"
-import { InvalidConfiguration, MalformedResponse, type OAuth2Error, TransportError, Unsupported } from "./OAuth2Error.js"
+import {
+  InvalidConfiguration,
+  isOAuth2Error,
+  MalformedResponse,
+  type OAuth2Error,
+  TransportError,
+  Unsupported
+} from "./OAuth2Error.js"
 
 /**
  * What an introspection endpoint said of a token (RFC 7662 §2.2).
@@ -84,6 +93,18 @@ export interface Service {
  * @category tags
  */
 export class OAuth2Client extends Context.Tag("@effect-oauth2/core/OAuth2Client")<OAuth2Client, Service>() {}
+
+/** `origin/path` of a URL (no query, no fragment), or the URL as it is when it does not parse. */
+const endpointOf = (url: string): string => {
+  try {
+    const parsed = new URL(url)
+    return `${parsed.origin}${parsed.pathname}`
+  } catch {
+    return url.split(/[?#]/)[0]!
+  }
+}
+
+const sameEndpoint = (a: string, b: string): boolean => endpointOf(a) === endpointOf(b)
 
 const KNOWN_MEMBERS = new Set(["access_token", "token_type", "expires_in", "scope", "refresh_token"])
 
@@ -303,6 +324,16 @@ export const make = (options: {
         ? [Redacted.value(grant.refreshToken)]
         : []
 
+    const followed = (hop: HttpClientRequest.HttpClientRequest) =>
+      new InvalidConfiguration({
+        provider: endpoint.provider,
+        source: "configuration",
+        description: `the HttpClient follows redirects (HttpClient.followRedirects): the ${endpoint.provider} endpoint ` +
+          `redirected to ${endpointOf(hop.url)}, and the client credentials are never sent after a redirect (RFC 9700); ` +
+          "that request was not sent. Give OAuth2Client a client that does not follow redirects, and check the " +
+          "endpoint URL."
+      })
+
     const exchange = (
       url: string,
       params: ReadonlyArray<readonly [string, string]>,
@@ -318,11 +349,14 @@ export const make = (options: {
         // Keep the RequestInit the user gave FetchHttpClient (dispatcher, proxy...), but never follow a redirect.
         const init = yield* Effect.serviceOption(FetchHttpClient.RequestInit)
         const sentAt = yield* Clock.currentTimeMillis
-        const response = yield* client.execute(request).pipe(
+        // Nor may a client that follows redirects itself (HttpClient.followRedirects) take the credentials along: a
+        // hop anywhere but the endpoint is not sent.
+        const response = yield* guardHops(client.execute(request), (hop) => sameEndpoint(hop.url, url), followed).pipe(
           wire.redactEchoingHeaders,
-          Effect.mapError((error) => wire.fromRequestError(error, ctx)),
+          Effect.mapError((error) => isOAuth2Error(error) ? error : wire.fromRequestError(error, ctx)),
           Effect.provideService(FetchHttpClient.RequestInit, { ...Option.getOrUndefined(init), redirect: "manual" })
         )
+        if (!sameEndpoint(response.request.url, url)) return yield* followed(response.request)
         const text = yield* wire.readBody(response, endpoint.maxResponseBytes, ctx)
         const contentType = response.headers["content-type"]
         const parsed = wire.parseBody(text, contentType)

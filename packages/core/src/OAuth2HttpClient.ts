@@ -10,20 +10,34 @@
  * the middleware (`HttpClient.mapRequest(HttpClientRequest.prependUrl(url))` after `withAccessToken`), so that the
  * origin check sees the full URL and a replay never prepends it twice.
  *
+ * - **Where the token goes.** Only to `allowedOrigins`; without them, only to the origin of the first request sent
+ *   through the client (it is pinned then). `allowedOrigins: "any"` is the explicit opt-in to every origin.
+ * - **Redirects.** The token never crosses to an origin it may not go to, even when the base client follows
+ *   redirects itself (`HttpClient.followRedirects`): every hop is checked before it is sent, and a hop elsewhere is
+ *   not sent (`InvalidConfiguration`). (`fetch`, following on its own, drops `Authorization` across origins.)
+ * - **Bounds.** No answer within `requestTimeout` is a `TransportError` (`"Timeout"`); a body is read up to
+ *   `maxResponseBytes` and within `requestTimeout` of the start of its read, else the read fails with a
+ *   `ResponseError` whose `cause` is the family's error (`MalformedResponse`, `TransportError`).
+ * - **Nothing leaks.** Every error and answer it hands back carries a copy of the request with `Authorization:
+ *   <redacted>`, so that `JSON.stringify`, `util.inspect`, `String` and `console.error` never print the token.
+ *
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Predicate from "effect/Predicate"
 import { dual } from "effect/Function"
 import * as Redacted from "effect/Redacted"
 import type { AccessToken } from "./AccessToken.js"
 import { AccessTokens, type Service as AccessTokensService } from "./AccessTokens.js"
+import * as authorisedResponse from "./internal/authorisedResponse.js"
+import { guardHops } from "./internal/hopGuard.js"
 import * as wire from "./internal/wire.js"
-import { InvalidConfiguration, InvalidScope, type OAuth2Error, Unauthorized } from "./OAuth2Error.js"
+import { InvalidConfiguration, InvalidScope, type OAuth2Error, TransportError, Unauthorized } from "./OAuth2Error.js"
 
 /**
  * The options of {@link withAccessToken}.
@@ -33,13 +47,62 @@ import { InvalidConfiguration, InvalidScope, type OAuth2Error, Unauthorized } fr
  */
 export interface Options {
   /**
-   * The origins (`https://host[:port]`) the token may be sent to; a request elsewhere fails with
-   * `InvalidConfiguration` and is not sent. Default: every origin.
+   * The origins (`https://host[:port]`) the token may be sent to; a request (or a redirect's hop) elsewhere fails
+   * with `InvalidConfiguration` and is not sent. `"any"` sends it to every origin (a redirect still never carries it
+   * to another origin than the request's). Default: the origin of the first request sent through this client.
    */
-  readonly allowedOrigins?: ReadonlyArray<string> | undefined
+  readonly allowedOrigins?: ReadonlyArray<string> | "any" | undefined
   /** Replay a request once with a new token after a 401. Default: `true`. */
   readonly replayOnUnauthorized?: boolean | undefined
+  /**
+   * How long to wait for an answer (its status and headers), and, separately, for its body once reading starts.
+   * Default: 30 seconds.
+   */
+  readonly requestTimeout?: Duration.DurationInput | undefined
+  /** The largest answer body read, in bytes. Default: 16 MiB ({@link defaultMaxResponseBytes}). */
+  readonly maxResponseBytes?: number | undefined
 }
+
+/**
+ * The bounds of a provider's API calls, as provider packages take them among their options (and hand them to
+ * {@link withAccessToken} with {@link boundsOptions}).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ApiBounds {
+  /** How long an API call waits for an answer, and then for its body. Default: 30 seconds. */
+  readonly apiRequestTimeout?: Duration.DurationInput | undefined
+  /** The largest API answer body read, in bytes. Default: 16 MiB. */
+  readonly apiMaxResponseBytes?: number | undefined
+}
+
+/**
+ * The options of {@link withAccessToken} that {@link ApiBounds} give.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const boundsOptions = (bounds: ApiBounds): Pick<Options, "requestTimeout" | "maxResponseBytes"> => ({
+  requestTimeout: bounds.apiRequestTimeout,
+  maxResponseBytes: bounds.apiMaxResponseBytes
+})
+
+/**
+ * The default `requestTimeout` of API calls: 30 seconds.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultRequestTimeout: Duration.Duration = Duration.seconds(30)
+
+/**
+ * The default `maxResponseBytes` of API calls: 16 MiB.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultMaxResponseBytes = 16 * 1024 * 1024
 
 /**
  * Parses the auth-params of a `WWW-Authenticate: Bearer …` challenge (RFC 6750 §3). Returns `undefined` when there is
@@ -93,16 +156,99 @@ export const withAccessToken: {
     tokens: AccessTokensService,
     options: Options = {}
   ): HttpClient.HttpClient.With<E | OAuth2Error, R> => {
-    const allowed = options.allowedOrigins === undefined
+    const any = options.allowedOrigins === "any"
+    const listed = options.allowedOrigins === undefined || options.allowedOrigins === "any"
       ? undefined
       : new Set(options.allowedOrigins.map((o) => originOf(o) ?? o))
+    // Without a list, the first request's origin is the only one (pinned when it is sent).
+    let pinned: string | undefined
     const replay = options.replayOnUnauthorized ?? true
     const provider = tokens.provider
+    const limits: authorisedResponse.Limits = {
+      provider,
+      maxBytes: options.maxResponseBytes ?? defaultMaxResponseBytes,
+      timeout: Duration.decode(options.requestTimeout ?? defaultRequestTimeout)
+    }
 
-    const send = (request: HttpClientRequest.HttpClientRequest, token: AccessToken) =>
-      client.execute(HttpClientRequest.setHeader(request, "authorization", `Bearer ${Redacted.value(token.value)}`)).pipe(
-        wire.redactEchoingHeaders
+    const badBounds = !(Number.isSafeInteger(limits.maxBytes) && limits.maxBytes > 0) ||
+        !(Duration.toMillis(limits.timeout) > 0)
+      ? new InvalidConfiguration({
+        provider,
+        source: "configuration",
+        description: "withAccessToken: maxResponseBytes must be a positive whole number of bytes, and requestTimeout " +
+          "a positive duration."
+      })
+      : undefined
+
+    const allowedOrigin = (origin: string | undefined): boolean =>
+      origin !== undefined && (listed !== undefined ? listed.has(origin) : origin === pinned)
+
+    const receivers = () => (listed !== undefined ? [...listed].join(", ") : pinned ?? "the request's origin")
+    const refused = (origin: string | undefined, how: "request" | "redirect" | "followed") =>
+      new InvalidConfiguration({
+        provider,
+        source: "configuration",
+        description: how === "redirect"
+          ? `refusing to follow a redirect to ${origin ?? "a relative URL"} with the ${provider} access token: the ` +
+            `base client follows redirects (HttpClient.followRedirects), and the token only goes to ${receivers()}. ` +
+            "The redirected request was not sent."
+          : how === "followed"
+          ? `the base client followed a redirect to ${origin ?? "a relative URL"} with the ${provider} access token, ` +
+            `which only goes to ${receivers()} (its own wrappers hid the redirect from the check). The token is ` +
+            "dropped from the cache; revoke it if that origin is not yours, and do not let the client follow redirects."
+          : `refusing to send the ${provider} access token to ${origin ?? "a relative URL"}: only ${
+            listed !== undefined ? [...listed].join(", ") : pinned
+          } may receive it${
+            listed === undefined ? " (the origin of the first request; give allowedOrigins to allow others)" : ""
+          }. Apply the base URL outside withAccessToken, or add the origin to allowedOrigins.`
+      })
+
+    const send = (request: HttpClientRequest.HttpClientRequest, token: AccessToken) => {
+      const secret = Redacted.value(token.value)
+      const origin = originOf(request.url)
+      const hopAllowed = (hop: HttpClientRequest.HttpClientRequest) => {
+        const hopOrigin = originOf(hop.url)
+        return any ? hopOrigin === origin : allowedOrigin(hopOrigin)
+      }
+      return guardHops(
+        client.execute(HttpClientRequest.setHeader(request, "authorization", `Bearer ${secret}`)),
+        hopAllowed,
+        (hop) => refused(originOf(hop.url), "redirect")
+      ).pipe(
+        Effect.timeoutFail({
+          duration: limits.timeout,
+          onTimeout: () =>
+            new TransportError({
+              provider,
+              source: "resource-server",
+              reason: "Timeout",
+              request: authorisedResponse.describeRequest(request),
+              description: `no answer within ${Duration.format(limits.timeout)} (requestTimeout)`
+            })
+        }),
+        wire.redactEchoingHeaders,
+        Effect.mapError((error) => authorisedResponse.scrubError(error, secret, limits)),
+        Effect.catchAllDefect((defect) => Effect.die(authorisedResponse.scrubUnknown(defect, secret))),
+        Effect.flatMap((response) =>
+          // A client whose own wrappers hide its hops from the check: the answer must still come from an allowed
+          // origin. The token went there, so it is dropped here.
+          hopAllowed(response.request)
+            ? Effect.succeed(response)
+            : drain(response).pipe(
+              Effect.zipRight(tokens.invalidate(token)),
+              Effect.zipRight(Effect.fail(refused(originOf(response.request.url), "followed")))
+            )
+        ),
+        Effect.map((response) =>
+          new authorisedResponse.AuthorisedResponse(
+            response,
+            authorisedResponse.scrubRequest(response.request),
+            secret,
+            limits
+          )
+        )
       )
+    }
 
     const insufficientScope = (
       response: HttpClientResponse.HttpClientResponse,
@@ -132,19 +278,11 @@ export const withAccessToken: {
     const authorised = (
       request: HttpClientRequest.HttpClientRequest
     ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | OAuth2Error, R> => {
-      if (allowed !== undefined) {
+      if (badBounds !== undefined) return Effect.fail(badBounds)
+      if (!any) {
         const origin = originOf(request.url)
-        if (origin === undefined || !allowed.has(origin)) {
-          return Effect.fail(
-            new InvalidConfiguration({
-              provider,
-              source: "configuration",
-              description: `refusing to send the ${provider} access token to ${
-                origin ?? "a relative URL"
-              }: only ${[...allowed].join(", ")} may receive it. Apply the base URL outside withAccessToken, or add the origin to allowedOrigins.`
-            })
-          )
-        }
+        if (listed === undefined && pinned === undefined && origin !== undefined) pinned = origin
+        if (!allowedOrigin(origin)) return Effect.fail(refused(origin, "request"))
       }
       return Effect.flatMap(tokens.get, (token) =>
         Effect.flatMap(send(request, token), (response) => {

@@ -127,7 +127,7 @@ export type AuthorizedHttpClient = HttpClient.HttpClient.With<
  * @since 0.1.0
  * @category models
  */
-export interface Options {
+export interface Options extends OAuth2HttpClient.ApiBounds {
   /** The OAuth client id from the Trader API section of the Figure Markets app. Required. */
   readonly clientId: string
   /** The client secret; a plain string is wrapped in `Redacted` at once. Required. */
@@ -328,7 +328,10 @@ export const make = (
     const plain = yield* HttpClient.HttpClient
     // The base URL goes on outside the middleware, so that the origin check sees the full URL and a replay never
     // prepends it twice.
-    const authorised = OAuth2HttpClient.withAccessToken(plain, tokens, { allowedOrigins: config.allowedOrigins })
+    const authorised = OAuth2HttpClient.withAccessToken(plain, tokens, {
+      allowedOrigins: config.allowedOrigins,
+      ...OAuth2HttpClient.boundsOptions(options)
+    })
     const tradeHttpClient: AuthorizedHttpClient = authorised.pipe(
       HttpClient.mapRequest(HttpClientRequest.prependUrl(config.tradeApiUrl))
     )

@@ -370,6 +370,29 @@ describe("FigureMarkets", () => {
       }))
   })
 
+  it.scopedLive("API calls are bounded: a trading host that never answers times out, an oversized answer is refused", () =>
+    Effect.gen(function*() {
+      const emulator = yield* start
+      const silent = yield* loopbackServer(() => ({ status: 200, hang: true }))
+      const huge = yield* loopbackServer(() => ({ status: 200, body: `{"user":"${"x".repeat(4096)}"}` }))
+      const whoAmI = (tradeUrl: string) =>
+        build({
+          clientId: demo.clientId,
+          clientSecret: demo.clientSecret,
+          mainUrl: emulator.urls.figureMarkets.main,
+          tradeUrl,
+          apiRequestTimeout: "200 millis",
+          apiMaxResponseBytes: 1024
+        }).pipe(Effect.flatMap((context) => Effect.flip(Context.get(context, Trader.Trader).whoAmI)))
+      const timedOut = yield* whoAmI(silent.url)
+      assert.strictEqual(timedOut._tag, "TransportError")
+      if (timedOut._tag === "TransportError") assert.strictEqual(timedOut.reason, "Timeout")
+      assert.strictEqual((yield* silent.received).length, 1)
+      const tooLarge = yield* whoAmI(huge.url)
+      assert.strictEqual(tooLarge._tag, "MalformedResponse")
+      assert.include(tooLarge.message, "1024-byte limit")
+    }))
+
   describe("layerConfig", () => {
     const env = (emulator: Emulator.Emulator, extra: Record<string, string> = {}) =>
       ConfigProvider.fromMap(

@@ -142,7 +142,7 @@ export type AuthorizedHttpClient = PlatformHttpClient.HttpClient.With<
  * @since 0.1.0
  * @category models
  */
-export interface Options {
+export interface Options extends OAuth2HttpClient.ApiBounds {
   /** The client id Figure Pay gave you for this environment. Required. */
   readonly clientId: string
   /** The client secret; a plain string is wrapped in `Redacted` at once. Required. */
@@ -356,7 +356,8 @@ export const make = (
     // The base URL goes on outside the middleware, so that the origin check sees the full URL and a replay never
     // prepends it twice.
     const httpClient: AuthorizedHttpClient = OAuth2HttpClient.withAccessToken(versioned, tokens, {
-      allowedOrigins: config.allowedOrigins
+      allowedOrigins: config.allowedOrigins,
+      ...OAuth2HttpClient.boundsOptions(options)
     }).pipe(
       PlatformHttpClient.transformResponse(Effect.flatMap(observe(apiVersion))),
       PlatformHttpClient.mapRequest(HttpClientRequest.prependUrl(config.apiUrl))

@@ -229,6 +229,29 @@ describe("FigurePay", () => {
       }))
   })
 
+  it.scopedLive("API calls are bounded: an API host that never answers times out, an oversized answer is refused", () =>
+    Effect.gen(function*() {
+      const emulator = yield* start
+      const silent = yield* loopbackServer(() => ({ status: 200, hang: true }))
+      const huge = yield* loopbackServer(() => ({ status: 200, body: JSON.stringify({ data: [{ id: "x".repeat(4096) }] }) }))
+      const listProfiles = (apiUrl: string) =>
+        build({
+          clientId: demo.clientId,
+          clientSecret: demo.clientSecret,
+          apiUrl,
+          tokenUrl: `${emulator.urls.figurePay.api}/oauth2/token`,
+          apiRequestTimeout: "200 millis",
+          apiMaxResponseBytes: 1024
+        }).pipe(Effect.flatMap((context) => Effect.flip(Context.get(context, Banking.Banking).listProfiles)))
+      const timedOut = yield* listProfiles(silent.url)
+      assert.strictEqual(timedOut._tag, "TransportError")
+      if (timedOut._tag === "TransportError") assert.strictEqual(timedOut.reason, "Timeout")
+      assert.strictEqual((yield* silent.received).length, 1)
+      const tooLarge = yield* listProfiles(huge.url)
+      assert.strictEqual(tooLarge._tag, "MalformedResponse")
+      assert.include(tooLarge.message, "1024-byte limit")
+    }))
+
   it.scoped("the token goes only to the API origin: a redirect elsewhere is not followed", () =>
     Effect.gen(function*() {
       const emulator = yield* start

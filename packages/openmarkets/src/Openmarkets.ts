@@ -14,6 +14,7 @@
 import * as AccessTokens from "@effect-oauth2/core/AccessTokens"
 import * as Endpoint from "@effect-oauth2/core/Endpoint"
 import * as OAuth2Client from "@effect-oauth2/core/OAuth2Client"
+import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
 import type { InvalidConfiguration, OAuth2Error } from "@effect-oauth2/core/OAuth2Error"
 import * as PlatformHttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
@@ -74,7 +75,7 @@ export type Services = AccessTokens.AccessTokens | Tokens | HttpClient
  * @since 0.1.0
  * @category models
  */
-export interface Options extends OpenmarketsEndpoint.Options {
+export interface Options extends OpenmarketsEndpoint.Options, OAuth2HttpClient.ApiBounds {
   /** The client id. Required. */
   readonly clientId: string
   /** The client secret. Required. Prefer `Redacted` (e.g. from `Config.redacted`). */
@@ -138,6 +139,7 @@ export const layer = (options: Options): Layer.Layer<Services, InvalidConfigurat
       client: yield* PlatformHttpClient.HttpClient,
       tokens,
       baseUrl: apiUrl,
+      bounds: options,
       rejected: `Openmarkets refused a freshly issued token too. A token works only with the API of the environment ` +
         `that issued it: this client gets its tokens from ${environment} (${originOf(endpoint.tokenUrl)}) and calls ` +
         `${originOf(apiUrl)}; check the environment, the token URL and the API URL, and that the plan covers this API.`

@@ -15,7 +15,7 @@ import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import * as http from "node:http"
 import { Openmarkets, OpenmarketsEndpoint } from "../src/index.js"
-import { assertNoSecrets, captureLogs, errorText } from "@effect-oauth2/core/provider-testing"
+import { assertNoSecrets, captureLogs, errorText, loopbackServer } from "@effect-oauth2/core/provider-testing"
 
 const demo = Clients.openmarketsDemo
 const Live = NodeHttpClient.layerUndici
@@ -225,6 +225,30 @@ describe("Openmarkets token endpoint rate limit", () => {
       yield* TestClock.adjust("30 seconds")
       assert.strictEqual((yield* quotes(ctx)).status, 200)
       assert.strictEqual(yield* tokenRequests(emulator), 2)
+    }).pipe(Effect.provide(Live)))
+})
+
+describe("Openmarkets API calls", () => {
+  it.scopedLive("are bounded: an API host that never answers times out, an oversized answer is refused", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Effect.orDie(Emulator.make())
+      const silent = yield* loopbackServer(() => ({ status: 200, hang: true }))
+      const huge = yield* loopbackServer(() => ({ status: 200, body: JSON.stringify({ quotes: "x".repeat(4096) }) }))
+      const { tokenUrl } = OpenmarketsEndpoint.fromEmulatorUrls(emulator.urls)
+      const quote = (apiUrl: string) =>
+        build({ ...demo, tokenUrl, apiUrl, apiRequestTimeout: "200 millis", apiMaxResponseBytes: 1024 }).pipe(
+          Effect.flatMap((ctx) => get(ctx, "/v1/market-data/quotes?symbols=BHP")),
+          Effect.flip
+        )
+      const timedOut = yield* quote(silent.url)
+      assert.strictEqual(timedOut._tag, "TransportError")
+      if (timedOut._tag === "TransportError") assert.strictEqual(timedOut.reason, "Timeout")
+      const tooLarge = yield* quote(huge.url)
+      assert.strictEqual(tooLarge._tag, "ResponseError")
+      if (tooLarge._tag === "ResponseError") {
+        assert.strictEqual((tooLarge.cause as { readonly _tag?: string })._tag, "MalformedResponse")
+        assert.include(tooLarge.message, "1024-byte limit")
+      }
     }).pipe(Effect.provide(Live)))
 })
 

@@ -175,13 +175,21 @@ export const make = (options: Options): Effect.Effect<TokenStore.Service, Invali
     const fail = (operation: string, description: string) =>
       new TokenStoreError({ source: "token-store", operation, description })
 
-    /** Runs one command, bounded by the command timeout; any failure is a TokenStoreError. */
+    /**
+     * Runs one command, bounded by the command timeout; any failure is a TokenStoreError.
+     *
+     * The wait is interruptible whatever the caller's region, so that the timeout ends it even where the caller cannot
+     * be interrupted (the lock's release runs in a finalizer): a frozen Redis (connected, silent) would otherwise hold
+     * that finalizer, so the acquisition, so every `get`, until Redis answers again. An abandoned command's answer,
+     * should one come, is ignored.
+     */
     const command = <A>(operation: string, run: (client: Redis) => Promise<A>): Effect.Effect<A, TokenStoreError> =>
       Effect.tryPromise({
         try: () => run(client),
         catch: (error) =>
           fail(operation, `${target}: ${error instanceof Error ? error.message : String(error)}`)
       }).pipe(
+        Effect.interruptible,
         Effect.timeoutFail({
           duration: commandTimeout,
           onTimeout: () => fail(operation, `${target} did not answer within ${Duration.format(commandTimeout)}`)
@@ -400,7 +408,8 @@ const makeClient = (options: Options, runtime: Runtime.Runtime<never>) =>
         // Closing must not crash on a late connection error.
         client.on("error", () => undefined)
       }).pipe(
-        Effect.zipRight(Effect.promise(() => client.quit().catch(() => undefined))),
+        // Interruptible, so that the timeout can end it in this (uninterruptible) finalizer when Redis is frozen.
+        Effect.zipRight(Effect.interruptible(Effect.promise(() => client.quit().catch(() => undefined)))),
         Effect.timeout(Duration.seconds(1)),
         Effect.ignore,
         Effect.zipRight(Effect.sync(() => client.disconnect()))

@@ -10,10 +10,12 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Encoding from "effect/Encoding"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Scope from "effect/Scope"
 import { Redis } from "ioredis"
 import * as Lock from "../src/internal/lock.js"
 import * as RedisTokenStore from "../src/RedisTokenStore.js"
@@ -279,6 +281,40 @@ describe("RedisTokenStore", () => {
       const shared = yield* (yield* newService).get
       assert.strictEqual(valueOf(shared), valueOf(again))
       assert.strictEqual(yield* requests, 3)
+    }))
+
+  it.scopedLive("Redis frozen while this process holds the lock: the acquisition, the lock's release and closing all end", () =>
+    Effect.gen(function*() {
+      const server = yield* RedisServer.make
+      const logs = captureLogs()
+      const scope = yield* Scope.make()
+      yield* Effect.addFinalizer(() =>
+        Scope.close(scope, Exit.void).pipe(Effect.disconnect, Effect.timeout("10 seconds"), Effect.ignore)
+      )
+      const store = yield* RedisTokenStore.make({
+        url: server.url,
+        key: testKey,
+        commandTimeout: "300 millis",
+        redisOptions: { connectTimeout: 300 }
+      }).pipe(Scope.extend(scope), Effect.provide(logs.layer))
+      const now = yield* Clock.currentTimeMillis
+      // The acquisition holds the lock; Redis freezes (connected, silent) while the token endpoint answers.
+      const acquire = Effect.zipRight(server.freeze, Effect.succeed(tokenAt("fresh", now, 60_000)))
+      // Disconnected, so that a hang fails the test here (rather than at vitest's timeout) and the server is thawed.
+      const outcome = yield* store.coordinate(storeKey, undefined, acquire).pipe(
+        Effect.provide(logs.layer),
+        Effect.disconnect,
+        Effect.timeout("10 seconds"),
+        Effect.either
+      )
+      assert.isTrue(Either.isRight(outcome), "coordinate returned while Redis stayed frozen")
+      if (Either.isRight(outcome)) assert.strictEqual(valueOf(outcome.right), "fresh")
+      assert.isTrue(logs.lines.some((l) => l.includes("storing the new token failed")), logs.lines.join("\n"))
+      assert.isTrue(logs.lines.some((l) => l.includes("releasing the token lock failed")), logs.lines.join("\n"))
+      // Closing the store (QUIT to a frozen Redis) ends too.
+      const closed = yield* Scope.close(scope, Exit.void).pipe(Effect.disconnect, Effect.timeout("10 seconds"), Effect.either)
+      assert.isTrue(Either.isRight(closed), "the store closed while Redis stayed frozen")
+      yield* server.thaw
     }))
 
   it.scopedLive("layerConfig: REDIS_URL, the key and the prefix from the environment; bad options are refused", () =>

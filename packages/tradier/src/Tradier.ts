@@ -19,6 +19,7 @@ import * as AccessTokens from "@effect-oauth2/core/AccessTokens"
 import * as AuthorizationCode from "@effect-oauth2/core/AuthorizationCode"
 import * as Endpoint from "@effect-oauth2/core/Endpoint"
 import * as OAuth2Client from "@effect-oauth2/core/OAuth2Client"
+import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
 import type { InvalidConfiguration, OAuth2Error } from "@effect-oauth2/core/OAuth2Error"
 import * as TokenStore from "@effect-oauth2/core/TokenStore"
 import * as PlatformHttpClient from "@effect/platform/HttpClient"
@@ -83,7 +84,7 @@ export type Services = AccessTokens.AccessTokens | Tokens | HttpClient
  * @since 0.1.0
  * @category models
  */
-export interface ClientOptions extends TradierEndpoint.Options {
+export interface ClientOptions extends TradierEndpoint.Options, OAuth2HttpClient.ApiBounds {
   /** The application's client id (its API key in Tradier's developer settings). Required. */
   readonly clientId: string
   /** The application's client secret. Required. Prefer `Redacted` (e.g. from `Config.redacted`). */
@@ -125,7 +126,7 @@ export interface Options extends ClientOptions {
  * @since 0.1.0
  * @category models
  */
-export interface StaticTokenOptions {
+export interface StaticTokenOptions extends OAuth2HttpClient.ApiBounds {
   /** The API access token from your Tradier account settings (API Access). Required. Prefer `Redacted`. */
   readonly token: Redacted.Redacted<string> | string
   /** The environment the token belongs to. Default: `"sandbox"`. */
@@ -261,6 +262,7 @@ export const layer = (
       tokens: rejectedToken.keepUnrenewable(tokens),
       baseUrl: api,
       replay: true,
+      bounds: options,
       rejected: `Tradier refused the token even after a replay. A token works only in the environment that issued ` +
         `it: this client calls ${environment} (${originOf(api)}), and a sandbox token sent to production (or the ` +
         `reverse) answers 401. If the environment is right, the access was revoked or has ended: log in again.`
@@ -294,6 +296,7 @@ export const layerStaticToken = (
       tokens,
       baseUrl: api,
       replay: false,
+      bounds: options,
       rejected: `Tradier refused the static API token (HTTP 401); the call was not retried. Check the token in your ` +
         `Tradier account settings (API Access): it may have been regenerated, or belong to the other environment ` +
         `(this client calls ${environment} at ${originOf(api)}; sandbox and production tokens differ).`

@@ -16,7 +16,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import { Tradier, TradierEndpoint } from "../src/index.js"
-import { assertNoSecrets, captureLogs, errorText } from "@effect-oauth2/core/provider-testing"
+import { assertNoSecrets, captureLogs, errorText, loopbackServer } from "@effect-oauth2/core/provider-testing"
 import { awaitSleepers, browser, CallbackServer, type Visit } from "./utils.js"
 
 const demo = Clients.tradierDemo
@@ -356,6 +356,38 @@ describe("Tradier static API token", () => {
       assertNoSecrets(lines.join("\n"), [staticToken])
     }).pipe(Effect.provide(Layer.merge(Live, captureLogs(lines))))
   })
+})
+
+describe("Tradier API calls", () => {
+  it.scopedLive("are bounded: an API host that never answers times out, an oversized answer is refused", () =>
+    Effect.gen(function*() {
+      const silent = yield* loopbackServer(() => ({ status: 200, hang: true }))
+      const huge = yield* loopbackServer(() => ({ status: 200, body: JSON.stringify({ profile: "x".repeat(4096) }) }))
+      const profile = (apiUrl: string) =>
+        Layer.build(
+          Tradier.layerStaticToken({
+            token: Redacted.make(staticToken),
+            apiUrl,
+            apiRequestTimeout: "200 millis",
+            apiMaxResponseBytes: 1024
+          }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+        ).pipe(
+          Effect.flatMap((ctx) => Context.get(ctx, Tradier.HttpClient).get("/v1/user/profile")),
+          Effect.flatMap((response) => response.text),
+          Effect.flip
+        )
+      const timedOut = yield* profile(silent.url)
+      assert.strictEqual(timedOut._tag, "TransportError")
+      if (timedOut._tag === "TransportError") assert.strictEqual(timedOut.reason, "Timeout")
+      const tooLarge = yield* profile(huge.url)
+      // Read through the platform's API: a ResponseError whose cause is the family's error, naming the limit.
+      assert.strictEqual(tooLarge._tag, "ResponseError")
+      if (tooLarge._tag === "ResponseError") {
+        assert.strictEqual((tooLarge.cause as { readonly _tag?: string })._tag, "MalformedResponse")
+        assert.include(tooLarge.message, "1024-byte limit")
+      }
+      assertNoSecrets(errorText(tooLarge), [staticToken])
+    }))
 })
 
 describe("Tradier.layerConfig", () => {

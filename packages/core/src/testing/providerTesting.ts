@@ -102,6 +102,8 @@ export interface Answer {
   readonly status: number
   readonly headers?: Readonly<Record<string, string>> | undefined
   readonly body?: string | undefined
+  /** Never answer (a host that accepts and keeps silent); the connection is closed with the server's scope. */
+  readonly hang?: boolean | undefined
 }
 
 /** A real HTTP server on 127.0.0.1 (port picked by the system) answering from `handler`; closed with the scope. */
@@ -116,6 +118,7 @@ export const loopbackServer = (
         const request: Received = { method: req.method ?? "", path: req.url ?? "", headers: req.headers }
         received.push(request)
         const answer = handler(request)
+        if (answer.hang === true) return
         res.writeHead(answer.status, { "content-type": "application/json", ...answer.headers })
         res.end(answer.body ?? "")
       })

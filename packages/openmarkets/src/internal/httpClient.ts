@@ -25,9 +25,12 @@ export const make = (options: {
   readonly baseUrl: string
   /** What the `Unauthorized` of a 401 that a new token could not cure says. */
   readonly rejected: string
+  /** The bounds of API calls. */
+  readonly bounds: OAuth2HttpClient.ApiBounds
 }): Authorised =>
   OAuth2HttpClient.withAccessToken(options.client, options.tokens, {
-    allowedOrigins: [new URL(options.baseUrl).origin]
+    allowedOrigins: [new URL(options.baseUrl).origin],
+    ...OAuth2HttpClient.boundsOptions(options.bounds)
   }).pipe(
     HttpClient.transformResponse(Effect.mapError((error) =>
       error instanceof Unauthorized && error.reason === "rejected-token" && error.source === "resource-server"

@@ -27,6 +27,13 @@ export interface RedisServer {
   readonly stop: Effect.Effect<void>
   /** Starts it again on the same port (after `stop`), waiting until it answers PING. */
   readonly start: Effect.Effect<void>
+  /**
+   * Freezes the server (SIGSTOP): connections stay open and nothing answers, like a partition without RST. The
+   * scope's close (and `stop`) thaws it first.
+   */
+  readonly freeze: Effect.Effect<void>
+  /** Thaws a frozen server (SIGCONT). */
+  readonly thaw: Effect.Effect<void>
 }
 
 export const binary = process.env.REDIS_SERVER_BIN ?? "redis-server"
@@ -135,6 +142,8 @@ const waitUntilUp = (port: number, running: Running): Effect.Effect<boolean> =>
 const terminate = (running: Running): Effect.Effect<void> =>
   Effect.gen(function*() {
     if (running.child.exitCode === null && running.child.signalCode === null) {
+      // A frozen server would not act on SIGTERM.
+      running.child.kill("SIGCONT")
       running.child.kill("SIGTERM")
       const stopped = yield* Effect.promise(() => running.exited).pipe(Effect.timeout(Duration.seconds(5)), Effect.option)
       if (stopped._tag === "None") {
@@ -183,6 +192,8 @@ export const make: Effect.Effect<RedisServer, never, Scope.Scope> = Effect.gen(f
         ? Effect.void
         : Effect.flatMap(startOn(port), (result) =>
           result === true ? Effect.void : Effect.dieMessage(`redis-server did not restart:\n${result}`))
-    )
+    ),
+    freeze: Effect.sync(() => void current?.child.kill("SIGSTOP")),
+    thaw: Effect.sync(() => void current?.child.kill("SIGCONT"))
   }
 })

@@ -31,6 +31,8 @@ export interface Options {
   readonly replay: boolean
   /** What the `Unauthorized` of a 401 that could not be cured says. */
   readonly rejected: string
+  /** The bounds of API calls. */
+  readonly bounds: OAuth2HttpClient.ApiBounds
 }
 
 /** @internal */
@@ -46,7 +48,8 @@ export const make = (options: Options): Authorised => {
     })
   return OAuth2HttpClient.withAccessToken(options.client, options.tokens, {
     allowedOrigins: [origin],
-    replayOnUnauthorized: options.replay
+    replayOnUnauthorized: options.replay,
+    ...OAuth2HttpClient.boundsOptions(options.bounds)
   }).pipe(
     HttpClient.transformResponse((effect) =>
       effect.pipe(

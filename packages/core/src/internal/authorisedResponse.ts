@@ -1,0 +1,284 @@
+/**
+ * What the authorised client hands back: errors and answers scrubbed of the access token, and answer bodies read
+ * within a size limit and a deadline.
+ *
+ * - An `HttpClientError` keeps the request it was made from, headers included: `JSON.stringify`, `util.inspect`,
+ *   `String` and `console.error` of it would print `Authorization: Bearer …`. Every request an error or an answer
+ *   carries is a copy whose `Authorization` is `<redacted>`; a platform `cause` that quotes the token is replaced by a
+ *   copy that does not.
+ * - A body is read up to `maxBytes` (declared `Content-Length` checked first, then counted as it arrives) and within
+ *   `timeout` from the start of the read; past either, the read fails with a `ResponseError` whose `cause` is the
+ *   error of the family (`MalformedResponse`, `TransportError` with reason `"Timeout"`), which `ApiResponse` unwraps.
+ *
+ * @internal
+ */
+import type * as Cookies from "@effect/platform/Cookies"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as IncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as UrlParams from "@effect/platform/UrlParams"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Inspectable from "effect/Inspectable"
+import type * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import { MalformedResponse, type OAuth2Error, TransportError } from "../OAuth2Error.js"
+
+const REDACTED = "<redacted>"
+
+/** The bounds of an answer's body. @internal */
+export interface Limits {
+  readonly provider: string
+  readonly maxBytes: number
+  readonly timeout: Duration.Duration
+}
+
+/** `METHOD origin/path`: what an error names (never a query string, which may carry anything). @internal */
+export const describeRequest = (request: HttpClientRequest.HttpClientRequest): string => {
+  try {
+    const url = new URL(request.url)
+    return `${request.method} ${url.origin}${url.pathname}`
+  } catch {
+    return `${request.method} ${request.url.split(/[?#]/)[0]}`
+  }
+}
+
+/** A copy of the request with its `Authorization` header `<redacted>`. @internal */
+export const scrubRequest = (request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest =>
+  request.headers["authorization"] === undefined ? request : HttpClientRequest.setHeader(request, "authorization", REDACTED)
+
+const shows = (value: unknown, secret: string): boolean => {
+  try {
+    if (typeof value === "string") return value.includes(secret)
+    if (value instanceof Error && (value.message.includes(secret) || (value.stack ?? "").includes(secret))) return true
+    if (String(value).includes(secret)) return true
+    return (JSON.stringify(value) ?? "").includes(secret)
+  } catch {
+    // Unprintable (a cycle, a throwing getter): judged by its message alone.
+    return value instanceof Error && value.message.includes(secret)
+  }
+}
+
+/**
+ * `value` when no rendering of it shows the secret; otherwise a plain copy that does not (an `Error` keeps its name,
+ * code and scrubbed message and cause).
+ *
+ * @internal
+ */
+export const scrubUnknown = (value: unknown, secret: string, depth: number = 0): unknown => {
+  if (secret === "" || !shows(value, secret)) return value
+  if (typeof value === "string") return value.split(secret).join(REDACTED)
+  if (value instanceof Error) {
+    const copy = new Error(value.message.split(secret).join(REDACTED))
+    copy.name = value.name
+    copy.stack = `${copy.name}: ${copy.message}`
+    const code = (value as { readonly code?: unknown }).code
+    if (typeof code === "string") Object.assign(copy, { code })
+    if (value.cause !== undefined && depth < 4) copy.cause = scrubUnknown(value.cause, secret, depth + 1)
+    return copy
+  }
+  return REDACTED
+}
+
+/**
+ * The error with every request it carries scrubbed of the token (and its response wrapped, so that it is too). Errors
+ * that are not `HttpClientError`s (the family's) are returned as they are.
+ *
+ * @internal
+ */
+export const scrubError = <E>(error: E, secret: string, limits: Limits): E => {
+  if (!HttpClientError.isHttpClientError(error)) return error
+  const request = scrubRequest(error.request)
+  const rest = {
+    cause: scrubUnknown(error.cause, secret),
+    ...(error.description === undefined ? {} : { description: scrubUnknown(error.description, secret) as string })
+  }
+  if (error._tag === "RequestError") {
+    return new HttpClientError.RequestError({ request, reason: error.reason, ...rest }) as E
+  }
+  return new HttpClientError.ResponseError({
+    request,
+    response: error.response instanceof AuthorisedResponse
+      ? error.response
+      : new AuthorisedResponse(error.response, request, secret, limits),
+    reason: error.reason,
+    ...rest
+  }) as E
+}
+
+const bodyless = (response: HttpClientResponse.HttpClientResponse) =>
+  response.status === 204 || response.status === 205 || response.status === 304 ||
+  response.request.method === "HEAD" || response.headers["content-length"] === "0"
+
+/**
+ * An answer of the authorised client: the original's status and headers, a scrubbed request, bounded bodies.
+ *
+ * @internal
+ */
+export class AuthorisedResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
+  readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
+  readonly [IncomingMessage.TypeId]: IncomingMessage.TypeId = IncomingMessage.TypeId
+
+  constructor(
+    readonly original: HttpClientResponse.HttpClientResponse,
+    readonly request: HttpClientRequest.HttpClientRequest,
+    private readonly secret: string,
+    private readonly limits: Limits
+  ) {
+    super()
+  }
+
+  get status(): number {
+    return this.original.status
+  }
+  get headers() {
+    return this.original.headers
+  }
+  get cookies(): Cookies.Cookies {
+    return this.original.cookies
+  }
+  get remoteAddress(): Option.Option<string> {
+    return this.original.remoteAddress
+  }
+
+  private failure(cause: OAuth2Error): HttpClientError.ResponseError {
+    return new HttpClientError.ResponseError({
+      request: this.request,
+      response: this,
+      reason: "Decode",
+      cause,
+      description: cause.message
+    })
+  }
+
+  private tooLarge(): HttpClientError.ResponseError {
+    const max = this.limits.maxBytes
+    return this.failure(
+      new MalformedResponse({
+        provider: this.limits.provider,
+        source: "resource-server",
+        status: this.status,
+        contentType: this.headers["content-type"],
+        reason: `the answer to ${describeRequest(this.request)} is larger than the ${max}-byte limit ` +
+          "(maxResponseBytes; raise it if such answers are expected)"
+      })
+    )
+  }
+
+  private timedOut(): HttpClientError.ResponseError {
+    return this.failure(
+      new TransportError({
+        provider: this.limits.provider,
+        source: "resource-server",
+        reason: "Timeout",
+        request: describeRequest(this.request),
+        description: `the answer's body did not arrive within ${Duration.format(this.limits.timeout)} (requestTimeout)`
+      })
+    )
+  }
+
+  private scrub<A>(effect: Effect.Effect<A, HttpClientError.ResponseError>) {
+    return Effect.mapError(effect, (error) => scrubError(error, this.secret, this.limits))
+  }
+
+  private bounded<A>(effect: Effect.Effect<A, HttpClientError.ResponseError>) {
+    return Effect.timeoutFail(this.scrub(effect), { duration: this.limits.timeout, onTimeout: () => this.timedOut() })
+  }
+
+  /** The body, at most `maxBytes` of it, and within the deadline. */
+  private get bytes(): Effect.Effect<Uint8Array, HttpClientError.ResponseError> {
+    return Effect.suspend(() => {
+      if (bodyless(this.original)) return Effect.succeed(new Uint8Array(0))
+      const length = this.headers["content-length"]
+      const declared = length === undefined || !/^\d+$/.test(length) ? undefined : Number(length)
+      if (declared !== undefined && declared > this.limits.maxBytes) return Effect.fail(this.tooLarge())
+      const encoding = this.headers["content-encoding"]
+      // A declared length bounds the body as it arrives; a compressed one (which fetch inflates) may still be larger.
+      if (declared !== undefined && (encoding === undefined || encoding.trim().toLowerCase() === "identity")) {
+        return Effect.map(this.original.arrayBuffer, (buffer) => new Uint8Array(buffer))
+      }
+      return Stream.runCollect(this.countedStream).pipe(Effect.map((chunks) => {
+        let size = 0
+        for (const chunk of chunks) size += chunk.length
+        const all = new Uint8Array(size)
+        let offset = 0
+        for (const chunk of chunks) {
+          all.set(chunk, offset)
+          offset += chunk.length
+        }
+        return all
+      }))
+    }).pipe((effect) => this.bounded(effect))
+  }
+
+  private get countedStream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
+    return Stream.suspend(() => {
+      let size = 0
+      return this.original.stream.pipe(
+        Stream.mapEffect((chunk) => {
+          size += chunk.length
+          return size > this.limits.maxBytes ? Effect.fail(this.tooLarge()) : Effect.succeed(chunk)
+        })
+      )
+    })
+  }
+
+  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
+    return Effect.map(this.bytes, (bytes) =>
+      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+        ? bytes.buffer as ArrayBuffer
+        : bytes.slice().buffer as ArrayBuffer)
+  }
+
+  get text(): Effect.Effect<string, HttpClientError.ResponseError> {
+    return Effect.map(this.bytes, (bytes) => new TextDecoder().decode(bytes))
+  }
+
+  get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
+    return Effect.flatMap(this.text, (text) =>
+      Effect.try({
+        try: () => (text === "" ? null : JSON.parse(text)) as unknown,
+        catch: (cause) =>
+          new HttpClientError.ResponseError({
+            request: this.request,
+            response: this,
+            reason: "Decode",
+            cause: scrubUnknown(cause, this.secret),
+            description: "the body is not valid JSON"
+          })
+      }))
+  }
+
+  get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.ResponseError> {
+    return Effect.map(this.text, (text) => UrlParams.fromInput(new URLSearchParams(text)))
+  }
+
+  get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
+    return Effect.suspend(() => {
+      const length = this.headers["content-length"]
+      return length !== undefined && /^\d+$/.test(length) && Number(length) > this.limits.maxBytes
+        ? Effect.fail(this.tooLarge())
+        : this.bounded(this.original.formData)
+    })
+  }
+
+  get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
+    return Stream.suspend(() => {
+      if (bodyless(this.original)) return Stream.empty
+      return this.countedStream.pipe(
+        Stream.mapError((error) => scrubError(error, this.secret, this.limits)),
+        Stream.interruptWhen(Effect.zipRight(Effect.sleep(this.limits.timeout), Effect.fail(this.timedOut())))
+      )
+    })
+  }
+
+  toJSON(): unknown {
+    return {
+      _id: "@effect/platform/HttpClientResponse",
+      request: this.request.toJSON(),
+      status: this.status,
+      headers: Inspectable.redact(this.headers)
+    }
+  }
+}

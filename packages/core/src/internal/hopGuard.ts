@@ -1,0 +1,63 @@
+/**
+ * A check on every request a client sends for one `execute`, redirects its own wrappers follow included.
+ *
+ * A user's client wrapped in `HttpClient.followRedirects` re-sends the request, headers and body as they are, to
+ * wherever a `Location` points, inside the client: a caller of `execute` never sees the hops. The one place every hop
+ * of every platform transport (fetch, undici, node:http: all are built with `HttpClient.make`) passes before it is
+ * sent is the tracer's `currentTracerDisabledWhen` predicate, which `HttpClient.make` asks about each request before
+ * it hands the request to the transport. The guard installs a predicate that checks the hop first (a refused hop
+ * throws, so the transport never sees it) and then answers as the predicate in place would have, so tracing is what
+ * it was. The throw surfaces as a defect, which {@link guardHops} turns back into the caller's typed error.
+ *
+ * Were a client to set its own predicate (`HttpClient.withTracerDisabledWhen`) or turn tracing off *inside* its own
+ * wrappers, the check would not run; the callers therefore also look at the answer's request (the last hop) and
+ * refuse an answer that did not come from where the request was sent.
+ *
+ * @internal
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import * as Option from "effect/Option"
+
+class HopRefused {
+  constructor(readonly request: HttpClientRequest.HttpClientRequest, readonly id: object) {}
+}
+
+/**
+ * Runs `effect` (an `execute` of a client) with every request the client sends for it checked by `allow` before it is
+ * sent. A refused request is not sent, and `effect` fails with `refuse(request)`.
+ *
+ * @internal
+ */
+export const guardHops = <A, E, R, E2>(
+  effect: Effect.Effect<A, E, R>,
+  allow: (request: HttpClientRequest.HttpClientRequest) => boolean,
+  refuse: (request: HttpClientRequest.HttpClientRequest) => E2
+): Effect.Effect<A, E | E2, R> =>
+  Effect.suspend(() => {
+    const id = {}
+    return Effect.flatMap(
+      Effect.zip(FiberRef.get(FiberRef.currentTracerEnabled), FiberRef.get(HttpClient.currentTracerDisabledWhen)),
+      ([enabled, disabledWhen]) =>
+        effect.pipe(
+          Effect.locally(HttpClient.currentTracerDisabledWhen, (request) => {
+            if (!allow(request)) throw new HopRefused(request, id)
+            return !enabled || disabledWhen(request)
+          }),
+          // The predicate is only asked while tracing is on; whether a span is made is still decided as before.
+          Effect.locally(FiberRef.currentTracerEnabled, true),
+          Effect.catchSomeCause((cause) =>
+            Option.flatMap(
+              Cause.find(cause, (c) =>
+                Cause.isDieType(c) && c.defect instanceof HopRefused && c.defect.id === id
+                  ? Option.some(c.defect.request)
+                  : Option.none()),
+              (request) => Option.some(Effect.fail(refuse(request)))
+            )
+          )
+        )
+    )
+  })
