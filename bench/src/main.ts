@@ -4,12 +4,14 @@
  *
  * Runs every workload for ours and each peer, prints the tables and, on a full run, writes `bench/RESULTS.md`.
  * `--quick` runs a few seconds of everything in one process, to prove the harness still works.
+ * Exits 1 only when ours or a reference did not finish (or, in `--quick`, a peer's job threw): a peer that crashes
+ * its process is reported as crashed and the run goes on.
  */
 import { execFileSync } from "node:child_process"
 import * as Fs from "node:fs"
 import { fileURLToPath } from "node:url"
 import { markdown } from "./report.js"
-import { type Results, run } from "./runner.js"
+import { type Results, run, runProblems } from "./runner.js"
 import { workloadById } from "./workloads.js"
 
 /** A saved run, back from JSON: dates, NaN, and each workload's definition. */
@@ -94,5 +96,8 @@ if (!quick && !partial && !flag("--no-write") && !flag("--inline")) {
   }
 }
 
-const failed = results.workloads.some((w) => w.contenders.some((c) => c.rounds.length === 0))
-process.exit(failed ? 1 : 0)
+// The exit status says whether the harness and our library worked: a peer that crashes, hangs or throws is a finding,
+// shown in its table, and does not fail a full run (see `runProblems`).
+const problems = runProblems(results)
+for (const problem of problems) process.stderr.write(`FAILED ${problem}\n`)
+process.exit(problems.length > 0 ? 1 : 0)
