@@ -4,7 +4,7 @@
  */
 import { control } from "./control.js"
 import { type Failure, sanitiseReason } from "./failure.js"
-import { type Peer, peerByName } from "./peers.js"
+import { addPeers, type Peer, peerByName } from "./peers.js"
 import {
   fetchColdStart,
   isOurs,
@@ -50,6 +50,7 @@ export interface JobResult {
 export const loadPeerModule = async (url: string): Promise<ReadonlyArray<Peer>> => {
   const module = (await import(url)) as { readonly peers?: ReadonlyArray<Peer> }
   if (!Array.isArray(module.peers)) throw new Error(`${url} exports no \`peers\` array`)
+  addPeers(module.peers)
   return module.peers
 }
 
