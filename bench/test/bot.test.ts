@@ -67,7 +67,8 @@ describe("bot row: accounting", () => {
 
   it("a real run's figures match what the peer itself did: its token requests, its 401s, its calls", async () => {
     // Tokens live 0 s: each 4th call of `fake-accounting` asks for a new token, sends it and gets a 401; the other
-    // calls send a never-expiring token. The bare phases send a never-expiring token too (never a 401).
+    // calls send a never-expiring token. The bare phases send a never-expiring token too (never a 401). Before the
+    // phases, the peer made a token request and got a 401 of its own, which the figures must leave out.
     const params: BotParams = { lifetimeSec: 0, workers: 2, concurrency: 3, durationMs: 300, bareMs: 100, warmupMs: 0, latencyMs: 0 }
     const result = await runJob({
       workload: "bot",
@@ -83,6 +84,7 @@ describe("bot row: accounting", () => {
     assert.isUndefined(result.error, result.error)
     const round = result.rounds[0]!
     assert.isAtLeast(accounting.calls, 4, "the run made a few calls")
+    assert.strictEqual(accounting.before, 1, "a token request and a 401 before the measured phases")
     assert.strictEqual(accounting.seenOther, 0)
     assert.strictEqual(round.calls, accounting.calls)
     assert.strictEqual(round.tokenRequests, accounting.tokenRequests)
