@@ -48,8 +48,9 @@ export const sanitiseReason = (text: string, secrets: ReadonlyArray<string> = [S
 
 /**
  * The line of a dead process's stderr that says why it died: the last `SomeError [CODE]: message` line (the one
- * Node prints for an uncaught exception), else the last line that mentions an error, else the last line; stack
- * frames and source excerpts are skipped. Sanitised.
+ * Node prints for an uncaught exception), else the last line that mentions an error; a process warning
+ * (`(node:123) SomeWarning: …`) is no cause, so it comes only after those, as "last warning: …"; else the last line.
+ * Stack frames and source excerpts are skipped. Sanitised.
  */
 export const crashReason = (stderrTail: string): string => {
   const lines = stderrTail
@@ -58,8 +59,11 @@ export const crashReason = (stderrTail: string): string => {
     .map((l) => l.trim())
     .filter((l) => l !== "" && !l.startsWith("at ") && !/^\^+$/.test(l) && !l.startsWith("Node.js v"))
   const last = (p: (l: string) => boolean) => [...lines].reverse().find(p)
+  const warning = (l: string) => /^\(node:\d+\) (\[[\w.]+\] )?\w*Warning:/.test(l)
+  const lastWarning = last(warning)
   const pick = last((l) => /^(Uncaught )?\w*(Error|Exception)( \[[\w.]+\])?:/.test(l)) ??
-    last((l) => /error|exception/i.test(l)) ??
+    last((l) => !warning(l) && /error|exception/i.test(l)) ??
+    (lastWarning === undefined ? undefined : `last warning: ${lastWarning}`) ??
     lines.at(-1)
   return pick === undefined ? "" : sanitiseReason(pick)
 }

@@ -87,6 +87,7 @@ export const allMet = (...checks: ReadonlyArray<boolean | undefined>): boolean |
 
 const times = (r: number, of: string) => (Number.isNaN(r) ? "—" : `${formatNumber(r, 2)}× ${of}`)
 const range = (s: Summary) => (s.min === s.max ? formatNumber(s.max) : `${formatNumber(s.min)}–${formatNumber(s.max)}`)
+const processes = (n: number) => `${n} ${n === 1 ? "process" : "processes"}`
 const notRun = (c: ContenderResult | undefined, name: string) =>
   c === undefined ? `${name}: did not run` : `${name}: ${c.failure === undefined ? "no rounds" : failureText(c.failure)}`
 
@@ -186,8 +187,10 @@ export const verdict = (w: WorkloadResult): Verdict => {
       const processRatio = s(ours, "processMs").median / (ran(floor) ? s(floor, "processMs").median : Number.NaN)
       return {
         met: within(r, "≤", TARGETS.coldStartRatio),
-        ours: `${formatNumber(oursMs, 1)} ms (median of ${ours.rounds.length} processes)`,
-        reference: ran(floor) ? `${floorName}: ${formatNumber(floorMs, 1)} ms (median of ${floor.rounds.length})` : notRun(floor, floorName),
+        ours: `${formatNumber(oursMs, 1)} ms (median of ${processes(ours.rounds.length)})`,
+        reference: ran(floor)
+          ? `${floorName}: ${formatNumber(floorMs, 1)} ms (median of ${processes(floor.rounds.length)})`
+          : notRun(floor, floorName),
         ratio: `${times(r, "reference")} (from process start: ${times(processRatio, "reference")})`
       }
     }

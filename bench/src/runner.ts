@@ -144,7 +144,11 @@ export const runInChild = (
     child.once("exit", (code, signal) =>
       // Let the stderr pipe drain first.
       setTimeout(() =>
-        done(crashed(code === 0 ? "exited without a result (exit 0)" : `process died (${signal ?? `exit ${code}`})`)), 50))
+        done(crashed(
+          code === 0
+            ? "exited without a result (exit 0: its event loop ran empty with the job unfinished)"
+            : `process died (${signal ?? `exit ${code}`})`
+        )), 50))
     child.send(job)
   })
 

@@ -77,6 +77,11 @@ describe("failure reasons", () => {
     // Warnings before it, and a later "[cause]" block, do not take its place.
     const noisy = `(node:1) Warning: something\n${nodeAssertion}`
     assert.include(crashReason(noisy), "ERR_INTERNAL_ASSERTION")
+    // A process warning is no cause: an error line wins over it, and alone it is named for what it is.
+    const warning = "(node:4688) MaxListenersExceededWarning: Possible EventEmitter memory leak detected. 11 error " +
+      "listeners added to [Socket]. MaxListeners is 10. Use emitter.setMaxListeners() to increase limit"
+    assert.include(crashReason(`${nodeAssertion}\n${warning}\n`), "Error [ERR_INTERNAL_ASSERTION]")
+    assert.strictEqual(crashReason(`${warning}\n(Use \`node --trace-warnings ...\` to show where the warning was created)\n`), sanitiseReason(`last warning: ${warning}`))
     assert.strictEqual(crashReason(""), "")
     assert.strictEqual(crashReason("Killed\n"), "Killed")
   })
