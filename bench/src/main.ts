@@ -1,15 +1,18 @@
 /**
  * `pnpm bench [--quick] [--only herd1k,cachedGet] [--contenders ours,openid-client] [--rounds 3] [--inline]
- * [--no-write]` · `pnpm bench --render bench/.tmp/results.json`
+ * [--no-write] [--peers ./my-peer.ts]` · `pnpm bench --render bench/.tmp/results.json`
  *
  * Runs every workload for ours and each peer, prints the tables and, on a full run, writes `bench/RESULTS.md`.
  * `--quick` runs a few seconds of everything in one process, to prove the harness still works.
+ * Exits 1 only when ours or a reference did not finish (or, in `--quick`, a peer's job threw): a peer that crashes
+ * its process is reported as crashed and the run goes on.
  */
 import { execFileSync } from "node:child_process"
 import * as Fs from "node:fs"
-import { fileURLToPath } from "node:url"
+import * as Path from "node:path"
+import { fileURLToPath, pathToFileURL } from "node:url"
 import { markdown } from "./report.js"
-import { type Results, run } from "./runner.js"
+import { type Results, run, runProblems } from "./runner.js"
 import { workloadById } from "./workloads.js"
 
 /** A saved run, back from JSON: dates, NaN, and each workload's definition. */
@@ -38,14 +41,19 @@ const list = (name: string) => option(name)?.split(",").map((s) => s.trim()).fil
 if (flag("--help") || flag("-h")) {
   process.stdout.write(
     "pnpm bench [--quick] [--only <workload,...>] [--contenders <name,...>] [--rounds <n>] [--inline] [--no-write]\n" +
-      "pnpm bench --render bench/.tmp/results.json   (re-render RESULTS.md from the last full run)\n"
+      "           [--peers <module,...>]   (modules that export `peers: ReadonlyArray<Peer>`: more libraries to measure)\n" +
+      "pnpm bench --render bench/.tmp/results.json   (re-render RESULTS.md from the last full run)\n" +
+      "Exits 1 only when ours or a reference did not finish (in --quick, also when a peer's job threw);\n" +
+      "a peer that crashes or hangs is shown as such in its table.\n"
   )
   process.exit(0)
 }
 
 const quick = flag("--quick")
 const roundsOption = option("--rounds")
-const partial = option("--only") !== undefined || option("--contenders") !== undefined || roundsOption !== undefined
+const peerModules = list("--peers")?.map((p) => pathToFileURL(Path.resolve(p)).href)
+const partial = option("--only") !== undefined || option("--contenders") !== undefined || roundsOption !== undefined ||
+  peerModules !== undefined
 
 const commit = (() => {
   try {
@@ -69,6 +77,7 @@ const results: Results = render !== undefined
     workloads: list("--only"),
     contenders: list("--contenders"),
     rounds: roundsOption === undefined ? undefined : Number(roundsOption),
+    peerModules,
     log: (line) => process.stderr.write(`${line}\n`)
   })
 
@@ -94,5 +103,8 @@ if (!quick && !partial && !flag("--no-write") && !flag("--inline")) {
   }
 }
 
-const failed = results.workloads.some((w) => w.contenders.some((c) => c.rounds.length === 0))
-process.exit(failed ? 1 : 0)
+// The exit status says whether the harness and our library worked: a peer that crashes, hangs or throws is a finding,
+// shown in its table, and does not fail a full run (see `runProblems`).
+const problems = runProblems(results)
+for (const problem of problems) process.stderr.write(`FAILED ${problem}\n`)
+process.exit(problems.length > 0 ? 1 : 0)

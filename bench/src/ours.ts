@@ -30,6 +30,8 @@ import { SECRET } from "./server.js"
 import { SimClock } from "./simClock.js"
 import { activeResources, cpuMicros, tick } from "./stats.js"
 import {
+  botPhases,
+  type BotParams,
   boundaryBound,
   boundaryRound,
   coldStartSettings,
@@ -37,6 +39,7 @@ import {
   type CachedGetParams,
   type ColdStartParams,
   type HerdParams,
+  type LoadResult,
   type LongRunParams,
   type MissingExpiryParams,
   heapReader,
@@ -44,6 +47,7 @@ import {
   overheadOrder,
   overheadRound,
   type Profile,
+  sinceProcessStart,
   type Round,
   type RoundContext,
   type WorkloadId
@@ -372,7 +376,10 @@ export const longRun = (control: Control, params: LongRunParams, profile: Profil
 
 // -- cold start ---------------------------------------------------------------------------------------------------------
 
-export const coldStart = async (control: Control, params: ColdStartParams, http: "undici" | "fetch"): Promise<Round> => {
+export const coldStart = async (
+  { control, freshProcess, params }: RoundContext<ColdStartParams>,
+  http: "undici" | "fetch"
+): Promise<Round> => {
   coldStartSettings(params)
   const start = performance.now()
   const ms = await run(Effect.scoped(Effect.gen(function*() {
@@ -380,11 +387,11 @@ export const coldStart = async (control: Control, params: ColdStartParams, http:
     yield* tokens.get
     return performance.now() - start
   })))
-  return { ms }
+  return { ms, processMs: sinceProcessStart(start + ms, freshProcess) }
 }
 
 /** The floor of any Effect client: one POST through `HttpClient` over `layerUndici`, body decoded, no library. */
-export const coldStartFloor = async (control: Control, params: ColdStartParams): Promise<Round> => {
+export const coldStartFloor = async ({ control, freshProcess, params }: RoundContext<ColdStartParams>): Promise<Round> => {
   coldStartSettings(params)
   const start = performance.now()
   const ms = await run(Effect.gen(function*() {
@@ -397,8 +404,70 @@ export const coldStartFloor = async (control: Control, params: ColdStartParams):
     yield* response.json
     return performance.now() - start
   }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici), Effect.orDie))
-  return { ms }
+  return { ms, processMs: sinceProcessStart(start + ms, freshProcess) }
 }
+
+// -- realistic bot ------------------------------------------------------------------------------------------------------
+
+/** Whether a failure of the authorised client is the 401 the caller sees (ours fails with `Unauthorized`). */
+const isUnauthorized = (error: unknown): boolean =>
+  typeof error === "object" && error !== null && "_tag" in error && error._tag === "Unauthorized"
+
+/**
+ * `workers` fibers, each keeping `concurrency` calls of `call` in flight until `ms` have passed; every call's latency
+ * is kept (the Effect twin of `load` in `workloads.ts`).
+ */
+export const load = <E>(
+  call: Effect.Effect<number, E>,
+  shape: Pick<BotParams, "workers" | "concurrency">,
+  ms: number
+): Effect.Effect<LoadResult> =>
+  Effect.suspend(() => {
+    const latencies: Array<number> = []
+    let ok = 0
+    let failed = 0
+    let app401 = 0
+    const start = performance.now()
+    const deadline = start + ms
+    const loop = Effect.gen(function*() {
+      while (performance.now() < deadline) {
+        const t = performance.now()
+        const result = yield* Effect.either(call)
+        latencies.push(performance.now() - t)
+        if (result._tag === "Right" && result.right === 200) ok++
+        else {
+          failed++
+          if (result._tag === "Right" ? result.right === 401 : isUnauthorized(result.left)) app401++
+        }
+      }
+    })
+    const worker = Effect.forEach(Array.from({ length: shape.concurrency }), () => loop, {
+      concurrency: "unbounded",
+      discard: true
+    })
+    return Effect.forEach(Array.from({ length: shape.workers }), () => worker, {
+      concurrency: "unbounded",
+      discard: true
+    }).pipe(Effect.map(() => ({ latencies, ok, failed, app401, ms: performance.now() - start })))
+  })
+
+export const bot = (control: Control, params: BotParams): Effect.Effect<Round> =>
+  Effect.scoped(Effect.gen(function*() {
+    yield* Effect.promise(() => control.configure({ latencyMs: params.latencyMs, lifetimeSec: params.lifetimeSec }))
+    const staticToken = yield* Effect.promise(() => control.staticToken())
+    const { authorised, http, tokens } = yield* build(control)
+    yield* Effect.orDie(tokens.get)
+    const bareClient = http.pipe(HttpClient.mapRequest(HttpClientRequest.setHeader("authorization", `Bearer ${staticToken}`)))
+    const auth = status(authorised, control.resourceUrl)
+    const bare = status(bareClient, control.resourceUrl)
+    const runPromise = Runtime.runPromise(yield* Effect.runtime<never>())
+    return yield* Effect.promise(() =>
+      botPhases(params, control, {
+        auth: (ms) => runPromise(load(auth, params, ms)),
+        bare: (ms) => runPromise(load(bare, params, ms))
+      })
+    )
+  }))
 
 // -- dispatch -----------------------------------------------------------------------------------------------------------
 
@@ -424,7 +493,9 @@ export const runRound = (workload: WorkloadId, contender: string, ctx: RoundCont
     case "longRun":
       return run(longRun(control, params, ctx.profile))
     case "coldStart":
-      if (contender === "floor:effectHttp") return coldStartFloor(control, params)
-      return coldStart(control, params, contender === "ours:fetch" ? "fetch" : "undici")
+      if (contender === "floor:effectHttp") return coldStartFloor(ctx as RoundContext<ColdStartParams>)
+      return coldStart(ctx as RoundContext<ColdStartParams>, contender === "ours:fetch" ? "fetch" : "undici")
+    case "bot":
+      return run(bot(control, params))
   }
 }

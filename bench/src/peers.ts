@@ -240,4 +240,12 @@ export const peers: ReadonlyArray<Peer> = [
   clientOAuth2("fetch")
 ]
 
-export const peerByName = (name: string): Peer | undefined => peers.find((p) => p.name === name)
+const added: Array<Peer> = []
+
+/** Makes more peers known by name (a module of extra peers, once loaded): tables and verdicts treat them as peers. */
+export const addPeers = (more: ReadonlyArray<Peer>): void => {
+  for (const peer of more) if (peerByName(peer.name) === undefined) added.push(peer)
+}
+
+export const peerByName = (name: string): Peer | undefined =>
+  peers.find((p) => p.name === name) ?? added.find((p) => p.name === name)

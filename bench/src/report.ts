@@ -2,15 +2,19 @@
  * Turns rounds into tables: median (min–max) per metric, the ratio of each peer to ours, and whether ours met each
  * target.
  */
+import { failureText, markdownCell } from "./failure.js"
 import { peerByName, peers } from "./peers.js"
 import type { ContenderResult, Results, WorkloadResult } from "./runner.js"
 import { max, median, min } from "./stats.js"
 import {
+  type BotParams,
   boundaryBound,
   type BoundaryParams,
   contenderNames,
+  isOurs,
   type MetricSpec,
   OURS,
+  TARGETS,
   waitedThreshold
 } from "./workloads.js"
 
@@ -63,50 +67,81 @@ export const ratio = (w: WorkloadResult, contender: string): number => {
 }
 
 export interface Verdict {
+  /** Met, not met, or `undefined` when it cannot be told (ours or its comparison did not run). */
   readonly met: boolean | undefined
-  readonly detail: string
+  /** Ours' figures the verdict rests on. */
+  readonly ours: string
+  /** The floor or peer ours is compared with, measured in the same run ("—" when none). */
+  readonly reference: string
+  /** Ours ÷ the reference, as the target states it ("—" when none). */
+  readonly ratio: string
 }
 
-/** Whether ours met the workload's target, with the figures it rests on. */
+/** `value` against a bound: `undefined` when the value is not a number (something did not run). */
+export const within = (value: number, op: "≤" | "≥", limit: number): boolean | undefined =>
+  Number.isNaN(value) ? undefined : op === "≤" ? value <= limit : value >= limit
+
+/** All of `checks` met, any not met, or unknown when none fails and one is unknown. */
+export const allMet = (...checks: ReadonlyArray<boolean | undefined>): boolean | undefined =>
+  checks.some((c) => c === false) ? false : checks.some((c) => c === undefined) ? undefined : true
+
+const times = (r: number, of: string) => (Number.isNaN(r) ? "—" : `${formatNumber(r, 2)}× ${of}`)
+const range = (s: Summary) => (s.min === s.max ? formatNumber(s.max) : `${formatNumber(s.min)}–${formatNumber(s.max)}`)
+const processes = (n: number) => `${n} ${n === 1 ? "process" : "processes"}`
+const notRun = (c: ContenderResult | undefined, name: string) =>
+  c === undefined ? `${name}: did not run` : `${name}: ${c.failure === undefined ? "no rounds" : failureText(c.failure)}`
+
+/** Whether ours met the workload's target, against the floor or peer measured in the same run. */
 export const verdict = (w: WorkloadResult): Verdict => {
   const ours = contenderOf(w, OURS)
-  if (ours === undefined || ours.rounds.length === 0) return { met: undefined, detail: "ours did not run" }
+  if (ours === undefined || ours.rounds.length === 0) {
+    return { met: undefined, ours: notRun(ours, "ours"), reference: "—", ratio: "—" }
+  }
   const s = (c: ContenderResult, key: string) => summarise(c, key)
-  const peerResults = w.contenders.filter((c) => peerByName(c.contender) !== undefined && c.rounds.length > 0)
+  const ran = (c: ContenderResult | undefined): c is ContenderResult => c !== undefined && c.rounds.length > 0
+  const floor = w.workload.floor === undefined ? undefined : contenderOf(w, w.workload.floor)
+  const floorName = w.workload.floor === undefined ? "" : displayName(w.workload.floor)
+  const peerResults = w.contenders.filter((c) => peerByName(c.contender) !== undefined && ran(c))
   switch (w.workload.id) {
     case "herd1k":
     case "herd10k": {
       const requests = s(ours, "tokenRequests")
       const failures = s(ours, "failures").max
-      const badgateway = contenderOf(w, "@badgateway/oauth2-client")
       const oursMs = s(ours, "ms").median
-      const bgMs = badgateway === undefined ? Number.NaN : s(badgateway, "ms").median
-      const oneRequest = requests.min === 1 && requests.max === 1 && failures === 0
-      const fast = !Number.isNaN(bgMs) && oursMs <= bgMs
+      const floorMs = ran(floor) ? s(floor, "ms").median : Number.NaN
+      const r = oursMs / floorMs
       return {
-        met: oneRequest && (Number.isNaN(bgMs) ? undefined : fast),
-        detail: `token requests ${requests.min === requests.max ? requests.max : `${requests.min}–${requests.max}`}, ` +
-          `failures ${failures}; ${formatNumber(oursMs, 1)} ms vs @badgateway ${formatNumber(bgMs, 1)} ms ` +
-          `(ours ÷ @badgateway = ${formatNumber(oursMs / bgMs, 2)})`
+        met: allMet(requests.min === 1 && requests.max === 1 && failures === 0, within(r, "≤", TARGETS.herdFloorRatio)),
+        ours: `${formatNumber(oursMs, 1)} ms, token requests ${range(requests)}, failed calls ${failures}`,
+        reference: ran(floor) ? `${floorName}: ${formatNumber(floorMs, 1)} ms` : notRun(floor, floorName),
+        ratio: times(r, "floor")
       }
     }
     case "cachedGet": {
       const oursOps = s(ours, "opsPerSec").median
-      const best = peerResults.map((c) => ({ name: c.contender, ops: s(c, "opsPerSec").median }))
+      const best = peerResults.map((c) => ({ name: displayName(c.contender), ops: s(c, "opsPerSec").median }))
         .sort((a, b) => b.ops - a.ops)[0]
-      if (best === undefined) return { met: undefined, detail: "no peer ran" }
+      const floorOps = ran(floor) ? s(floor, "opsPerSec").median : Number.NaN
+      const r = best === undefined ? Number.NaN : oursOps / best.ops
       return {
-        met: oursOps > best.ops,
-        detail: `${formatNumber(oursOps)} gets/s vs best peer ${best.name} ${formatNumber(best.ops)} ` +
-          `(ours ÷ best = ${formatNumber(oursOps / best.ops, 2)})`
+        met: within(r, "≥", TARGETS.cachedGetPeerRatio),
+        ours: `${formatNumber(oursOps)} gets/s`,
+        reference: `${best === undefined ? "no peer ran" : `best peer ${best.name}: ${formatNumber(best.ops)} gets/s`}; ${
+          ran(floor) ? `${floorName}: ${formatNumber(floorOps)} gets/s` : notRun(floor, floorName)
+        }`,
+        ratio: `${times(r, "best peer")}; ${times(oursOps / floorOps, "floor")}`
       }
     }
     case "overhead": {
       const r = s(ours, "ratio").median
       const cpu = s(ours, "cpuRatio").median
       return {
-        met: r >= 0.97,
-        detail: `authorised ÷ bare = ${formatNumber(r, 3)} (req/s), ${formatNumber(cpu, 3)} (client CPU per request)`
+        met: allMet(within(r, "≥", TARGETS.overheadRatio), within(cpu, "≥", TARGETS.overheadRatio)),
+        ours: `${formatNumber(s(ours, "authRps").median)} req/s, ${formatNumber(s(ours, "authCpuUs").median, 1)} µs CPU/req`,
+        reference: `bare client, same process: ${formatNumber(s(ours, "bareRps").median)} req/s, ${
+          formatNumber(s(ours, "bareCpuUs").median, 1)
+        } µs CPU/req`,
+        ratio: `${formatNumber(r, 3)} (req/s), ${formatNumber(cpu, 3)} (CPU)`
       }
     }
     case "boundary": {
@@ -120,16 +155,18 @@ export const verdict = (w: WorkloadResult): Verdict => {
       const requests = s(ours, "tokenRequests").max
       return {
         met: waited === 0 && expired === 0 && server401 === 0 && app401 === 0 && errors === 0 && requests <= bound,
-        detail: `worst round: waited ${waited} (≥ ${waitedThreshold(params.latencyMs)} ms), expired sent ${expired}, ` +
+        ours: `worst round: waited ${waited} (≥ ${waitedThreshold(params.latencyMs)} ms), expired sent ${expired}, ` +
           `401 at server ${server401}, 401 to app ${app401}, errors ${errors}, token requests ${requests} ` +
           `(bound ${bound} = 1 + ⌈${params.durationMs / 1000} s ÷ (${params.lifetimeSec} s − ${
             Math.min(60, params.lifetimeSec / 2)
-          } s)⌉)`
+          } s)⌉)`,
+        reference: "—",
+        ratio: "—"
       }
     }
     case "missingExpiry": {
       const failed = s(ours, "failed").max
-      return { met: failed === 0, detail: `worst round: ${failed} failed of ${s(ours, "calls").max}` }
+      return { met: failed === 0, ours: `worst round: ${failed} failed of ${s(ours, "calls").max}`, reference: "—", ratio: "—" }
     }
     case "longRun": {
       const growth = s(ours, "heapGrowthMB").max
@@ -137,19 +174,45 @@ export const verdict = (w: WorkloadResult): Verdict => {
       const fibers = s(ours, "fibersLeft").max
       return {
         met: growth < 5 && retained < 5 && fibers === 0,
-        detail: `heap growth ${formatNumber(growth, 2)} MB, retained after close ${formatNumber(retained, 2)} MB, ` +
-          `fibers left ${fibers}, handles left ${s(ours, "handlesLeft").max}`
+        ours: `heap growth ${formatNumber(growth, 2)} MB, retained after close ${formatNumber(retained, 2)} MB, ` +
+          `fibers left ${fibers}, handles left ${s(ours, "handlesLeft").max}`,
+        reference: "—",
+        ratio: "—"
       }
     }
     case "coldStart": {
-      const fetch = contenderOf(w, "fetch")
       const oursMs = s(ours, "ms").median
-      const fetchMs = fetch === undefined ? Number.NaN : s(fetch, "ms").median
+      const floorMs = ran(floor) ? s(floor, "ms").median : Number.NaN
+      const r = oursMs / floorMs
+      const processRatio = s(ours, "processMs").median / (ran(floor) ? s(floor, "processMs").median : Number.NaN)
       return {
-        met: Number.isNaN(fetchMs) ? undefined : oursMs <= 1.2 * fetchMs,
-        detail: `${formatNumber(oursMs, 1)} ms vs fetch ${formatNumber(fetchMs, 1)} ms (ours ÷ fetch = ${
-          formatNumber(oursMs / fetchMs, 2)
-        })`
+        met: within(r, "≤", TARGETS.coldStartRatio),
+        ours: `${formatNumber(oursMs, 1)} ms (median of ${processes(ours.rounds.length)})`,
+        reference: ran(floor)
+          ? `${floorName}: ${formatNumber(floorMs, 1)} ms (median of ${processes(floor.rounds.length)})`
+          : notRun(floor, floorName),
+        ratio: `${times(r, "reference")} (from process start: ${times(processRatio, "reference")})`
+      }
+    }
+    case "bot": {
+      const params = w.params as BotParams
+      const bound = boundaryBound(params)
+      const requests = s(ours, "tokenRequests").max
+      const server401 = s(ours, "server401").max
+      const failed = s(ours, "failed").max
+      const p50 = s(ours, "addedP50").median
+      const p99 = s(ours, "addedP99").median
+      return {
+        met: allMet(server401 === 0, failed === 0, requests <= bound),
+        ours: `token requests ${requests} (bound ${bound}), 401 at server ${server401}, failed ${failed} of ${
+          formatNumber(s(ours, "calls").median)
+        }; added latency p50 ${formatNumber(p50, 2)} ms, p99 ${formatNumber(p99, 2)} ms`,
+        reference: `bare client, same load: p50 ${formatNumber(s(ours, "bareP50").median, 2)} ms, p99 ${
+          formatNumber(s(ours, "bareP99").median, 2)
+        } ms`,
+        ratio: `p50 ${times(s(ours, "authP50").median / s(ours, "bareP50").median, "bare")}, p99 ${
+          times(s(ours, "authP99").median / s(ours, "bareP99").median, "bare")
+        }`
       }
     }
   }
@@ -162,12 +225,18 @@ export const table = (w: WorkloadResult): string => {
   const specs = w.workload.metrics
   const hasWarmup = w.contenders.some((c) => c.warmups.length > 0)
   const ratioKey = w.workload.ratioOf
+  const floorKey = w.workload.floor
+  const floor = floorKey === undefined ? undefined : contenderOf(w, floorKey)
+  const floorMedian = floor === undefined || ratioKey === undefined ? Number.NaN : summarise(floor, ratioKey).median
   const header = [
     "library",
     "cache",
     ...specs.map((m) => m.label),
     ...(hasWarmup ? ["first round"] : []),
-    ...(ratioKey === undefined ? [] : [`${specs.find((m) => m.key === ratioKey)?.label ?? ratioKey}: ÷ ours`])
+    ...(ratioKey === undefined ? [] : [`${specs.find((m) => m.key === ratioKey)?.label ?? ratioKey}: ÷ ours`]),
+    ...(ratioKey === undefined || floorKey === undefined
+      ? []
+      : [`${specs.find((m) => m.key === ratioKey)?.label ?? ratioKey}: ÷ floor`])
   ]
   const lines = [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`]
   for (const c of w.contenders) {
@@ -182,9 +251,27 @@ export const table = (w: WorkloadResult): string => {
             : formatNumber(median(c.warmups.map((r) => r[specs[0]!.key] ?? Number.NaN)), specs[0]!.digits ?? 0)
         ]
         : []),
-      ...(ratioKey === undefined ? [] : [c.contender === OURS ? "1" : formatNumber(ratio(w, c.contender), 2)])
+      ...(ratioKey === undefined ? [] : [c.contender === OURS ? "1" : formatNumber(ratio(w, c.contender), 2)]),
+      ...(ratioKey === undefined || floorKey === undefined
+        ? []
+        : [
+          c.contender === floorKey
+            ? "1"
+            : isOurs(c.contender)
+            ? formatNumber(summarise(c, ratioKey).median / floorMedian, 2)
+            : "—"
+        ])
     ]
-    if (c.rounds.length === 0) row[2] = `failed: ${(c.error ?? "no rounds").split("\n")[0]}`
+    const failures = c.failures ?? (c.failure === undefined ? [] : [c.failure])
+    if (c.rounds.length === 0) {
+      const failure = c.failure ?? failures[0] ?? { kind: "failed", reason: (c.error ?? "no rounds").split("\n")[0]! }
+      row[2] = markdownCell(failureText(failure))
+      for (let i = 3; i < row.length; i++) row[i] = "—"
+    } else if (failures.length > 0) {
+      row[0] = `${row[0]} (${failures[0]!.kind} in ${failures.length} of ${c.jobs ?? failures.length} ${
+        (c.jobs ?? 0) > 1 ? "processes" : "process"
+      }; see Errors)`
+    }
     lines.push(`| ${row.join(" | ")} |`)
   }
   return lines.join("\n")
@@ -201,10 +288,14 @@ const errorsText = (results: Results): Array<string> =>
 
 /** The targets at a glance. */
 export const targetsTable = (results: Results): string => {
-  const lines = ["| workload | target | ours | verdict |", "|---|---|---|---|"]
+  const lines = [
+    "| workload | target | ours | floor / peer (same run) | ratio | met? |",
+    "|---|---|---|---|---|---|"
+  ]
   for (const w of results.workloads) {
     const v = verdict(w)
-    lines.push(`| ${w.workload.title} | ${w.workload.target} | ${v.detail} | ${metText(v)} |`)
+    const cells = [w.workload.title, w.workload.target, v.ours, v.reference, v.ratio].map(markdownCell)
+    lines.push(`| ${cells.join(" | ")} | ${metText(v)} |`)
   }
   return lines.join("\n")
 }
@@ -226,7 +317,7 @@ export const markdown = (results: Results, options: { readonly commit?: string; 
     "the same run rather than absolute figures across runs.",
     results.mode === "inline"
       ? "- Mode: **quick** (or inline): everything in one process, the contenders of time-bound workloads at once, " +
-        "contenders that crash their process left out. These figures only prove the harness runs; they measure nothing."
+        "contenders that crash their process skipped. These figures only prove the harness runs; they measure nothing."
       : "- Mode: the server in a process of its own; each contender's rounds in a fresh child process " +
         "(one per round for the long run and cold start), one after the other.",
     "- Cells: median of the rounds, (min–max) when they differ. *÷ ours*: the peer's median divided by ours " +

@@ -4,7 +4,7 @@
 import { type Job, runJob } from "./worker.js"
 
 process.once("message", (job: Job) => {
-  void runJob(job).then((result) => {
+  void runJob({ ...job, freshProcess: true }).then((result) => {
     process.send?.(result, () => process.exit(0))
   })
 })

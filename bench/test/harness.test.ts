@@ -119,6 +119,27 @@ describe("bench harness, ours only", () => {
     assert.isAbove(round.ms!, 0)
   })
 
+  it("realistic bot: every authorised and bare call answered 200, no token request on a valid token", async () => {
+    // Tokens of an hour: the run is far from any refresh, so the server must see no token request and no 401.
+    const round = await once("bot", {
+      lifetimeSec: 3600,
+      workers: 2,
+      concurrency: 3,
+      durationMs: 300,
+      bareMs: 200,
+      warmupMs: 0,
+      latencyMs: 20
+    })
+    assert.isAbove(round.calls!, 0)
+    assert.strictEqual(round.failed, 0)
+    assert.strictEqual(round.app401, 0)
+    assert.strictEqual(round.server401, 0)
+    assert.strictEqual(round.tokenRequests, 0)
+    assert.strictEqual(round.bareFailed, 0)
+    assert.isFalse(Number.isNaN(round.addedP50!))
+    assert.isFalse(Number.isNaN(round.addedP99!))
+  })
+
   it("the report renders every workload's table", () => {
     const now = new Date()
     const report: Results = {
