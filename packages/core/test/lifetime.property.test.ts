@@ -32,7 +32,7 @@ import type * as Grant from "../src/Grant.js"
 import * as wire from "../src/internal/wire.js"
 import * as OAuth2Client from "../src/OAuth2Client.js"
 import * as OAuth2Error from "../src/OAuth2Error.js"
-import { assertNoSecrets, captureLogs } from "./providerTesting.js"
+import { assertNoSecrets, captureLogs } from "../src/testing/providerTesting.js"
 
 const CLIENT_SECRET = "prop-client-secret-do-not-show"
 const MINUTE = 60_000

@@ -13,7 +13,7 @@ import * as TestClock from "effect/TestClock"
 import * as AccessTokens from "../src/AccessTokens.js"
 import * as Endpoint from "../src/Endpoint.js"
 import * as OAuth2Client from "../src/OAuth2Client.js"
-import { captureLogs } from "./providerTesting.js"
+import { captureLogs } from "../src/testing/providerTesting.js"
 import * as TokenServer from "./utils/tokenServer.js"
 
 describe("revokeOnClose", () => {
