@@ -22,6 +22,7 @@ import { AccessToken } from "./AccessToken.js"
 import * as ClientAuth from "./ClientAuth.js"
 import * as Endpoint from "./Endpoint.js"
 import * as Grant from "./Grant.js"
+import * as clientAssertion from "./internal/clientAssertion.js"
 import * as wire from "./internal/wire.js"
 import * as Metrics from "./Metrics.js"
 import { InvalidConfiguration, MalformedResponse, type OAuth2Error, TransportError, Unsupported } from "./OAuth2Error.js"
@@ -208,20 +209,19 @@ export const make = (options: {
 }): Effect.Effect<Service, InvalidConfiguration, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const { credentials, endpoint } = options
-    if (endpoint.authMethod !== "none" && credentials.clientSecret === undefined) {
-      return yield* new InvalidConfiguration({
-        provider: endpoint.provider,
-        source: "configuration",
-        description: `${endpoint.authMethod} needs a client secret, and none was given.`
-      })
-    }
-    const auth = ClientAuth.fromMethod({
+    const auth = yield* ClientAuth.make({
       method: endpoint.authMethod,
       clientId: credentials.clientId,
       clientSecret: credentials.clientSecret,
-      basicEncoding: endpoint.basicEncoding
+      privateKey: credentials.privateKey,
+      basicEncoding: endpoint.basicEncoding,
+      assertion: credentials.assertion,
+      defaultAudience: endpoint.issuer ?? endpoint.tokenUrl,
+      provider: endpoint.provider
     })
-    const authParts = ClientAuth.toRequestParts(auth)
+    // The JWT methods sign a new assertion for every request; the others add the same parts each time.
+    const authParts = ClientAuth.requestParts(auth)
+    const jwtAuth = auth._tag === "PrivateKeyJwt" || auth._tag === "ClientSecretJwt" ? auth : undefined
     // Scoped, so that closing the exchange's scope aborts a response whose body was not (fully) read, e.g. one
     // refused for its declared length, instead of leaving the connection busy until garbage collection.
     const client = HttpClient.withScope(yield* HttpClient.HttpClient)
@@ -229,7 +229,8 @@ export const make = (options: {
     // What the request carries that must never come back in an error, should the server echo it.
     const clientSecrets = [
       ...(credentials.clientSecret === undefined ? [] : [Redacted.value(credentials.clientSecret)]),
-      ...Object.values(authParts.headers).map((value) => value.replace(/^Basic /, ""))
+      ...(auth._tag === "ClientSecretBasic" ? Object.values(ClientAuth.toRequestParts(auth).headers) : [])
+        .map((value) => value.replace(/^Basic /, ""))
     ]
     const grantSecrets = (grant: Grant.Grant): Array<string> =>
       grant._tag === "AuthorizationCode"
@@ -244,11 +245,12 @@ export const make = (options: {
       ctx: wire.Context
     ): Effect.Effect<{ readonly answer: wire.Answer; readonly sentAt: number }, OAuth2Error> =>
       Effect.gen(function*() {
+        const parts = yield* authParts
         const request = HttpClientRequest.post(url).pipe(
           HttpClientRequest.setHeaders(endpoint.headers),
-          HttpClientRequest.setHeaders(authParts.headers),
+          HttpClientRequest.setHeaders(parts.headers),
           HttpClientRequest.acceptJson,
-          HttpClientRequest.bodyUrlParams([...params, ...authParts.params])
+          HttpClientRequest.bodyUrlParams([...params, ...parts.params])
         )
         // Keep the RequestInit the user gave FetchHttpClient (dispatcher, proxy...), but never follow a redirect.
         const init = yield* Effect.serviceOption(FetchHttpClient.RequestInit)
@@ -267,7 +269,7 @@ export const make = (options: {
             status: response.status,
             contentType,
             headers: response.headers,
-            body: parsed.body,
+            body: jwtAuth === undefined ? parsed.body : clientAssertion.scrubEcho(parsed.body, parts.params),
             parseFailure: parsed.parseFailure
           }
         }
@@ -432,7 +434,20 @@ export const make = (options: {
       )
     }
 
-    return OAuth2Client.of({ endpoint, clientId: credentials.clientId, requestToken, revoke, introspect })
+    // A refused JWT assertion is `invalid_client` with no detail from the server: say what to check.
+    const assertionHint = jwtAuth === undefined ? undefined : ClientAuth.assertionRejectedHint(jwtAuth)
+    const hinted = <A>(effect: Effect.Effect<A, OAuth2Error>): Effect.Effect<A, OAuth2Error> =>
+      assertionHint === undefined
+        ? effect
+        : Effect.mapError(effect, (error) => clientAssertion.withHint(error, assertionHint))
+
+    return OAuth2Client.of({
+      endpoint,
+      clientId: credentials.clientId,
+      requestToken: (grant) => hinted(requestToken(grant)),
+      revoke: (token, hint) => hinted(revoke(token, hint)),
+      introspect: (token, hint) => hinted(introspect(token, hint))
+    })
   })
 
 /**
