@@ -25,7 +25,7 @@ import * as Grant from "./Grant.js"
 import * as clientAssertion from "./internal/clientAssertion.js"
 import * as wire from "./internal/wire.js"
 import * as Metrics from "./Metrics.js"
-import { InvalidConfiguration, MalformedResponse, type OAuth2Error, TransportError, Unsupported } from "./OAuth2Error.js"
+import { type InvalidConfiguration, MalformedResponse, type OAuth2Error, TransportError, Unsupported } from "./OAuth2Error.js"
 
 /**
  * What an introspection endpoint said of a token (RFC 7662 §2.2).
