@@ -20,6 +20,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { AccessToken } from "./AccessToken.js"
 import * as ClientAuth from "./ClientAuth.js"
+import * as Discovery from "./Discovery.js"
 import * as Endpoint from "./Endpoint.js"
 import * as Grant from "./Grant.js"
 import * as clientAssertion from "./internal/clientAssertion.js"
@@ -466,3 +467,70 @@ export const layer = (options: {
       Effect.flatMap((endpoint) => make({ endpoint, credentials: options.credentials }))
     )
   )
+
+/**
+ * A layer of the token-endpoint client from the issuer alone: the server's metadata is read once (RFC 8414 / OpenID
+ * Connect Discovery, the issuer checked), its endpoints used, and a configuration it says it cannot serve refused
+ * before any token request: an auth method it does not list, a JWT algorithm it does not accept, PKCE S256 when it
+ * lists other methods only. The metadata is provided too, as {@link Discovery.Discovery}.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerDiscovery = (options: {
+  /** The issuer identifier, e.g. `"https://auth.example.com"`, compared exactly with the metadata's. */
+  readonly issuer: string
+  /** The client id and its secret or private key (and how assertions are made). */
+  readonly credentials: Endpoint.Credentials
+  /**
+   * The client authentication method. Default: `private_key_jwt` with a private key; with a secret the first of
+   * `client_secret_basic`, `client_secret_post`, `client_secret_jwt` the server lists; `none` otherwise.
+   */
+  readonly method?: ClientAuth.Method | undefined
+  /** Whether the client logs in with PKCE (`AuthorizationCode`'s `pkce: true`): checked against the metadata. Default: `false`. */
+  readonly pkce?: boolean | undefined
+  /** Endpoint settings the metadata does not hold (provider name, lifetimes, scope syntax...). Default: `Endpoint`'s. */
+  readonly endpoint?:
+    | Omit<Endpoint.Options, "tokenUrl" | "provider" | "issuer" | "authMethod"> & {
+      readonly provider?: string | undefined
+    }
+    | undefined
+  /** How the metadata is read (document, timeout, body cap). Default: `Discovery`'s. */
+  readonly discovery?: Omit<Discovery.Options, "issuer"> | undefined
+}): Layer.Layer<OAuth2Client | Discovery.Discovery, OAuth2Error, HttpClient.HttpClient> => {
+  const provider = options.endpoint?.provider ?? options.discovery?.provider
+  const allowInsecureHttp = options.discovery?.allowInsecureHttp ?? options.endpoint?.allowInsecureHttp
+  return Layer.effect(
+    OAuth2Client,
+    Effect.gen(function*() {
+      const metadata = yield* Discovery.Discovery
+      const { credentials } = options
+      const method = options.method ?? (yield* Discovery.chooseAuthMethod(metadata, {
+        secret: credentials.clientSecret !== undefined,
+        privateKey: credentials.privateKey !== undefined
+      }))
+      yield* Discovery.checkAuthMethod(metadata, method)
+      if (options.pkce === true) yield* Discovery.checkPkce(metadata)
+      const endpointOptions = yield* Discovery.endpointOptions(metadata, { ...options.endpoint, provider })
+      const endpoint = yield* Endpoint.make({ ...endpointOptions, authMethod: method, allowInsecureHttp })
+      // The algorithm of a JWT method is known once the key is read: check it against the metadata as well.
+      const auth = yield* ClientAuth.make({
+        method,
+        clientId: credentials.clientId,
+        clientSecret: credentials.clientSecret,
+        privateKey: credentials.privateKey,
+        assertion: credentials.assertion,
+        defaultAudience: metadata.issuer,
+        provider: endpoint.provider
+      })
+      yield* Discovery.checkAuthMethod(
+        metadata,
+        method,
+        auth._tag === "PrivateKeyJwt" || auth._tag === "ClientSecretJwt" ? auth.algorithm : undefined
+      )
+      return yield* make({ endpoint, credentials })
+    })
+  ).pipe(
+    Layer.provideMerge(Discovery.layer({ ...options.discovery, provider, allowInsecureHttp, issuer: options.issuer }))
+  )
+}

@@ -28,7 +28,7 @@ export type TypeId = typeof TypeId
 
 /**
  * Where an error was raised: the token endpoint, the revocation or introspection endpoint, the authorization
- * redirect, or a resource server answering an authorised call.
+ * redirect, a resource server answering an authorised call, or the server's metadata document (discovery).
  *
  * @since 0.1.0
  * @category models
@@ -40,7 +40,8 @@ export const Source = Schema.Literal(
   "authorization",
   "resource-server",
   "token-store",
-  "configuration"
+  "configuration",
+  "metadata-endpoint"
 )
 
 /**
