@@ -5,10 +5,15 @@
  *
  * @internal
  */
-import * as jose from "jose"
+import type * as Jose from "jose"
 import { type OAuth2Error, Unauthorized } from "../OAuth2Error.js"
 import { randomBase64Url } from "./authorizationCode.js"
 import { scrub } from "./wire.js"
+
+/**
+ * jose, loaded on first use: a program that authenticates with a secret never loads it. @internal
+ */
+const loadJose = (): Promise<typeof Jose> => import("jose")
 
 /** The algorithms `private_key_jwt` signs with. @internal */
 export const ASYMMETRIC_ALGORITHMS = [
@@ -66,17 +71,18 @@ const keyTypeFor = (alg: string): string =>
     : "an Ed25519 key"
 
 /** The probe claims signed once at import, so that a key that cannot sign fails at construction, not per request. */
-const probe = (key: SigningKey | Uint8Array, alg: string): Promise<string> =>
-  new jose.SignJWT({}).setProtectedHeader({ alg }).setIssuer("probe").sign(key)
+const probe = async (key: SigningKey | Uint8Array, alg: string): Promise<string> =>
+  new (await loadJose()).SignJWT({}).setProtectedHeader({ alg }).setIssuer("probe").sign(key)
 
 const tryImport = async (
   material: string | Readonly<Record<string, unknown>>,
   alg: string
 ): Promise<SigningKey | undefined> => {
   try {
+    const jose = await loadJose()
     const key = typeof material === "string"
       ? await jose.importPKCS8(material, alg)
-      : await jose.importJWK(material as jose.JWK, alg)
+      : await jose.importJWK(material as Jose.JWK, alg)
     if (key instanceof Uint8Array) return undefined
     await probe(key, alg)
     return key
@@ -180,13 +186,13 @@ export interface Claims {
  * Signs one assertion: `iss` = `sub` = the client id, `aud`, `iat` = now, `exp` = now + lifetime, and a fresh
  * 256-bit `jti`, so that no two assertions are alike (servers refuse a replayed `jti`). @internal
  */
-export const sign = (
+export const sign = async (
   key: SigningKey | Uint8Array,
   header: { readonly alg: string; readonly kid?: string | undefined },
   claims: Claims
 ): Promise<string> => {
   const iat = Math.floor(claims.now / 1000)
-  return new jose.SignJWT({})
+  return new (await loadJose()).SignJWT({})
     .setProtectedHeader(header.kid === undefined ? { alg: header.alg } : { alg: header.alg, kid: header.kid })
     .setIssuer(claims.clientId)
     .setSubject(claims.clientId)
