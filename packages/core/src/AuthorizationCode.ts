@@ -630,6 +630,7 @@ export const login = <E = never, R = never>(
       )
       yield* options.onAuthorizeUrl(session.url)
       const params = yield* callback.params
+      yield* validateIssuer(endpoint, params)
       const code = yield* validateCallback(session, params)
       return yield* exchange(session, code)
     }).pipe(
@@ -654,3 +655,56 @@ export const login = <E = never, R = never>(
       })
     )
   })
+
+// -----------------------------------------------------------------------------
+// issuer (RFC 9207)
+// -----------------------------------------------------------------------------
+
+/**
+ * Checks the `iss` of an authorization callback (RFC 9207), the defence against mix-up attacks, before its code is
+ * used: when the endpoint knows its `issuer`, an `iss` on the callback must be exactly it, and when the server says it
+ * always sends one (`authorizationResponseIssParameterSupported`, from discovery) a callback without it is refused.
+ * Either refusal is `AuthorizationFailed` (`issuer_mismatch`, `missing_issuer`); nothing is checked for an endpoint
+ * with no known issuer. {@link login} calls it; call it before {@link validateCallback} when you handle the callback
+ * yourself.
+ *
+ * @since 0.2.0
+ * @category callback
+ */
+export const validateIssuer = (
+  endpoint: Endpoint.Endpoint,
+  params: URLSearchParams | Readonly<Record<string, string | undefined>>
+): Effect.Effect<void, AuthorizationFailed> => {
+  const expected = endpoint.issuer
+  if (expected === undefined) return Effect.void
+  const values = params instanceof URLSearchParams
+    ? params.getAll("iss")
+    : params.iss === undefined
+    ? []
+    : [params.iss]
+  const fail = (reason: "issuer_mismatch" | "missing_issuer", description: string) =>
+    Effect.fail(new AuthorizationFailed({ provider: endpoint.provider, source: "authorization", reason, description })).pipe(
+      Effect.tapError(() =>
+        Effect.logWarning(`authorization callback rejected: ${reason}`).pipe(
+          Effect.annotateLogs({ provider: endpoint.provider, reason })
+        )
+      )
+    )
+  if (values.length === 0) {
+    return endpoint.authorizationResponseIssParameterSupported === true
+      ? fail(
+        "missing_issuer",
+        `the callback has no iss, though the server ${JSON.stringify(expected)} says it always sends one (RFC 9207)`
+      )
+      : Effect.void
+  }
+  if (values.length > 1 || values[0] !== expected) {
+    return fail(
+      "issuer_mismatch",
+      `the callback's iss is ${values.length > 1 ? "repeated" : JSON.stringify(internal.clean(values[0]!, 200))}, not ${
+        JSON.stringify(expected)
+      } (RFC 9207)`
+    )
+  }
+  return Effect.void
+}

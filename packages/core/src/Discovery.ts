@@ -454,8 +454,8 @@ export const chooseAuthMethod = (
 }
 
 /**
- * The endpoint options of a discovered server: its issuer, token, revocation, introspection and authorization
- * endpoints, with `overrides` for what metadata does not say (provider name, environment, lifetimes, scope syntax).
+ * The endpoint options of a discovered server: its issuer (and whether it puts `iss` on authorization responses,
+ * RFC 9207), token, revocation, introspection and authorization endpoints, with `overrides` for what metadata does not say (provider name, environment, lifetimes, scope syntax).
  * Fails when the server has no token endpoint.
  *
  * @since 0.2.0
@@ -474,6 +474,7 @@ export const endpointOptions = (
       revocationUrl: metadata.revocationEndpoint,
       introspectionUrl: metadata.introspectionEndpoint,
       authorizeUrl: metadata.authorizationEndpoint,
+      authorizationResponseIssParameterSupported: metadata.authorizationResponseIssParameterSupported,
       ...overrides,
       provider: overrides.provider ?? metadata.provider,
       issuer: metadata.issuer,

@@ -27,6 +27,11 @@ export interface Endpoint {
    * default audience of JWT client assertions.
    */
   readonly issuer?: string | undefined
+  /**
+   * Whether the server puts `iss` on every authorization response (RFC 9207): the login then refuses a callback
+   * without it. An `iss` that is there is checked against `issuer` either way.
+   */
+  readonly authorizationResponseIssParameterSupported?: boolean | undefined
   /** The token endpoint (RFC 6749 §3.2). */
   readonly tokenUrl: string
   /** Where `refresh_token` grants go, when not the token endpoint (Tradier: `/v1/oauth/refreshtoken`). */
@@ -76,6 +81,8 @@ export interface Options {
   readonly environment?: string | undefined
   /** The issuer identifier (RFC 8414 §2). Default: unknown (JWT assertions then go to the token endpoint URL). */
   readonly issuer?: string | undefined
+  /** Whether the server puts `iss` on every authorization response (RFC 9207). Default: `false`. */
+  readonly authorizationResponseIssParameterSupported?: boolean | undefined
   /** The token endpoint. Required. */
   readonly tokenUrl: string
   /** Where refresh grants go. Default: the token endpoint. */
@@ -209,6 +216,7 @@ export const make = (options: Options): Effect.Effect<Endpoint, InvalidConfigura
       provider: options.provider,
       environment: options.environment ?? "default",
       issuer,
+      authorizationResponseIssParameterSupported: options.authorizationResponseIssParameterSupported ?? false,
       tokenUrl,
       refreshUrl,
       revocationUrl,

@@ -363,7 +363,10 @@ export class AuthorizationFailed extends Schema.TaggedError<AuthorizationFailed>
   "@effect-oauth2/core/AuthorizationFailed"
 )("AuthorizationFailed", {
   ...common,
-  /** `state_mismatch`, `missing_code`, `timeout`, or the `error` code the provider put on the callback. */
+  /**
+   * `state_mismatch`, `missing_code`, `timeout`, `issuer_mismatch` or `missing_issuer` (RFC 9207), or the `error`
+   * code the provider put on the callback.
+   */
   reason: Schema.String,
   /** The provider's `error_description`, when it sent one. */
   description: Schema.optional(Schema.String)
@@ -384,8 +387,14 @@ export class AuthorizationFailed extends Schema.TaggedError<AuthorizationFailed>
       ? "Nobody completed the login before the timeout."
       : this.reason === "access_denied"
       ? "The user refused the authorization request."
+      : this.reason === "issuer_mismatch" || this.reason === "missing_issuer"
+      ? "The callback does not come from the authorization server the login was sent to (RFC 9207 mix-up defence), so the code was not used."
       : `The provider ended the authorization with "${this.reason}".`
-    return `${providerPrefix(this.provider)}${what}${describe(this.description)} Start the login again.`
+    // The RFC 9207 description is ours (what came and what was expected), not the server's.
+    const detail = this.reason === "issuer_mismatch" || this.reason === "missing_issuer"
+      ? (this.description ? ` (${this.description})` : "")
+      : describe(this.description)
+    return `${providerPrefix(this.provider)}${what}${detail} Start the login again.`
   }
 }
 

@@ -17,7 +17,15 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as crypto from "node:crypto"
 import * as http from "node:http"
-import { AccessTokens, type ClientAuth, Discovery, Grant, OAuth2Client, OAuth2HttpClient } from "@effect-oauth2/core"
+import {
+  AccessTokens,
+  AuthorizationCode,
+  type ClientAuth,
+  Discovery,
+  Grant,
+  OAuth2Client,
+  OAuth2HttpClient
+} from "@effect-oauth2/core"
 import * as AuthServer from "./utils/authServer.js"
 
 const SCOPES = ["TRADER_READ", "TRADER_TRADE"]
@@ -291,4 +299,55 @@ describe("JWT client authentication", () => {
       assert.notInclude(error.message, rsa.pem.split("\n")[1]!)
       assert.deepStrictEqual(yield* server.tokenRequests, [])
     }).pipe(Effect.provide(Live)))
+})
+
+describe("RFC 9207: iss on the authorization callback", () => {
+  /** The headless login (PKCE, consent) through a client built by discovery, so that it knows the issuer. */
+  const loginWith = (server: AuthServer.AuthServer, browse: AuthServer.BrowseOptions, callbacks: Array<string>) =>
+    Effect.gen(function*() {
+      const oauth = Layer.succeedContext(
+        yield* discovered(server.issuer, {
+          credentials: { clientId: AuthServer.clients.app.id, clientSecret: Redacted.make(AuthServer.clients.app.secret) },
+          pkce: true
+        })
+      )
+      return yield* AuthorizationCode.login({
+        scopes: ["openid", "offline_access", ...SCOPES],
+        pkce: true,
+        extraParams: { prompt: "consent" },
+        timeout: "20 seconds",
+        onAuthorizeUrl: (url) =>
+          Effect.map(AuthServer.browse(server.issuer, url, browse), (callback) => void callbacks.push(callback))
+      }).pipe(Effect.provide(oauth))
+    })
+
+  it.scopedLive("the server's iss matches the discovered issuer: the code is exchanged", () =>
+    Effect.gen(function*() {
+      const server = yield* AuthServer.make()
+      const callbacks: Array<string> = []
+      const token = yield* loginWith(server, {}, callbacks)
+      assert.deepStrictEqual(token.scopes, SCOPES, "the resource's scopes (RFC 8707)")
+      assert.strictEqual(new URL(callbacks[0]!).searchParams.get("iss"), server.issuer, "oidc-provider sends iss")
+      assert.deepStrictEqual((yield* server.tokenRequests).map((r) => r.grantType), ["authorization_code"])
+    }).pipe(Effect.provide(Live)))
+
+  for (
+    const [name, rewrite, reason] of [
+      ["another issuer's iss", (url: URL) => url.searchParams.set("iss", "https://attacker.example"), "issuer_mismatch"],
+      ["a second iss", (url: URL) => url.searchParams.append("iss", "https://attacker.example"), "issuer_mismatch"],
+      ["no iss, from a server that says it always sends one", (url: URL) => url.searchParams.delete("iss"), "missing_issuer"]
+    ] as const
+  ) {
+    it.scopedLive(`${name}: AuthorizationFailed ${reason}, and the code is never exchanged`, () =>
+      Effect.gen(function*() {
+        const server = yield* AuthServer.make()
+        const error = failureOf(yield* Effect.exit(loginWith(server, { rewriteCallback: rewrite }, [])))
+        assert.strictEqual(error._tag, "AuthorizationFailed")
+        assert.strictEqual(error._tag === "AuthorizationFailed" ? error.reason : undefined, reason)
+        assert.include(error.message, "RFC 9207")
+        assert.include(error.message, server.issuer)
+        assert.include(error.message, "the code was not used")
+        assert.deepStrictEqual(yield* server.tokenRequests, [], "no token request at all")
+      }).pipe(Effect.provide(Live)))
+  }
 })

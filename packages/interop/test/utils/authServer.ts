@@ -211,6 +211,8 @@ export interface BrowseOptions {
   readonly login?: string | undefined
   /** Approve the consent page, or abort the interaction (the provider then answers `access_denied`). Default: approve. */
   readonly consent?: "approve" | "deny" | undefined
+  /** Changes the redirect back to the client before it is visited (a forged or mixed-up callback). Default: none. */
+  readonly rewriteCallback?: ((url: URL) => void) | undefined
 }
 
 /**
@@ -230,6 +232,11 @@ export const browse = (
     let form: URLSearchParams | undefined
     for (let hop = 0; hop < 20; hop++) {
       if (!url.startsWith(`${issuer}/`)) {
+        if (options.rewriteCallback !== undefined) {
+          const rewritten = new URL(url)
+          options.rewriteCallback(rewritten)
+          url = rewritten.href
+        }
         const response = await fetch(url)
         await response.arrayBuffer()
         return url
