@@ -1,6 +1,8 @@
 /**
- * How a confidential client proves its identity to the token, revocation and introspection endpoints (RFC 6749
- * §2.3.1). Exactly one method is applied to a request: never a Basic header and body credentials together.
+ * How a confidential client proves its identity to the token, revocation and introspection endpoints: a secret in a
+ * Basic header or the body (RFC 6749 §2.3.1), or a JWT client assertion signed with a private key or the secret
+ * (RFC 7523, OpenID Connect Core §9), made fresh for every request. Exactly one method is applied to a request: never
+ * a Basic header and body credentials together.
  *
  * @since 0.1.0
  */
