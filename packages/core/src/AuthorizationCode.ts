@@ -441,15 +441,19 @@ export interface Loopback {
   /**
    * Starts expecting the callback of `session` at once, and returns the wait of {@link Loopback.awaitCode}: call it
    * before showing the authorization URL, so that a callback arriving before the wait begins still counts. A later
-   * `expect` or `awaitCode` replaces the session expected.
+   * `expect` or `awaitCode` replaces the session expected. `check` runs on the callback that carries the session's
+   * state, before {@link validateCallback}: {@link login} passes {@link validateIssuer} (RFC 9207); a failure ends the
+   * wait with it, and the code is never handed out.
    */
   readonly expect: (
-    session: Session
+    session: Session,
+    check?: ((params: URLSearchParams) => Effect.Effect<void, AuthorizationFailed>) | undefined
   ) => Effect.Effect<Effect.Effect<Redacted.Redacted<string>, AuthorizationFailed>>
 }
 
 interface Waiting {
   readonly session: Session
+  readonly check: ((params: URLSearchParams) => Effect.Effect<void, AuthorizationFailed>) | undefined
   readonly done: Deferred.Deferred<Redacted.Redacted<string>, AuthorizationFailed>
 }
 
@@ -558,7 +562,11 @@ export const loopbackCallback = (
           yield* rejected(current === undefined ? "no login is waiting" : "state mismatch")
           return notThisLogin()
         }
-        const outcome = yield* Effect.exit(validateCallback(current.session, params))
+        const outcome = yield* Effect.exit(
+          current.check === undefined
+            ? validateCallback(current.session, params)
+            : Effect.zipRight(current.check(params), validateCallback(current.session, params))
+        )
         yield* Ref.set(waiting, undefined)
         yield* Deferred.done(current.done, outcome)
         const error = params.get("error")
@@ -575,6 +583,15 @@ export const loopbackCallback = (
         )
         if (Exit.isSuccess(outcome)) {
           return respond(200, "Authorization received", "You can close this window and return to the application.")
+        }
+        const reason = Option.getOrUndefined(Option.map(Cause.failureOption(outcome.cause), (e) => e.reason))
+        if (reason === "issuer_mismatch" || reason === "missing_issuer") {
+          return respond(
+            400,
+            "Authorization refused",
+            "The callback does not come from the authorization server this login was sent to, so it was not used. " +
+              "Start the login again from the application."
+          )
         }
         if (error !== null && error !== "") {
           const description = params.get("error_description")
@@ -621,10 +638,13 @@ export const loopbackCallback = (
       return yield* judge.withPermits(1)(onCallback(new URLSearchParams(params)))
     })
 
-    const expect = (session: Session) =>
+    const expect = (
+      session: Session,
+      check?: ((params: URLSearchParams) => Effect.Effect<void, AuthorizationFailed>) | undefined
+    ) =>
       Effect.gen(function*() {
         const done = yield* Deferred.make<Redacted.Redacted<string>, AuthorizationFailed>()
-        const entry: Waiting = { session, done }
+        const entry: Waiting = { session, check, done }
         yield* Ref.set(waiting, entry)
         return Effect.raceFirst(Deferred.await(done), Deferred.await(ended)).pipe(
           Effect.ensuring(Ref.update(waiting, (current) => (current === entry ? undefined : current)))
@@ -721,7 +741,8 @@ export const login = <E = never, R = never>(
           scopes: session.scopes.join(" ")
         })
       )
-      const wait = yield* callback.expect(session)
+      // The callback must come from this login (its state) and from this server (RFC 9207 `iss`, when known).
+      const wait = yield* callback.expect(session, (params) => validateIssuer(endpoint, params))
       yield* options.onAuthorizeUrl(session.url)
       const code = yield* wait
       return yield* exchange(session, code)
@@ -747,3 +768,56 @@ export const login = <E = never, R = never>(
       })
     )
   })
+
+// -----------------------------------------------------------------------------
+// issuer (RFC 9207)
+// -----------------------------------------------------------------------------
+
+/**
+ * Checks the `iss` of an authorization callback (RFC 9207), the defence against mix-up attacks, before its code is
+ * used: when the endpoint knows its `issuer`, an `iss` on the callback must be exactly it, and when the server says it
+ * always sends one (`authorizationResponseIssParameterSupported`, from discovery) a callback without it is refused.
+ * Either refusal is `AuthorizationFailed` (`issuer_mismatch`, `missing_issuer`); nothing is checked for an endpoint
+ * with no known issuer. {@link login} calls it; call it before {@link validateCallback} when you handle the callback
+ * yourself.
+ *
+ * @since 0.2.0
+ * @category callback
+ */
+export const validateIssuer = (
+  endpoint: Endpoint.Endpoint,
+  params: URLSearchParams | Readonly<Record<string, string | undefined>>
+): Effect.Effect<void, AuthorizationFailed> => {
+  const expected = endpoint.issuer
+  if (expected === undefined) return Effect.void
+  const values = params instanceof URLSearchParams
+    ? params.getAll("iss")
+    : params.iss === undefined
+    ? []
+    : [params.iss]
+  const fail = (reason: "issuer_mismatch" | "missing_issuer", description: string) =>
+    Effect.fail(new AuthorizationFailed({ provider: endpoint.provider, source: "authorization", reason, description })).pipe(
+      Effect.tapError(() =>
+        Effect.logWarning(`authorization callback rejected: ${reason}`).pipe(
+          Effect.annotateLogs({ provider: endpoint.provider, reason })
+        )
+      )
+    )
+  if (values.length === 0) {
+    return endpoint.authorizationResponseIssParameterSupported === true
+      ? fail(
+        "missing_issuer",
+        `the callback has no iss, though the server ${JSON.stringify(expected)} says it always sends one (RFC 9207)`
+      )
+      : Effect.void
+  }
+  if (values.length > 1 || values[0] !== expected) {
+    return fail(
+      "issuer_mismatch",
+      `the callback's iss is ${values.length > 1 ? "repeated" : JSON.stringify(sanitize(values[0]!, 200))}, not ${
+        JSON.stringify(expected)
+      } (RFC 9207)`
+    )
+  }
+  return Effect.void
+}

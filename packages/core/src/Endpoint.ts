@@ -22,6 +22,16 @@ export interface Endpoint {
   readonly provider: string
   /** The environment name used in logs and store keys, e.g. `"uat"`. */
   readonly environment: string
+  /**
+   * The authorization server's issuer identifier (RFC 8414 §2), when known: from discovery, or given. It is the
+   * default audience of JWT client assertions.
+   */
+  readonly issuer?: string | undefined
+  /**
+   * Whether the server puts `iss` on every authorization response (RFC 9207): the login then refuses a callback
+   * without it. An `iss` that is there is checked against `issuer` either way.
+   */
+  readonly authorizationResponseIssParameterSupported?: boolean | undefined
   /** The token endpoint (RFC 6749 §3.2). */
   readonly tokenUrl: string
   /** Where `refresh_token` grants go, when not the token endpoint (Tradier: `/v1/oauth/refreshtoken`). */
@@ -74,6 +84,10 @@ export interface Options {
   readonly provider: string
   /** The environment name. Default: `"default"`. */
   readonly environment?: string | undefined
+  /** The issuer identifier (RFC 8414 §2). Default: unknown (JWT assertions then go to the token endpoint URL). */
+  readonly issuer?: string | undefined
+  /** Whether the server puts `iss` on every authorization response (RFC 9207). Default: `false`. */
+  readonly authorizationResponseIssParameterSupported?: boolean | undefined
   /** The token endpoint. Required. */
   readonly tokenUrl: string
   /** Where refresh grants go. Default: the token endpoint. */
@@ -194,6 +208,7 @@ export const make = (options: Options): Effect.Effect<Endpoint, InvalidConfigura
     const insecure = options.allowInsecureHttp ?? false
     const check = (name: string, url: string | undefined) =>
       url === undefined ? Effect.succeed(undefined) : validateUrl(options.provider, name, url, insecure)
+    const issuer = yield* check("issuer", options.issuer)
     const tokenUrl = yield* validateUrl(options.provider, "tokenUrl", options.tokenUrl, insecure)
     const refreshUrl = yield* check("refreshUrl", options.refreshUrl)
     const revocationUrl = yield* check("revocationUrl", options.revocationUrl)
@@ -211,6 +226,8 @@ export const make = (options: Options): Effect.Effect<Endpoint, InvalidConfigura
     return {
       provider: options.provider,
       environment: options.environment ?? "default",
+      issuer,
+      authorizationResponseIssParameterSupported: options.authorizationResponseIssParameterSupported ?? false,
       tokenUrl,
       refreshUrl,
       revocationUrl,
@@ -241,6 +258,13 @@ export const make = (options: Options): Effect.Effect<Endpoint, InvalidConfigura
 export interface Credentials {
   readonly clientId: string
   readonly clientSecret?: Redacted.Redacted<string> | undefined
+  /**
+   * The client's private key, for `private_key_jwt`: a PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), a JWK object, or
+   * a JWK as JSON text (read it with `Config.redacted`).
+   */
+  readonly privateKey?: Redacted.Redacted<string | ClientAuth.Jwk> | undefined
+  /** How JWT client assertions are made (`private_key_jwt`, `client_secret_jwt`). Default: see each field. */
+  readonly assertion?: ClientAuth.AssertionOptions | undefined
 }
 
 /**

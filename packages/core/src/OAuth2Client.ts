@@ -21,8 +21,10 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { AccessToken } from "./AccessToken.js"
 import * as ClientAuth from "./ClientAuth.js"
+import * as Discovery from "./Discovery.js"
 import * as Endpoint from "./Endpoint.js"
 import * as Grant from "./Grant.js"
+import * as clientAssertion from "./internal/clientAssertion.js"
 import { guardHops } from "./internal/hopGuard.js"
 import { CODE_MAX, sanitize } from "./internal/sanitize.js"
 import * as wire from "./internal/wire.js"
@@ -294,20 +296,19 @@ export const make = (options: {
 }): Effect.Effect<Service, InvalidConfiguration, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const { credentials, endpoint } = options
-    if (endpoint.authMethod !== "none" && credentials.clientSecret === undefined) {
-      return yield* new InvalidConfiguration({
-        provider: endpoint.provider,
-        source: "configuration",
-        description: `${endpoint.authMethod} needs a client secret, and none was given.`
-      })
-    }
-    const auth = ClientAuth.fromMethod({
+    const auth = yield* ClientAuth.make({
       method: endpoint.authMethod,
       clientId: credentials.clientId,
       clientSecret: credentials.clientSecret,
-      basicEncoding: endpoint.basicEncoding
+      privateKey: credentials.privateKey,
+      basicEncoding: endpoint.basicEncoding,
+      assertion: credentials.assertion,
+      defaultAudience: endpoint.issuer ?? endpoint.tokenUrl,
+      provider: endpoint.provider
     })
-    const authParts = ClientAuth.toRequestParts(auth)
+    // The JWT methods sign a new assertion for every request; the others add the same parts each time.
+    const authParts = ClientAuth.requestParts(auth)
+    const jwtAuth = auth._tag === "PrivateKeyJwt" || auth._tag === "ClientSecretJwt" ? auth : undefined
     // Scoped, so that closing the exchange's scope aborts a response whose body was not (fully) read, e.g. one
     // refused for its declared length, instead of leaving the connection busy until garbage collection.
     const client = HttpClient.withScope(yield* HttpClient.HttpClient)
@@ -315,7 +316,8 @@ export const make = (options: {
     // What the request carries that must never come back in an error, should the server echo it.
     const clientSecrets = [
       ...(credentials.clientSecret === undefined ? [] : [Redacted.value(credentials.clientSecret)]),
-      ...Object.values(authParts.headers).map((value) => value.replace(/^Basic /, ""))
+      ...(auth._tag === "ClientSecretBasic" ? Object.values(ClientAuth.toRequestParts(auth).headers) : [])
+        .map((value) => value.replace(/^Basic /, ""))
     ]
     const grantSecrets = (grant: Grant.Grant): Array<string> =>
       grant._tag === "AuthorizationCode"
@@ -340,11 +342,12 @@ export const make = (options: {
       ctx: wire.Context
     ): Effect.Effect<{ readonly answer: wire.Answer; readonly sentAt: number }, OAuth2Error> =>
       Effect.gen(function*() {
+        const parts = yield* authParts
         const request = HttpClientRequest.post(url).pipe(
           HttpClientRequest.setHeaders(endpoint.headers),
-          HttpClientRequest.setHeaders(authParts.headers),
+          HttpClientRequest.setHeaders(parts.headers),
           HttpClientRequest.acceptJson,
-          HttpClientRequest.bodyUrlParams([...params, ...authParts.params])
+          HttpClientRequest.bodyUrlParams([...params, ...parts.params])
         )
         // Keep the RequestInit the user gave FetchHttpClient (dispatcher, proxy...), but never follow a redirect.
         const init = yield* Effect.serviceOption(FetchHttpClient.RequestInit)
@@ -366,9 +369,14 @@ export const make = (options: {
             status: response.status,
             contentType: contentType === undefined ? undefined : sanitize(contentType, CODE_MAX),
             headers: response.headers,
-            body: parsed.body,
+            // A JWT client assertion the server echoes is scrubbed like any other secret of the request.
+            body: jwtAuth === undefined ? parsed.body : clientAssertion.scrubEcho(parsed.body, parts.params),
             parseFailure: parsed.parseFailure,
-            text: response.status >= 300 ? text : undefined
+            text: response.status < 300
+              ? undefined
+              : jwtAuth === undefined
+              ? text
+              : wire.scrub(text, parts.params.filter(([name]) => name === "client_assertion").map(([, value]) => value))
           }
         }
       }).pipe(
@@ -532,7 +540,20 @@ export const make = (options: {
       )
     }
 
-    return OAuth2Client.of({ endpoint, clientId: credentials.clientId, requestToken, revoke, introspect })
+    // A refused JWT assertion is `invalid_client` with no detail from the server: say what to check.
+    const assertionHint = jwtAuth === undefined ? undefined : ClientAuth.assertionRejectedHint(jwtAuth)
+    const hinted = <A>(effect: Effect.Effect<A, OAuth2Error>): Effect.Effect<A, OAuth2Error> =>
+      assertionHint === undefined
+        ? effect
+        : Effect.mapError(effect, (error) => clientAssertion.withHint(error, assertionHint))
+
+    return OAuth2Client.of({
+      endpoint,
+      clientId: credentials.clientId,
+      requestToken: (grant) => hinted(requestToken(grant)),
+      revoke: (token, hint) => hinted(revoke(token, hint)),
+      introspect: (token, hint) => hinted(introspect(token, hint))
+    })
   })
 
 /**
@@ -551,3 +572,70 @@ export const layer = (options: {
       Effect.flatMap((endpoint) => make({ endpoint, credentials: options.credentials }))
     )
   )
+
+/**
+ * A layer of the token-endpoint client from the issuer alone: the server's metadata is read once (RFC 8414 / OpenID
+ * Connect Discovery, the issuer checked), its endpoints used, and a configuration it says it cannot serve refused
+ * before any token request: an auth method it does not list, a JWT algorithm it does not accept, PKCE S256 when it
+ * lists other methods only. The metadata is provided too, as {@link Discovery.Discovery}.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerDiscovery = (options: {
+  /** The issuer identifier, e.g. `"https://auth.example.com"`, compared exactly with the metadata's. */
+  readonly issuer: string
+  /** The client id and its secret or private key (and how assertions are made). */
+  readonly credentials: Endpoint.Credentials
+  /**
+   * The client authentication method. Default: `private_key_jwt` with a private key; with a secret the first of
+   * `client_secret_basic`, `client_secret_post`, `client_secret_jwt` the server lists; `none` otherwise.
+   */
+  readonly method?: ClientAuth.Method | undefined
+  /** Whether the client logs in with PKCE (`AuthorizationCode`'s `pkce: true`): checked against the metadata. Default: `false`. */
+  readonly pkce?: boolean | undefined
+  /** Endpoint settings the metadata does not hold (provider name, lifetimes, scope syntax...). Default: `Endpoint`'s. */
+  readonly endpoint?:
+    | Omit<Endpoint.Options, "tokenUrl" | "provider" | "issuer" | "authMethod"> & {
+      readonly provider?: string | undefined
+    }
+    | undefined
+  /** How the metadata is read (document, timeout, body cap). Default: `Discovery`'s. */
+  readonly discovery?: Omit<Discovery.Options, "issuer"> | undefined
+}): Layer.Layer<OAuth2Client | Discovery.Discovery, OAuth2Error, HttpClient.HttpClient> => {
+  const provider = options.endpoint?.provider ?? options.discovery?.provider
+  const allowInsecureHttp = options.discovery?.allowInsecureHttp ?? options.endpoint?.allowInsecureHttp
+  return Layer.effect(
+    OAuth2Client,
+    Effect.gen(function*() {
+      const metadata = yield* Discovery.Discovery
+      const { credentials } = options
+      const method = options.method ?? (yield* Discovery.chooseAuthMethod(metadata, {
+        secret: credentials.clientSecret !== undefined,
+        privateKey: credentials.privateKey !== undefined
+      }))
+      yield* Discovery.checkAuthMethod(metadata, method)
+      if (options.pkce === true) yield* Discovery.checkPkce(metadata)
+      const endpointOptions = yield* Discovery.endpointOptions(metadata, { ...options.endpoint, provider })
+      const endpoint = yield* Endpoint.make({ ...endpointOptions, authMethod: method, allowInsecureHttp })
+      // The algorithm of a JWT method is known once the key is read: check it against the metadata as well.
+      const auth = yield* ClientAuth.make({
+        method,
+        clientId: credentials.clientId,
+        clientSecret: credentials.clientSecret,
+        privateKey: credentials.privateKey,
+        assertion: credentials.assertion,
+        defaultAudience: metadata.issuer,
+        provider: endpoint.provider
+      })
+      yield* Discovery.checkAuthMethod(
+        metadata,
+        method,
+        auth._tag === "PrivateKeyJwt" || auth._tag === "ClientSecretJwt" ? auth.algorithm : undefined
+      )
+      return yield* make({ endpoint, credentials })
+    })
+  ).pipe(
+    Layer.provideMerge(Discovery.layer({ ...options.discovery, provider, allowInsecureHttp, issuer: options.issuer }))
+  )
+}

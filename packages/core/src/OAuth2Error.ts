@@ -29,7 +29,7 @@ export type TypeId = typeof TypeId
 
 /**
  * Where an error was raised: the token endpoint, the revocation or introspection endpoint, the authorization
- * redirect, or a resource server answering an authorised call.
+ * redirect, a resource server answering an authorised call, or the server's metadata document (discovery).
  *
  * @since 0.1.0
  * @category models
@@ -41,7 +41,8 @@ export const Source = Schema.Literal(
   "authorization",
   "resource-server",
   "token-store",
-  "configuration"
+  "configuration",
+  "metadata-endpoint"
 )
 
 /**
@@ -402,7 +403,10 @@ export class AuthorizationFailed extends Schema.TaggedError<AuthorizationFailed>
   "@effect-oauth2/core/AuthorizationFailed"
 )("AuthorizationFailed", {
   ...common,
-  /** `state_mismatch`, `missing_code`, `timeout`, or the `error` code the provider put on the callback. */
+  /**
+   * `state_mismatch`, `missing_code`, `timeout`, `issuer_mismatch` or `missing_issuer` (RFC 9207), or the `error`
+   * code the provider put on the callback.
+   */
   reason: Schema.String,
   /** The provider's `error_description`, when it sent one. */
   description: Schema.optional(Schema.String)
@@ -423,8 +427,14 @@ export class AuthorizationFailed extends Schema.TaggedError<AuthorizationFailed>
       ? "Nobody completed the login before the timeout."
       : this.reason === "access_denied"
       ? "The user refused the authorization request."
+      : this.reason === "issuer_mismatch" || this.reason === "missing_issuer"
+      ? "The callback does not come from the authorization server the login was sent to (RFC 9207 mix-up defence), so the code was not used."
       : `The provider ended the authorization with "${safe(this.reason, internalSanitize.CODE_MAX)}".`
-    return `${providerPrefix(this.provider)}${what}${describe(this.description)} Start the login again.`
+    // The RFC 9207 description is ours (what came and what was expected), not the server's.
+    const detail = this.reason === "issuer_mismatch" || this.reason === "missing_issuer"
+      ? (this.description ? ` (${safe(this.description, 500)})` : "")
+      : describe(this.description)
+    return `${providerPrefix(this.provider)}${what}${detail} Start the login again.`
   }
 }
 

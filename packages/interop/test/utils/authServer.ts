@@ -44,6 +44,10 @@ export interface Options {
   readonly accessTokenTtl?: number | undefined
   /** Lifetime of refresh tokens, in seconds. Default: 600. */
   readonly refreshTokenTtl?: number | undefined
+  /** More registered clients (oidc-provider client metadata), e.g. JWT-authenticated ones. Default: none. */
+  readonly extraClients?: ReadonlyArray<Record<string, unknown>> | undefined
+  /** The client authentication methods the server accepts (and advertises). Default: oidc-provider's (all five). */
+  readonly clientAuthMethods?: ReadonlyArray<string> | undefined
 }
 
 /** What one request to the token endpoint was: its grant type and `"success"` or the error code answered. */
@@ -124,8 +128,10 @@ export const make = (options: Options = {}): Effect.Effect<AuthServer, never, Sc
           redirect_uris: ["http://127.0.0.1/callback"],
           token_endpoint_auth_method: "client_secret_basic",
           scope: "openid offline_access TRADER_READ TRADER_TRADE"
-        }
+        },
+        ...(options.extraClients ?? [])
       ],
+      ...(options.clientAuthMethods === undefined ? {} : { clientAuthMethods: [...options.clientAuthMethods] }),
       scopes: ["openid", "offline_access", ...TRADER_SCOPES],
       findAccount: (_ctx: unknown, sub: string) => ({ accountId: sub, claims: () => ({ sub }) }),
       cookies: { keys: ["interop-cookie-key-not-a-secret"] },
@@ -205,6 +211,8 @@ export interface BrowseOptions {
   readonly login?: string | undefined
   /** Approve the consent page, or abort the interaction (the provider then answers `access_denied`). Default: approve. */
   readonly consent?: "approve" | "deny" | undefined
+  /** Changes the redirect back to the client before it is visited (a forged or mixed-up callback). Default: none. */
+  readonly rewriteCallback?: ((url: URL) => void) | undefined
 }
 
 /**
@@ -224,6 +232,11 @@ export const browse = (
     let form: URLSearchParams | undefined
     for (let hop = 0; hop < 20; hop++) {
       if (!url.startsWith(`${issuer}/`)) {
+        if (options.rewriteCallback !== undefined) {
+          const rewritten = new URL(url)
+          options.rewriteCallback(rewritten)
+          url = rewritten.href
+        }
         const response = await fetch(url)
         await response.arrayBuffer()
         return url
