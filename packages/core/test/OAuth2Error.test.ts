@@ -181,6 +181,27 @@ const samples: ReadonlyArray<{
     tag: "TokenStoreError",
     retryable: true,
     says: ["Token store get failed", "another key"]
+  },
+  {
+    error: new OAuth2Error.ServiceClosed({ provider: "tradier", source: "configuration", service: "AccessTokens" }),
+    tag: "ServiceClosed",
+    retryable: false,
+    says: ["[tradier] The AccessTokens service is closed", "Use it only inside the scope that provides it"]
+  },
+  {
+    error: new OAuth2Error.Expired({
+      provider: "tradier",
+      source,
+      expiredAt: Date.UTC(2030, 0, 1, 12),
+      refusedAt: Date.UTC(2030, 0, 1, 11),
+      hint: "Log in again."
+    }),
+    tag: "Expired",
+    retryable: false,
+    says: [
+      "refused to renew the access token at 2030-01-01T11:00:00.000Z, before its expiry at 2030-01-01T12:00:00.000Z",
+      "Log in again."
+    ]
   }
 ]
 
