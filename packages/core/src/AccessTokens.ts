@@ -82,8 +82,9 @@ export interface Service {
    */
   readonly get: Effect.Effect<AccessToken.AccessToken, OAuth2Error>
   /**
-   * Forces a new token now (joining an acquisition already under way), whatever the cached one's state; within the
-   * renewal floor (see the module documentation) it answers like `get` instead.
+   * Forces a new token now (joining an acquisition already under way), whatever the cached one's state; while the
+   * token endpoint grants tokens under a second and the renewal floor holds (see the module documentation), it
+   * answers like `get` instead.
    */
   readonly refresh: Effect.Effect<AccessToken.AccessToken, OAuth2Error>
   /**
@@ -629,16 +630,20 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
     /**
      * Why no request may be sent for a caller now (a `Retry-After`, the failure back-off, the renewal floor), as the
      * effect that answers the caller instead; `undefined` when a request may be sent. An acquisition under way is
-     * always joined.
+     * always joined. A `forced` refresh is held by the floor only while the tokens granted live under a second.
      */
-    const held = (s: State, now: number): Effect.Effect<AccessToken.AccessToken, OAuth2Error> | undefined => {
+    const held = (
+      s: State,
+      now: number,
+      forced: boolean
+    ): Effect.Effect<AccessToken.AccessToken, OAuth2Error> | undefined => {
       if (s.inflight !== undefined) return undefined
       const blocked = rateLimited(s, now)
       if (blocked !== undefined) return blocked
       if (s.backoff !== undefined && now < s.backoff.until) return Effect.fail(s.backoff.error)
       // The floor holds renewals of a token that ran out (not of one invalidated).
       const token = s.token
-      if (token !== undefined && now < s.renewAfter) {
+      if (token !== undefined && now < s.renewAfter && (!forced || s.shortStreak > 0)) {
         // Past its safety margin but not expired: it is still true to hand it out.
         return now < token.expiresAt ? Effect.succeed(token) : Effect.fail(tooShort(token, s.renewAfter))
       }
@@ -671,7 +676,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
         s = yield* Ref.get(state)
         if (s.token === undefined && stored !== undefined) s = { ...s, token: stored }
       }
-      const hold = held(s, now)
+      const hold = held(s, now, false)
       if (hold !== undefined) return yield* hold
       yield* Metric.increment(misses)
       yield* flushHits
@@ -684,9 +689,9 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
       if (closed) return yield* Effect.fail(closedError())
       const s = yield* Ref.updateAndGet(state, (s) => ({ ...s, pendingFailure: undefined }))
       const now = yield* Clock.currentTimeMillis
-      // While the renewal floor holds (tokens shorter than it), a forced refresh gets the cached token if it is still
-      // valid, like `get`: it is never a way around the floor.
-      const hold = held(s, now)
+      // While the renewal floor holds for tokens granted under a second, a forced refresh answers like `get` (the
+      // cached token if it is still valid): it is never a way around the floor.
+      const hold = held(s, now, true)
       if (hold !== undefined) return yield* hold
       return yield* acquire(s.token ?? s.retired, true)
     }).pipe(Effect.withSpan("AccessTokens.refresh", { attributes: { "oauth2.provider": provider } }))
