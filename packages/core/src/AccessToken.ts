@@ -52,11 +52,14 @@ export class AccessToken extends Schema.Class<AccessToken>("@effect-oauth2/core/
   value: Schema.Redacted(Schema.String),
   /** The token type, normalised to `"Bearer"` for bearer tokens (RFC 6750), as given otherwise. */
   type: Schema.String,
-  /** When the token was requested: the moment the token request was sent (epoch milliseconds). */
+  /**
+   * When the token was issued (epoch milliseconds): the start of the second its request was sent, as a whole-second
+   * server counts it (its `iat`); see {@link AccessToken.expiryOf}.
+   */
   issuedAt: Schema.Number,
   /**
-   * When the token expires (epoch milliseconds): its lifetime counted from the start of the second the request was
-   * sent (see {@link AccessToken.expiryOf}), so never later than the server's own expiry.
+   * When the token expires (epoch milliseconds): `issuedAt` plus the lifetime granted, so never later than the
+   * server's own expiry (see {@link AccessToken.expiryOf}).
    */
   expiresAt: Schema.Number,
   /** The scopes granted: the response's `scope`, or the ones asked for when the response has none. */
@@ -80,7 +83,11 @@ export class AccessToken extends Schema.Class<AccessToken>("@effect-oauth2/core/
    * token's life. A lifetime of zero or less gives a token already expired.
    */
   static expiryOf(sentAt: number, lifetimeMillis: number): number {
-    return Math.floor(sentAt / 1000) * 1000 + lifetimeMillis
+    return AccessToken.issuedAtOf(sentAt) + lifetimeMillis
+  }
+  /** When a token whose request was sent at `sentAt` was issued: the start of that second (epoch milliseconds). */
+  static issuedAtOf(sentAt: number): number {
+    return Math.floor(sentAt / 1000) * 1000
   }
   /** The lifetime the server granted, from request to expiry. */
   get lifetime(): Duration.Duration {

@@ -19,11 +19,13 @@
  * - A token's life counts from the start of the second its request was sent (see `AccessToken.expiryOf`), so never
  *   longer than a whole-second server's `exp`. The cache stops serving it a little before it expires (1 s, or a
  *   tenth of a short lifetime); no token is handed out, by any path, once it has expired.
- * - A token is renewed at most once a second (the floor). While the endpoint keeps issuing tokens that live less
- *   than that (`expires_in` 0, a fraction of a second, or less), the floor doubles with each such answer (1 s, 2 s,
- *   4 s… up to 1 minute); a normal token brings it back to 1 s. A short token still valid on arrival goes to the
- *   callers that asked for it; one already expired on arrival goes to nobody. Callers who find no valid token while
- *   the floor holds get `Expired` at once, saying how long the tokens live and when the endpoint is asked next.
+ * - A token is renewed at most once a second after its request (the floor), or at its expiry for a token granted
+ *   a second or more that expires sooner. While the endpoint keeps granting less than a second (`expires_in` 0, a
+ *   fraction of a second, or less), the floor doubles with each such answer (1 s, 2 s, 4 s… up to 1 minute); a
+ *   normal token brings it back to 1 s. A short token still valid on arrival goes to the callers that asked for it;
+ *   one already expired on arrival goes to nobody. Within the floor, callers get the token while it is valid (even
+ *   in its last moments), and after that `Expired` at once, saying how long the tokens live and when the endpoint is
+ *   asked next.
  * - After two failed acquisitions in a row for callers (not counting the background refresh, which follows its
  *   `retrySchedule`), callers get the last failure for 1 s, 2 s, 4 s… (up to 1 minute) instead of sending a request
  *   each; the first failure is retried at once by the next call. A token acquired ends the back-off.
@@ -81,8 +83,9 @@ export interface Service {
    */
   readonly get: Effect.Effect<AccessToken.AccessToken, OAuth2Error>
   /**
-   * Forces a new token now (joining an acquisition already under way), whatever the cached one's state; within the
-   * renewal floor (see the module documentation) it answers like `get` instead.
+   * Forces a new token now (joining an acquisition already under way), whatever the cached one's state; while the
+   * token endpoint grants tokens under a second and the renewal floor holds (see the module documentation), it
+   * answers like `get` instead.
    */
   readonly refresh: Effect.Effect<AccessToken.AccessToken, OAuth2Error>
   /**
@@ -149,8 +152,8 @@ interface State {
   /** No request before this instant (epoch ms): the server's Retry-After. */
   readonly blockedUntil: number
   /**
-   * The renewal floor: no renewal of `token` before this instant (epoch ms). The background refresh always waits for
-   * it; a `get` that finds `token` unusable waits for it too while `shortStreak > 0` (see {@link make}).
+   * The renewal floor: no renewal of `token` before this instant (epoch ms). The background refresh waits for it; a
+   * `get` that finds `token` unusable before it is answered without a request.
    */
   readonly renewAfter: number
   /** How many acquisitions in a row brought a token that lives less than the floor (or was expired on arrival). */
@@ -495,12 +498,15 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
               if (Exit.isSuccess(exit)) {
                 const token = exit.value
                 obtained = token
-                // The renewal floor: one second after this request, or, while tokens live less than that, a delay
-                // that doubles with each such token (capped).
-                const short = token.expiresAt - startedAt < floorMillis
+                // The renewal floor: one second after this request (but never past the expiry of a token granted a
+                // second or more), or, while the tokens granted live less than a second, a delay that doubles with
+                // each such token (capped).
+                const short = token.expiresAt - token.issuedAt < floorMillis
                 const s0 = yield* Ref.get(state)
                 const shortStreak = short ? s0.shortStreak + 1 : 0
-                const renewAfter = startedAt + (short ? grown(shortStreak) : floorMillis)
+                const renewAfter = short
+                  ? startedAt + grown(shortStreak)
+                  : Math.min(startedAt + floorMillis, Math.max(token.expiresAt, startedAt))
                 // The token and the end of the acquisition are one state change, so that no caller finds neither.
                 const changed = yield* publish(token, deferred, {
                   renewAfter,
@@ -625,16 +631,20 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
     /**
      * Why no request may be sent for a caller now (a `Retry-After`, the failure back-off, the renewal floor), as the
      * effect that answers the caller instead; `undefined` when a request may be sent. An acquisition under way is
-     * always joined.
+     * always joined. A `forced` refresh is held by the floor only while the tokens granted live under a second.
      */
-    const held = (s: State, now: number): Effect.Effect<AccessToken.AccessToken, OAuth2Error> | undefined => {
+    const held = (
+      s: State,
+      now: number,
+      forced: boolean
+    ): Effect.Effect<AccessToken.AccessToken, OAuth2Error> | undefined => {
       if (s.inflight !== undefined) return undefined
       const blocked = rateLimited(s, now)
       if (blocked !== undefined) return blocked
       if (s.backoff !== undefined && now < s.backoff.until) return Effect.fail(s.backoff.error)
-      // The floor holds renewals of a token that ran out (not of one invalidated) while tokens come too short.
+      // The floor holds renewals of a token that ran out (not of one invalidated).
       const token = s.token
-      if (token !== undefined && s.shortStreak > 0 && now < s.renewAfter) {
+      if (token !== undefined && now < s.renewAfter && (!forced || s.shortStreak > 0)) {
         // Past its safety margin but not expired: it is still true to hand it out.
         return now < token.expiresAt ? Effect.succeed(token) : Effect.fail(tooShort(token, s.renewAfter))
       }
@@ -667,7 +677,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
         s = yield* Ref.get(state)
         if (s.token === undefined && stored !== undefined) s = { ...s, token: stored }
       }
-      const hold = held(s, now)
+      const hold = held(s, now, false)
       if (hold !== undefined) return yield* hold
       yield* Metric.increment(misses)
       yield* flushHits
@@ -680,9 +690,9 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
       if (closed) return yield* Effect.fail(closedError())
       const s = yield* Ref.updateAndGet(state, (s) => ({ ...s, pendingFailure: undefined }))
       const now = yield* Clock.currentTimeMillis
-      // While the renewal floor holds (tokens shorter than it), a forced refresh gets the cached token if it is still
-      // valid, like `get`: it is never a way around the floor.
-      const hold = held(s, now)
+      // While the renewal floor holds for tokens granted under a second, a forced refresh answers like `get` (the
+      // cached token if it is still valid): it is never a way around the floor.
+      const hold = held(s, now, true)
       if (hold !== undefined) return yield* hold
       return yield* acquire(s.token ?? s.retired, true)
     }).pipe(Effect.withSpan("AccessTokens.refresh", { attributes: { "oauth2.provider": provider } }))

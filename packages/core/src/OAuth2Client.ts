@@ -274,7 +274,7 @@ export const decodeTokenResponse = (options: {
     new AccessToken({
       value: Redacted.make(value),
       type,
-      issuedAt,
+      issuedAt: AccessToken.issuedAtOf(issuedAt),
       expiresAt: AccessToken.expiryOf(issuedAt, lifetimeMillis),
       scopes,
       refreshToken,
