@@ -3,7 +3,7 @@ import js from "@eslint/js"
 import tseslint from "typescript-eslint"
 
 export default tseslint.config(
-  { ignores: ["**/dist/**", "**/build/**", "**/node_modules/**", "**/.tmp/**", "**/tmp/**", "**/*.d.ts", "bench/RESULTS.md"] },
+  { ignores: ["**/dist/**", "**/build/**", "**/node_modules/**", "**/.tmp/**", "**/tmp/**", "docs/api/**", "**/*.d.ts", "bench/RESULTS.md"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
