@@ -83,7 +83,18 @@ export interface Jwk {
  * @since 0.2.0
  * @category models
  */
-export type PrivateKeyAlgorithm = typeof assertion.ASYMMETRIC_ALGORITHMS[number]
+export type PrivateKeyAlgorithm =
+  | "RS256"
+  | "RS384"
+  | "RS512"
+  | "PS256"
+  | "PS384"
+  | "PS512"
+  | "ES256"
+  | "ES384"
+  | "ES512"
+  | "EdDSA"
+  | "Ed25519"
 
 /**
  * An algorithm `client_secret_jwt` signs with (HMAC with SHA-2).
@@ -91,7 +102,7 @@ export type PrivateKeyAlgorithm = typeof assertion.ASYMMETRIC_ALGORITHMS[number]
  * @since 0.2.0
  * @category models
  */
-export type SecretAlgorithm = typeof assertion.HMAC_ALGORITHMS[number]
+export type SecretAlgorithm = "HS256" | "HS384" | "HS512"
 
 /**
  * `private_key_jwt` (RFC 7523 §2.2, OpenID Connect Core §9): a JWT signed with the client's private key, in

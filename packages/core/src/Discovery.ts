@@ -120,7 +120,7 @@ export const MetadataDocument = Schema.Struct({
  * @since 0.2.0
  * @category models
  */
-export type WellKnown = "auto" | internal.WellKnown
+export type WellKnown = "auto" | "oauth-authorization-server" | "openid-configuration"
 
 /**
  * The options of {@link make}.

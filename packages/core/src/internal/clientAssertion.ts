@@ -6,6 +6,7 @@
  * @internal
  */
 import type * as Jose from "jose"
+import type { PrivateKeyAlgorithm, SecretAlgorithm } from "../ClientAuth.js"
 import { type OAuth2Error, Unauthorized } from "../OAuth2Error.js"
 import { randomBase64Url } from "./authorizationCode.js"
 import { scrub } from "./wire.js"
@@ -16,7 +17,7 @@ import { scrub } from "./wire.js"
 const loadJose = (): Promise<typeof Jose> => import("jose")
 
 /** The algorithms `private_key_jwt` signs with. @internal */
-export const ASYMMETRIC_ALGORITHMS = [
+export const ASYMMETRIC_ALGORITHMS: ReadonlyArray<PrivateKeyAlgorithm> = [
   "RS256",
   "RS384",
   "RS512",
@@ -28,10 +29,10 @@ export const ASYMMETRIC_ALGORITHMS = [
   "ES512",
   "EdDSA",
   "Ed25519"
-] as const
+]
 
 /** The algorithms `client_secret_jwt` signs with. @internal */
-export const HMAC_ALGORITHMS = ["HS256", "HS384", "HS512"] as const
+export const HMAC_ALGORITHMS: ReadonlyArray<SecretAlgorithm> = ["HS256", "HS384", "HS512"]
 
 /** A private key ready to sign (a non-extractable Web Crypto key). @internal */
 export type SigningKey = CryptoKey

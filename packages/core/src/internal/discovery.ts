@@ -11,11 +11,12 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import type * as Discovery from "../Discovery.js"
 import { type OAuth2Error, TransportError } from "../OAuth2Error.js"
 import * as wire from "./wire.js"
 
 /** The two well-known documents. @internal */
-export type WellKnown = "oauth-authorization-server" | "openid-configuration"
+export type WellKnown = Exclude<Discovery.WellKnown, "auto">
 
 /**
  * The URL of a well-known document for an issuer. RFC 8414 §3.1 puts the well-known segment between the host and
