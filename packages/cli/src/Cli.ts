@@ -11,6 +11,7 @@ import * as Span from "@effect/cli/HelpDoc/Span"
 import * as Options from "@effect/cli/Options"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as AccessTokens from "@effect-oauth2/core/AccessTokens"
+import * as ClientAuth from "@effect-oauth2/core/ClientAuth"
 import * as FileTokenStore from "@effect-oauth2/core/FileTokenStore"
 import * as OAuth2Error from "@effect-oauth2/core/OAuth2Error"
 import * as TokenCipher from "@effect-oauth2/core/TokenCipher"
@@ -153,6 +154,44 @@ const common = {
     ),
     Options.optional
   ),
+  issuer: Options.text("issuer").pipe(
+    Options.withDescription(
+      "oauth2 only: the authorization server's issuer identifier, e.g. https://auth.example.com. Its endpoints and " +
+        "authentication methods are read from its metadata (RFC 8414 / OpenID Connect Discovery), whose issuer must " +
+        "be this one exactly."
+    ),
+    Options.optional
+  ),
+  privateKey: Options.text("private-key").pipe(
+    Options.withDescription(
+      "oauth2 only: a file holding the client's private key (PKCS#8 PEM or JWK) for private_key_jwt. It must be " +
+        "yours and readable by you alone (chmod 600); the key is never printed."
+    ),
+    Options.optional
+  ),
+  authMethod: Options.text("auth-method").pipe(
+    Options.withDescription(
+      `oauth2 only: the client authentication method, one of ${ClientAuth.methods.join(", ")}. Default: ` +
+        "private_key_jwt with --private-key, else the first of client_secret_basic, client_secret_post, " +
+        "client_secret_jwt the server lists."
+    ),
+    Options.optional
+  ),
+  keyId: Options.text("key-id").pipe(
+    Options.withDescription("oauth2 only: the kid header of the client assertion. Default: the JWK's kid, else none."),
+    Options.optional
+  ),
+  alg: Options.text("alg").pipe(
+    Options.withDescription(
+      "oauth2 only: the client assertion's algorithm (RS256, PS256, ES256, EdDSA, ... or HS256 for " +
+        "client_secret_jwt). Default: the one the key calls for (HS256 with a secret)."
+    ),
+    Options.optional
+  ),
+  audience: Options.text("audience").pipe(
+    Options.withDescription("oauth2 only: the client assertion's aud. Default: the issuer."),
+    Options.optional
+  ),
   json: Options.boolean("json").pipe(Options.withDescription("Machine-readable output on standard output.")),
   verbose: Options.boolean("verbose").pipe(
     Options.withDescription("Errors with their tag and details; debug logs on standard error.")
@@ -190,6 +229,18 @@ const hints = (provider: string | undefined, error: unknown): ReadonlyArray<stri
     return [
       "hint: log in with `effect-oauth2 login tradier` (same --env, --scopes and --store), or set " +
         "TRADIER_ACCESS_TOKEN to a static API token."
+    ]
+  }
+  if (provider === "oauth2" && tag === "InvalidConfiguration") {
+    return [
+      "hint: the oauth2 settings: --issuer (EFFECT_OAUTH2_ISSUER) exactly as the server's metadata states it, " +
+        "--auth-method (EFFECT_OAUTH2_AUTH_METHOD), --private-key (EFFECT_OAUTH2_PRIVATE_KEY_FILE), --alg, --key-id."
+    ]
+  }
+  if (provider === "oauth2" && tag === "Unauthorized") {
+    return [
+      "hint: with a client assertion, its aud is --audience (EFFECT_OAUTH2_AUDIENCE, default the issuer) and its " +
+        "kid --key-id (EFFECT_OAUTH2_KEY_ID)."
     ]
   }
   if (tag === "TransportError") {
@@ -296,7 +347,7 @@ const withPlan = <A, E>(
     const settings = yield* Settings.resolve(Providers.descriptors[provider], common, io.env, purpose)
     for (const note of settings.notes) yield* err(note)
     return yield* Effect.gen(function*() {
-      const plan = yield* Providers.plan(provider, settings.emulator?.urls, purpose)
+      const plan = yield* Providers.plan(provider, settings.emulator?.urls, purpose, settings.secrets)
       const store = yield* storeFor(plan, common)
       const run = Effect.gen(function*() {
         if (purpose === "tokens" && plan.mode === "stored" && plan.storeKey !== undefined) {

@@ -8,6 +8,7 @@ import * as AccessTokens from "@effect-oauth2/core/AccessTokens"
 import * as ApiResponse from "@effect-oauth2/core/ApiResponse"
 import type * as Endpoint from "@effect-oauth2/core/Endpoint"
 import * as OAuth2Client from "@effect-oauth2/core/OAuth2Client"
+import * as ClientAuth from "@effect-oauth2/core/ClientAuth"
 import type { InvalidConfiguration, OAuth2Error } from "@effect-oauth2/core/OAuth2Error"
 import type * as TokenStore from "@effect-oauth2/core/TokenStore"
 import * as Clients from "@effect-oauth2/emulator/Clients"
@@ -30,10 +31,21 @@ import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 
 /** @internal */
-export type ProviderName = "figure-markets" | "figure-pay" | "tradier" | "openmarkets"
+export type ProviderName = "figure-markets" | "figure-pay" | "tradier" | "openmarkets" | "oauth2"
 
-/** @internal */
-export const providerNames: ReadonlyArray<ProviderName> = ["figure-markets", "figure-pay", "tradier", "openmarkets"]
+/**
+ * The providers, then `oauth2`: any OAuth 2.0 server, found by discovery from its issuer (`--issuer`).
+ *
+ * @internal
+ */
+export const providerNames: ReadonlyArray<ProviderName> = [
+  "figure-markets",
+  "figure-pay",
+  "tradier",
+  "openmarkets",
+  "oauth2"
+]
+
 
 /** What the command knows of a provider before any credentials are read. @internal */
 export interface Descriptor {
@@ -51,8 +63,8 @@ export interface Descriptor {
   readonly noIntrospection: string | undefined
   /** How the command logs in: `undefined` for the authorization code, otherwise why there is no login. */
   readonly noLogin: string | undefined
-  /** The emulator's demo client. */
-  readonly demo: { readonly clientId: string; readonly clientSecret: string }
+  /** The emulator's demo client; `undefined` where the emulator has none (`oauth2`). */
+  readonly demo: { readonly clientId: string; readonly clientSecret: string } | undefined
   /** Every environment variable the command reads for it, documented in `--help` and the README. */
   readonly variables: ReadonlyArray<string>
 }
@@ -148,6 +160,30 @@ export const descriptors: { readonly [P in ProviderName]: Descriptor } = {
       "OPENMARKETS_TOKEN_URL",
       "OPENMARKETS_API_URL"
     ]
+  },
+  oauth2: {
+    name: "oauth2",
+    title: "OAuth 2.0 server",
+    prefix: "EFFECT_OAUTH2",
+    environments: [],
+    defaultEnvironment: "default",
+    scopes: "space",
+    noRevocation: undefined,
+    noIntrospection: undefined,
+    noLogin: "The oauth2 mode uses the client-credentials grant: there is nothing to log in to. " +
+      "`effect-oauth2 token oauth2 --issuer <url>` gets a token directly.",
+    demo: undefined,
+    variables: [
+      "EFFECT_OAUTH2_ISSUER",
+      "EFFECT_OAUTH2_CLIENT_ID",
+      "EFFECT_OAUTH2_CLIENT_SECRET",
+      "EFFECT_OAUTH2_PRIVATE_KEY_FILE",
+      "EFFECT_OAUTH2_AUTH_METHOD",
+      "EFFECT_OAUTH2_KEY_ID",
+      "EFFECT_OAUTH2_ALG",
+      "EFFECT_OAUTH2_AUDIENCE",
+      "EFFECT_OAUTH2_SCOPES"
+    ]
   }
 }
 
@@ -187,11 +223,11 @@ export interface Plan {
   /** The tokens and the self-test. */
   readonly layer: Layer.Layer<
     AccessTokens.AccessTokens | SelfTest,
-    InvalidConfiguration,
+    OAuth2Error,
     HttpClient.HttpClient | TokenStore.TokenStore
   >
   /** The token-endpoint client (revocation, introspection), when there is one. */
-  readonly client: Effect.Effect<OAuth2Client.Service, InvalidConfiguration, HttpClient.HttpClient> | undefined
+  readonly client: Effect.Effect<OAuth2Client.Service, OAuth2Error, HttpClient.HttpClient> | undefined
   /** Where `AccessTokens` keeps this client's token in a store, when it has one. */
   readonly storeKey: TokenStore.Key | undefined
   /** The Tradier login, with the callback options and the URL handler; only for `stored` Tradier plans. */
@@ -215,17 +251,24 @@ const splitScopes = (text: string | undefined): ReadonlyArray<string> | undefine
 const selfTestLayer = <R>(test: Effect.Effect<Report, OAuth2Error, R>): Layer.Layer<SelfTest, never, R> =>
   Layer.effect(SelfTest, Effect.map(Effect.context<R>(), (context) => Effect.provide(test, context)))
 
-const openmarketsSelfTest = (environment: string) =>
+/** The self-test of a provider without an identity endpoint: a token grant. */
+const tokenSelfTest = (provider: ProviderName, environment: string, why: string) =>
   Effect.gen(function*() {
     const tokens = yield* AccessTokens.AccessTokens
     const token = yield* tokens.get
     const scopes = token.scopes.length === 0 ? "for the client's whole plan" : `with scopes ${token.scopes.join(" ")}`
     return {
-      text: `openmarkets (${environment}): credentials accepted, a token was granted ${scopes}. ` +
-        "Openmarkets documents no identity endpoint, so the token grant is the self-test.",
-      json: { provider: "openmarkets", environment, check: "token", scopes: token.scopes }
+      text: `${provider} (${environment}): credentials accepted, a token was granted ${scopes}. ${why}`,
+      json: { provider, environment, check: "token", scopes: token.scopes }
     }
   })
+
+const openmarketsSelfTest = (environment: string) =>
+  tokenSelfTest(
+    "openmarkets",
+    environment,
+    "Openmarkets documents no identity endpoint, so the token grant is the self-test."
+  )
 
 const figureMarkets = (urls: Emulator.Urls | undefined) =>
   Effect.gen(function*() {
@@ -404,6 +447,80 @@ const openmarkets = (urls: Emulator.Urls | undefined) =>
     return plan
   })
 
+const authMethodConfig = Config.option(Config.literal(...ClientAuth.methods)("EFFECT_OAUTH2_AUTH_METHOD")).pipe(
+  Config.map(Option.getOrUndefined)
+)
+
+/** The secrets of the `oauth2` mode that are not in the `ConfigProvider`: the private key, read from its file. @internal */
+export interface Secrets {
+  readonly privateKey: Redacted.Redacted<string> | undefined
+}
+
+/**
+ * `oauth2`: any server, its endpoints and authentication methods found by discovery (RFC 8414 / OpenID Connect
+ * Discovery) from `EFFECT_OAUTH2_ISSUER`; the client authenticates with its secret or, with a private key,
+ * `private_key_jwt`. The issuer and the methods are checked before any token request.
+ */
+const discovered = (secrets: Secrets) =>
+  Effect.gen(function*() {
+    const fromEnv = yield* Config.all({
+      issuer: Config.nonEmptyString("EFFECT_OAUTH2_ISSUER"),
+      clientId: Config.nonEmptyString("EFFECT_OAUTH2_CLIENT_ID"),
+      clientSecret: Config.option(Config.redacted(Config.nonEmptyString("EFFECT_OAUTH2_CLIENT_SECRET"))).pipe(
+        Config.map(Option.getOrUndefined)
+      ),
+      method: authMethodConfig,
+      keyId: optionalString("EFFECT_OAUTH2_KEY_ID"),
+      algorithm: optionalString("EFFECT_OAUTH2_ALG"),
+      audience: optionalString("EFFECT_OAUTH2_AUDIENCE"),
+      scopes: optionalString("EFFECT_OAUTH2_SCOPES")
+    })
+    const issuer = fromEnv.issuer.trim()
+    let host: string
+    try {
+      host = new URL(issuer).host
+    } catch {
+      host = issuer
+    }
+    const scopes = splitScopes(fromEnv.scopes) ?? []
+    const environment = host
+    const credentials = {
+      clientId: fromEnv.clientId,
+      clientSecret: fromEnv.clientSecret,
+      privateKey: secrets.privateKey,
+      assertion: {
+        // An unknown name is refused by ClientAuth, with the names it takes.
+        algorithm: fromEnv.algorithm as ClientAuth.AssertionOptions["algorithm"],
+        keyId: fromEnv.keyId,
+        audience: fromEnv.audience
+      }
+    }
+    const clientLayer = OAuth2Client.layerDiscovery({
+      issuer,
+      credentials,
+      method: fromEnv.method,
+      endpoint: { provider: host, environment }
+    })
+    // Discovery runs once per command, whether the token or only the client is used.
+    const client = yield* Effect.cached(Effect.provide(OAuth2Client.OAuth2Client, clientLayer))
+    const plan: Plan = {
+      descriptor: descriptors.oauth2,
+      environment,
+      clientId: fromEnv.clientId,
+      mode: "client_credentials",
+      layer: selfTestLayer(
+        tokenSelfTest("oauth2", environment, "A generic server has no known identity endpoint: the token grant is the self-test.")
+      ).pipe(
+        Layer.provideMerge(AccessTokens.layer({ scopes })),
+        Layer.provide(Layer.effect(OAuth2Client.OAuth2Client, client))
+      ),
+      client,
+      storeKey: { provider: host, environment, clientId: fromEnv.clientId, scopes },
+      login: undefined
+    }
+    return plan
+  })
+
 /** What the settings are read for: a login never uses a static Tradier token. @internal */
 export type Purpose = "tokens" | "login"
 
@@ -416,7 +533,8 @@ export type Purpose = "tokens" | "login"
 export const plan = (
   provider: ProviderName,
   urls: Emulator.Urls | undefined,
-  purpose: Purpose
+  purpose: Purpose,
+  secrets: Secrets = { privateKey: undefined }
 ): Effect.Effect<Plan, ConfigError.ConfigError | InvalidConfiguration> => {
   switch (provider) {
     case "figure-markets":
@@ -427,6 +545,8 @@ export const plan = (
       return tradier(urls, purpose)
     case "openmarkets":
       return openmarkets(urls)
+    case "oauth2":
+      return discovered(secrets)
   }
 }
 

@@ -12,7 +12,7 @@ import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import { type Descriptor, emulatorUrls, type Purpose } from "./providers.js"
+import { type Descriptor, emulatorUrls, providerNames, type Purpose, type Secrets } from "./providers.js"
 
 /** The options shared by `token`, `revoke`, `introspect`, `whoami` and `login`. @internal */
 export interface Common {
@@ -23,6 +23,13 @@ export interface Common {
   readonly config: Option.Option<string>
   readonly emulator: Option.Option<string>
   readonly store: Option.Option<string>
+  /** The `oauth2` mode's: the issuer, the private key file, the method and the assertion's settings. */
+  readonly issuer: Option.Option<string>
+  readonly privateKey: Option.Option<string>
+  readonly authMethod: Option.Option<string>
+  readonly keyId: Option.Option<string>
+  readonly alg: Option.Option<string>
+  readonly audience: Option.Option<string>
   readonly json: boolean
   readonly verbose: boolean
 }
@@ -44,6 +51,8 @@ export interface Settings {
   readonly emulator: EmulatorTarget | undefined
   /** The emulator's demo credentials are in use. */
   readonly demo: boolean
+  /** The secrets read from files (`oauth2`'s private key), `Redacted` as soon as read. */
+  readonly secrets: Secrets
   /** Lines for standard error: warnings and notes (never a secret). */
   readonly notes: ReadonlyArray<string>
 }
@@ -57,10 +66,55 @@ export const configFileMembers = {
   clientSecret: "CLIENT_SECRET",
   environment: "ENV",
   scopes: "SCOPES",
-  accessToken: "ACCESS_TOKEN"
+  accessToken: "ACCESS_TOKEN",
+  issuer: "ISSUER",
+  privateKeyFile: "PRIVATE_KEY_FILE",
+  authMethod: "AUTH_METHOD",
+  keyId: "KEY_ID",
+  alg: "ALG",
+  audience: "AUDIENCE"
 } as const
 
 const secretMembers: ReadonlyArray<string> = ["clientSecret", "accessToken"]
+
+/** The members of the `oauth2` section only. */
+const genericMembers: ReadonlyArray<string> = ["issuer", "privateKeyFile", "authMethod", "keyId", "alg", "audience"]
+
+/** Whether a provider's section may hold a member. */
+const allowedMember = (provider: string, member: string): boolean =>
+  member in configFileMembers &&
+  (member !== "accessToken" || provider === "tradier") &&
+  (!genericMembers.includes(member) || provider === "oauth2") &&
+  (member !== "environment" || provider !== "oauth2")
+
+/**
+ * Refuses a file that holds secrets (a config file with a secret, a private key) when other users may read it or
+ * another user owns it: it must be the user's own, mode 600 or 400. `what` names the file in the message.
+ */
+const checkPrivate = (
+  fs: FileSystem.FileSystem,
+  path: string,
+  what: string
+): Effect.Effect<void, UsageError> =>
+  Effect.gen(function*() {
+    if (process.platform === "win32") return
+    const info = yield* fs.stat(path).pipe(Effect.option)
+    if (Option.isNone(info)) return
+    const fail = (message: string) => Effect.fail(new UsageError({ message: `${what} ${path}: ${message}` }))
+    if ((info.value.mode & 0o077) !== 0) {
+      return yield* fail(
+        `it holds secrets and other users may read it (mode ${(info.value.mode & 0o777).toString(8)}). ` +
+          `Run: chmod 600 ${path}`
+      )
+    }
+    const uid = typeof process.getuid === "function" ? process.getuid() : undefined
+    if (uid !== undefined && Option.isSome(info.value.uid) && info.value.uid.value !== uid) {
+      return yield* fail(
+        `it holds secrets and belongs to another user (uid ${info.value.uid.value}, you are ${uid}). Use a copy ` +
+          `of your own (chmod 600), or take it over with chown.`
+      )
+    }
+  })
 
 const parseEmulator = (value: string): Effect.Effect<EmulatorTarget, UsageError> => {
   let url: URL
@@ -109,7 +163,7 @@ const readConfigFile = (
     if (typeof content !== "object" || content === null || Array.isArray(content)) {
       return yield* fail("expected a JSON object with one member per provider, e.g. { \"figure-markets\": { ... } }.")
     }
-    const providers = ["figure-markets", "figure-pay", "tradier", "openmarkets"]
+    const providers: ReadonlyArray<string> = providerNames
     let holdsSecret = false
     for (const [name, section] of Object.entries(content)) {
       if (name === "$schema") continue
@@ -120,22 +174,14 @@ const readConfigFile = (
         return yield* fail(`"${name}" must be an object such as { "clientId": "...", "clientSecret": "..." }.`)
       }
       for (const member of Object.keys(section)) {
-        if (!(member in configFileMembers) || (member === "accessToken" && name !== "tradier")) {
-          const allowed = Object.keys(configFileMembers).filter((m) => m !== "accessToken" || name === "tradier")
+        if (!allowedMember(name, member)) {
+          const allowed = Object.keys(configFileMembers).filter((m) => allowedMember(name, m))
           return yield* fail(`unknown member "${name}.${member}": the members are ${allowed.join(", ")}.`)
         }
         if (secretMembers.includes(member)) holdsSecret = true
       }
     }
-    if (holdsSecret && process.platform !== "win32") {
-      const info = yield* fs.stat(path).pipe(Effect.option)
-      if (Option.isSome(info) && (info.value.mode & 0o077) !== 0) {
-        return yield* fail(
-          `it holds secrets and other users may read it (mode ${(info.value.mode & 0o777).toString(8)}). ` +
-            `Run: chmod 600 ${path}`
-        )
-      }
-    }
+    if (holdsSecret) yield* checkPrivate(fs, path, "config file")
     const section = (content as Record<string, unknown>)[descriptor.name]
     const values = new Map<string, string>()
     if (section === undefined) return values
@@ -154,6 +200,32 @@ const readConfigFile = (
       values.set(`${descriptor.prefix}_${suffix}`, value)
     }
     return values
+  })
+
+/**
+ * Reads the `oauth2` mode's private key file (PKCS#8 PEM or JWK): refused when other users may read it or another
+ * user owns it; its content is `Redacted` as soon as read and never shown, not even in part.
+ */
+const readPrivateKey = (path: string): Effect.Effect<Redacted.Redacted<string>, UsageError, FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    yield* checkPrivate(fs, path, "private key file")
+    const text = yield* fs.readFileString(path).pipe(
+      Effect.map(Redacted.make),
+      Effect.mapError((error) =>
+        new UsageError({
+          message: `cannot read the private key file ${path}: ${
+            error._tag === "SystemError" ? error.reason : "unreadable"
+          }. Check the path given to --private-key (or EFFECT_OAUTH2_PRIVATE_KEY_FILE).`
+        })
+      )
+    )
+    if (Redacted.value(text).trim() === "") {
+      return yield* new UsageError({
+        message: `the private key file ${path} is empty: it should hold a PKCS#8 PEM (-----BEGIN PRIVATE KEY-----) or a JWK.`
+      })
+    }
+    return text
   })
 
 /** The credentials' variable names. @internal */
@@ -191,6 +263,33 @@ export const resolve = (
     const notes: Array<string> = []
     const prefix = descriptor.prefix
     const flags = new Map<string, string>()
+    const generic = descriptor.name === "oauth2"
+    const genericFlags = [
+      ["--issuer", common.issuer, "ISSUER"],
+      ["--private-key", common.privateKey, "PRIVATE_KEY_FILE"],
+      ["--auth-method", common.authMethod, "AUTH_METHOD"],
+      ["--key-id", common.keyId, "KEY_ID"],
+      ["--alg", common.alg, "ALG"],
+      ["--audience", common.audience, "AUDIENCE"]
+    ] as const
+    for (const [flag, value, suffix] of genericFlags) {
+      if (Option.isNone(value)) continue
+      if (!generic) {
+        return yield* new UsageError({
+          message: `${flag} is for the oauth2 mode (any server, found by discovery), e.g. \`effect-oauth2 token ` +
+            `oauth2 --issuer <url> ...\`; ${descriptor.name} has its endpoints built in.`
+        })
+      }
+      flags.set(`${prefix}_${suffix}`, value.value.trim())
+    }
+    if (generic && Option.isSome(common.env)) {
+      return yield* new UsageError({ message: "oauth2 has no --env: the server is the one --issuer names." })
+    }
+    if (generic && Option.isSome(common.emulator)) {
+      return yield* new UsageError({
+        message: "--emulator serves the four providers, not discovery: give the oauth2 server with --issuer <url>."
+      })
+    }
     if (Option.isSome(common.env)) {
       const value = common.env.value.trim()
       if (!descriptor.environments.includes(value)) {
@@ -232,10 +331,33 @@ export const resolve = (
     const vars = credentialVariables(descriptor)
     const has = (name: string | undefined) => name !== undefined && (merged.get(name) ?? "").trim() !== ""
     if (purpose === "login" && vars.accessToken !== undefined) merged.delete(vars.accessToken)
+    if (generic) {
+      const keyFile = `${prefix}_PRIVATE_KEY_FILE`
+      const missing = [`${prefix}_ISSUER`, vars.clientId].filter((name) => !has(name))
+      if (!has(vars.clientSecret) && !has(keyFile)) missing.push(`${vars.clientSecret} or ${keyFile}`)
+      if (missing.length > 0) {
+        return yield* new UsageError({
+          message: `Not enough settings for oauth2: ${missing.join(" and ")} ${
+            missing.length === 1 ? "is" : "are"
+          } not set. Give --issuer <url>, --client-id <id> and --private-key <file> (or the secret in ` +
+            `${vars.clientSecret}), in the environment (${prefix}_ISSUER, ...), or in the "oauth2" section of ` +
+            `a --config file.`
+        })
+      }
+      const privateKey = has(keyFile) ? yield* readPrivateKey(merged.get(keyFile)!.trim()) : undefined
+      return {
+        descriptor,
+        configProvider: ConfigProvider.fromMap(merged),
+        emulator: undefined,
+        demo: false,
+        notes,
+        secrets: { privateKey }
+      }
+    }
     let demo = false
     const usesStatic = purpose !== "login" && has(vars.accessToken)
     if (!usesStatic) {
-      if (!has(vars.clientId) && !has(vars.clientSecret) && emulator !== undefined) {
+      if (!has(vars.clientId) && !has(vars.clientSecret) && emulator !== undefined && descriptor.demo !== undefined) {
         merged.set(vars.clientId, descriptor.demo.clientId)
         merged.set(vars.clientSecret, descriptor.demo.clientSecret)
         demo = true
@@ -254,6 +376,7 @@ export const resolve = (
       configProvider: ConfigProvider.fromMap(merged),
       emulator,
       demo,
-      notes
+      notes,
+      secrets: { privateKey: undefined }
     }
   })
