@@ -9,7 +9,7 @@ import { generateKeyPairSync } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as AuthServer from "./authServer.js"
-import { assertNoSecrets, cli, tempDir } from "./utils.js"
+import { assertNoSecrets, cli, plain, tempDir } from "./utils.js"
 
 const clientId = "bot-client"
 const clientSecret = "s3cret-for-the-bot-client"
@@ -170,6 +170,63 @@ describe("oauth2: discovery mode", () => {
         ["/revoke", "private_key_jwt"]
       ])
       assertNoSecrets(introspected.stdout + introspected.stderr + revoked.stdout + revoked.stderr, keyMaterial, "revoke")
+    }))
+
+  it.scopedLive("a key file owned by another user is refused, even at mode 600", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      const keyFile = writeKey(dir, 0o600)
+      // Only root can give a file away; elsewhere the check is the same code path as the mode's.
+      if (process.getuid?.() !== 0) return
+      fs.chownSync(keyFile, 65534, 65534)
+      const result = yield* cli(
+        ["token", "oauth2", "--issuer", "https://auth.example.com", "--client-id", clientId, "--private-key", keyFile]
+      )
+      assert.strictEqual(result.code, 2, result.stderr)
+      assert.include(result.stderr, `private key file ${keyFile}: it holds secrets and belongs to another user (uid 65534`)
+      assertNoSecrets(result.stdout + result.stderr, keyMaterial, "foreign owner")
+    }))
+
+  it.scopedLive("the config file: the oauth2 members only in its \"oauth2\" section, the key file named there", () =>
+    Effect.gen(function*() {
+      const as = yield* server()
+      const dir = yield* tempDir
+      const keyFile = writeKey(dir, 0o600)
+      const write = (content: unknown) => {
+        const file = path.join(dir, "effect-oauth2.json")
+        fs.writeFileSync(file, JSON.stringify(content), { mode: 0o600 })
+        return file
+      }
+      const good = yield* cli(["token", "oauth2", "--config", write({
+        oauth2: { issuer: as.issuer, clientId, privateKeyFile: keyFile, keyId: "k1", alg: "ES256", audience: as.issuer }
+      })])
+      assert.strictEqual(good.code, 0, good.stderr)
+      assert.deepStrictEqual(as.seen.map((s) => s.auth), ["private_key_jwt kid=k1"])
+      // the flag wins over the file
+      const flagWins = yield* cli(["token", "oauth2", "--key-id", "k2", "--config", write({
+        oauth2: { issuer: as.issuer, clientId, privateKeyFile: keyFile, keyId: "k1" }
+      })])
+      assert.strictEqual(flagWins.code, 0, flagWins.stderr)
+      assert.strictEqual(as.seen[1]!.auth, "private_key_jwt kid=k2")
+      for (const [content, expected] of [
+        [{ "figure-pay": { issuer: as.issuer } }, "unknown member \"figure-pay.issuer\""],
+        [{ oauth2: { environment: "uat" } }, "unknown member \"oauth2.environment\""],
+        [{ oauth2: { privateKey: pem } }, "unknown member \"oauth2.privateKey\""]
+      ] as const) {
+        const bad = yield* cli(["token", "oauth2", "--config", write(content)])
+        assert.strictEqual(bad.code, 2, bad.stderr)
+        assert.include(bad.stderr, expected)
+        assertNoSecrets(bad.stderr, keyMaterial, "config")
+      }
+    }))
+
+  it.effect("--help names the oauth2 mode, its flags and its environment variables", () =>
+    Effect.gen(function*() {
+      const help = plain((yield* cli(["token", "--help"])).stdout)
+      for (const text of ["oauth2", "--issuer", "--private-key", "--auth-method", "--key-id", "--alg", "--audience"]) {
+        assert.include(help, text)
+      }
+      assert.include(help, "oauth2: EFFECT_OAUTH2_ISSUER, EFFECT_OAUTH2_CLIENT_ID, EFFECT_OAUTH2_CLIENT_SECRET, EFFECT_OAUTH2_PRIVATE_KEY_FILE")
     }))
 
   it.effect.prop(
