@@ -9,7 +9,7 @@ import { generateKeyPairSync } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as AuthServer from "./authServer.js"
-import { assertNoSecrets, cli, plain, tempDir } from "./utils.js"
+import { assertNoSecrets, cli, closedPort, plain, tempDir } from "./utils.js"
 
 const clientId = "bot-client"
 const clientSecret = "s3cret-for-the-bot-client"
@@ -96,6 +96,10 @@ describe("oauth2: discovery mode", () => {
         "private_key_jwt"
       ])
       assert.include(runs[0]!.stdout, "Bearer token for oauth2")
+      const whoami = yield* cli(["whoami", "oauth2", ...base.slice(2)])
+      assert.strictEqual(whoami.code, 0, whoami.stderr)
+      assert.include(whoami.stdout, `oauth2 (${new URL(as.issuer).host}): credentials accepted, a token was granted`)
+      runs.push(whoami)
       assertNoSecrets(runs.map((r) => r.stdout + r.stderr).join(""), [...keyMaterial, ...as.issued], "key mode")
     }))
 
@@ -129,6 +133,17 @@ describe("oauth2: discovery mode", () => {
       assert.include(result.stderr, "hint: the oauth2 settings: --issuer (EFFECT_OAUTH2_ISSUER)")
       assert.deepStrictEqual(as.seen, [], "no token request")
       assertNoSecrets(result.stdout + result.stderr, [clientSecret], "mismatch")
+    }))
+
+  it.scopedLive("an issuer nobody answers at: TransportError (7), with a hint about the issuer, not the emulator", () =>
+    Effect.gen(function*() {
+      const port = yield* closedPort
+      const result = yield* cli(["token", "oauth2", "--issuer", `http://127.0.0.1:${port}`, "--client-id", clientId], {
+        env: { EFFECT_OAUTH2_CLIENT_SECRET: clientSecret }
+      })
+      assert.strictEqual(result.code, 7, result.stderr)
+      assert.include(result.stderr, "hint: check that the server at --issuer (EFFECT_OAUTH2_ISSUER) is reachable")
+      assert.notInclude(result.stderr, "--emulator")
     }))
 
   it.scopedLive("a method the server does not list is refused before any token request", () =>
