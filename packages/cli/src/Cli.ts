@@ -243,6 +243,9 @@ const hints = (provider: string | undefined, error: unknown): ReadonlyArray<stri
         "kid --key-id (EFFECT_OAUTH2_KEY_ID)."
     ]
   }
+  if (provider === "oauth2" && tag === "TransportError") {
+    return ["hint: check that the server at --issuer (EFFECT_OAUTH2_ISSUER) is reachable from this machine."]
+  }
   if (tag === "TransportError") {
     return ["hint: with --emulator, check that `effect-oauth2 emulator` is running at that URL."]
   }
