@@ -9,7 +9,7 @@ import { generateKeyPairSync } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as AuthServer from "./authServer.js"
-import { assertNoSecrets, cli, closedPort, plain, tempDir } from "./utils.js"
+import { assertNoSecrets, cli, closedPort, plain, storeKey, tempDir } from "./utils.js"
 
 const clientId = "bot-client"
 const clientSecret = "s3cret-for-the-bot-client"
@@ -133,6 +133,25 @@ describe("oauth2: discovery mode", () => {
       assert.include(result.stderr, "hint: the oauth2 settings: --issuer (EFFECT_OAUTH2_ISSUER)")
       assert.deepStrictEqual(as.seen, [], "no token request")
       assertNoSecrets(result.stdout + result.stderr, [clientSecret], "mismatch")
+    }))
+
+  it.scopedLive("--store: a second token comes from the encrypted file; revoke acts on the stored one and removes it", () =>
+    Effect.gen(function*() {
+      const as = yield* server()
+      const dir = yield* tempDir
+      const store = path.join(dir, "tokens.json")
+      const env = { EFFECT_OAUTH2_CLIENT_SECRET: clientSecret, EFFECT_OAUTH2_STORE_KEY: storeKey() }
+      const base = ["--issuer", as.issuer, "--client-id", clientId, "--store", store]
+      const first = yield* cli(["token", "oauth2", ...base], { env })
+      const second = yield* cli(["token", "oauth2", ...base], { env })
+      assert.strictEqual(first.code, 0, first.stderr)
+      assert.strictEqual(second.code, 0, second.stderr)
+      assert.strictEqual(as.issued.length, 1, "the second run read the file")
+      const revoked = yield* cli(["revoke", "oauth2", ...base], { env })
+      assert.strictEqual(revoked.code, 0, revoked.stderr)
+      assert.include(revoked.stdout, `and removed it from ${store}`)
+      assert.include(as.seen[1]!.body, `token=${as.issued[0]}`)
+      assertNoSecrets(fs.readFileSync(store, "utf8"), [as.issued[0]!, clientSecret], "the token file")
     }))
 
   it.scopedLive("an issuer nobody answers at: TransportError (7), with a hint about the issuer, not the emulator", () =>
