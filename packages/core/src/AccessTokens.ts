@@ -9,6 +9,9 @@
  *   token keeps being served. A permanent failure (bad client, bad scope) stops the retries and surfaces on the next
  *   `get`.
  * - After a `Retry-After`, no request is sent to the token endpoint before the server said.
+ * - A refresh token known to be dead (its `refreshTokenExpiresAt` passed) is never sent: with `client_credentials` a
+ *   new token is asked for that way; in `stored` mode `get` fails with `LoginRequired` once the access token is no
+ *   longer usable, as it does when the server refuses a refresh token (`invalid_grant`).
  * - Time always comes from `Clock`, so `TestClock` drives every expiry.
  * - Closing the scope stops the fiber, and revokes the token when `revokeOnClose` is set. From then on `get` and
  *   `refresh` fail at once with `ServiceClosed`; a `get` waiting on an acquisition when the scope closes gets it too.
