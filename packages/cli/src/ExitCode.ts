@@ -9,7 +9,7 @@
  * | 2 | usage or configuration: bad flags, missing credentials, `InvalidConfiguration`, a bad environment variable or config file, an unusable token store |
  * | 3 | `Unauthorized`: the credentials or the grant were refused |
  * | 4 | `InvalidScope`: a scope the client may not have |
- * | 5 | `Expired`: no valid token and none to be had: log in again |
+ * | 5 | `Expired` or `LoginRequired`: no valid token and none to be had (the refresh token is dead): log in again |
  * | 6 | `RateLimited`: wait and try again |
  * | 7 | `TransportError`: network failure or timeout |
  * | 8 | `MalformedResponse` or `ProtocolError`: the provider answered something unusable |
@@ -77,6 +77,7 @@ export const byTag: Readonly<Record<string, ExitCode>> = {
   Unauthorized: ExitCode.Unauthorized,
   InvalidScope: ExitCode.InvalidScope,
   Expired: ExitCode.Expired,
+  LoginRequired: ExitCode.Expired,
   RateLimited: ExitCode.RateLimited,
   TransportError: ExitCode.Transport,
   MalformedResponse: ExitCode.ProviderMisbehaved,
@@ -111,7 +112,7 @@ export const documentation: ReadonlyArray<readonly [code: ExitCode, meaning: str
   [ExitCode.Usage, "usage or configuration: bad flags, missing credentials, invalid configuration, token store unusable"],
   [ExitCode.Unauthorized, "Unauthorized: the credentials or the grant were refused"],
   [ExitCode.InvalidScope, "InvalidScope: a scope the client may not have"],
-  [ExitCode.Expired, "Expired: no valid token and none to be had (log in again)"],
+  [ExitCode.Expired, "Expired / LoginRequired: no valid token and none to be had (log in again)"],
   [ExitCode.RateLimited, "RateLimited: wait and try again"],
   [ExitCode.Transport, "TransportError: network failure or timeout"],
   [ExitCode.ProviderMisbehaved, "MalformedResponse / ProtocolError: the provider answered something unusable"],

@@ -67,6 +67,17 @@ export class AccessToken extends Schema.Class<AccessToken>("@effect-oauth2/core/
   /** The refresh token, when the server issued one (or the previous one, kept when a refresh brought none). */
   refreshToken: Schema.optional(Schema.Redacted(Schema.String)),
   /**
+   * When the refresh token dies (epoch milliseconds), when the server said: its `refresh_token_expires_in`, counted
+   * like `expiresAt` from the start of the second the request was sent (see {@link AccessToken.expiryOf}). A refresh
+   * that brings no new refresh token keeps the old one and this instant with it. Absent when the server gave no
+   * lifetime (the refresh token may still die at any time; the server then refuses it). Once it has passed,
+   * `AccessTokens` sends no refresh request with that refresh token: `get` fails with `LoginRequired` (or, with
+   * `client_credentials`, asks for a new token with the client's credentials).
+   *
+   * @since 0.2.0
+   */
+  refreshTokenExpiresAt: Schema.optional(Schema.Number),
+  /**
    * Members of the token response this library does not interpret. Those known to be harmless (e.g. Tradier's
    * `issued_at` and `status`, see `OAuth2Client.readableMembers`, and those the endpoint's `readableMembers` names)
    * are kept as they came; every other one is wrapped whole in `Redacted` (a `mac_key`, an `id_token`, a nested
@@ -100,6 +111,24 @@ export class AccessToken extends Schema.Class<AccessToken>("@effect-oauth2/core/
   /** How long the token stays valid after `now` (epoch milliseconds); zero once expired. */
   remainingAt(now: number): Duration.Duration {
     return Duration.millis(Math.max(0, this.expiresAt - now))
+  }
+  /**
+   * Whether the refresh token is known to be dead at `now` (epoch milliseconds): the token has one, the server gave
+   * its lifetime, and that has run out. `false` when there is no refresh token or its lifetime is unknown.
+   *
+   * @since 0.2.0
+   */
+  isRefreshTokenExpiredAt(now: number): boolean {
+    return this.refreshToken !== undefined && this.refreshTokenExpiresAt !== undefined &&
+      now >= this.refreshTokenExpiresAt
+  }
+  /**
+   * Whether the token can be renewed with its refresh token at `now`: it has one, not known to be dead.
+   *
+   * @since 0.2.0
+   */
+  canRefreshAt(now: number): boolean {
+    return this.refreshToken !== undefined && !this.isRefreshTokenExpiredAt(now)
   }
   /** The value of an `Authorization` header for this token, e.g. `Bearer abc`. Handle with care: it is the secret. */
   authorizationHeader(): string {

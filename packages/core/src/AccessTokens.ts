@@ -9,6 +9,9 @@
  *   token keeps being served. A permanent failure (bad client, bad scope) stops the retries and surfaces on the next
  *   `get`.
  * - After a `Retry-After`, no request is sent to the token endpoint before the server said.
+ * - A refresh token known to be dead (its `refreshTokenExpiresAt` passed) is never sent: with `client_credentials` a
+ *   new token is asked for that way; in `stored` mode `get` fails with `LoginRequired` once the access token is no
+ *   longer usable, as it does when the server refuses a refresh token (`invalid_grant`).
  * - Time always comes from `Clock`, so `TestClock` drives every expiry.
  * - Closing the scope stops the fiber, and revokes the token when `revokeOnClose` is set. From then on `get` and
  *   `refresh` fail at once with `ServiceClosed`; a `get` waiting on an acquisition when the scope closes gets it too.
@@ -62,6 +65,7 @@ import * as Metrics from "./Metrics.js"
 import { OAuth2Client } from "./OAuth2Client.js"
 import {
   Expired,
+  LoginRequired,
   type OAuth2Error,
   RateLimited,
   ServiceClosed,
@@ -126,7 +130,9 @@ export interface Options {
    * Where new tokens come from when there is no refresh token:
    * - `"client_credentials"`: a client-credentials request.
    * - `"stored"`: only the token store (an authorization-code login puts tokens there, or {@link Service.set}); with
-   *   no usable token there, `get` fails with `Expired`, saying to log in again.
+   *   no usable token there, `get` fails with `Expired`, saying to log in again. Once the refresh token is dead (its
+   *   `refreshTokenExpiresAt` has passed, or the server refused it), `get` fails with `LoginRequired`, and no request
+   *   is sent with a refresh token known to be dead.
    *
    * Default: `"client_credentials"`.
    */
@@ -360,22 +366,13 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
     // -- one acquisition --------------------------------------------------------------------------------------------
     const iso = (millis: number) => new Date(millis).toISOString()
 
-    /**
-     * `Expired` for a client that can only log in again. Says "expired at" only for a token that has expired by
-     * `now`; `refused` marks a refresh the server refused (the access token may be valid still).
-     */
-    const loginAgain = (
-      stale: AccessToken.AccessToken | undefined,
-      hint: string,
-      now: number,
-      refused: boolean
-    ) =>
+    /** `Expired` for a client that can only log in again. Says "expired at" only for a token that has expired by `now`. */
+    const loginAgain = (stale: AccessToken.AccessToken | undefined, hint: string, now: number) =>
       new Expired({
         provider,
         source: "token-endpoint",
-        expiredAt: stale !== undefined && (refused || now >= stale.expiresAt) ? stale.expiresAt : undefined,
-        refusedAt: refused ? now : undefined,
-        hint: stale !== undefined && !refused && now < stale.expiresAt
+        expiredAt: stale !== undefined && now >= stale.expiresAt ? stale.expiresAt : undefined,
+        hint: stale !== undefined && now < stale.expiresAt
           ? `The access token is valid until ${iso(stale.expiresAt)}, but a new one was asked for. ${hint}`
           : hint
       })
@@ -391,31 +388,74 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
                 stale === undefined
                   ? "No token has been obtained yet and this client gets tokens only by logging in: log in first."
                   : "There is no refresh token to renew it with: log in again.",
-                now,
-                false
+                now
               )
             )))
+
+    /** `LoginRequired` for a refresh token that is dead: its lifetime ran out, or the server refused it (`refusedAt`). */
+    const loginRequired = (stale: AccessToken.AccessToken, refusedAt?: number) =>
+      new LoginRequired({
+        provider,
+        source: "token-endpoint",
+        refreshTokenExpiredAt: stale.refreshTokenExpiresAt !== undefined &&
+            (refusedAt === undefined || refusedAt >= stale.refreshTokenExpiresAt)
+          ? stale.refreshTokenExpiresAt
+          : undefined,
+        refusedAt,
+        accessTokenExpiresAt: stale.expiresAt
+      })
+
+    /**
+     * A refresh with `stale`'s refresh token. A refresh that brings no new refresh token keeps the old one, and with
+     * it the instant the old one dies.
+     */
+    const refreshWith = (stale: AccessToken.AccessToken, refreshToken: Redacted.Redacted<string>) =>
+      client.requestToken(Grant.refreshToken({ refreshToken, grantedScopes: stale.scopes })).pipe(
+        Effect.map((token) =>
+          token.refreshTokenExpiresAt === undefined && stale.refreshTokenExpiresAt !== undefined &&
+            token.refreshToken !== undefined && Redacted.value(token.refreshToken) === Redacted.value(refreshToken)
+            ? new AccessToken.AccessToken({ ...token, refreshTokenExpiresAt: stale.refreshTokenExpiresAt })
+            : token
+        )
+      )
+
+    /**
+     * In `stored` mode, once `stale`'s refresh token is dead: a token another process (or a login) put in the store
+     * since, when it is usable or can be renewed; otherwise `LoginRequired`, with no request sent.
+     */
+    const afterDeath = (stale: AccessToken.AccessToken) =>
+      Effect.flatMap(Effect.zip(storeGet, Clock.currentTimeMillis), ([stored, now]) =>
+        stored === undefined || AccessToken.sameValue(stored, stale)
+          ? Effect.fail(loginRequired(stale))
+          : now < stored.expiresAt
+          ? Effect.succeed(stored)
+          : stored.refreshToken !== undefined && stored.canRefreshAt(now)
+          ? refreshWith(stored, stored.refreshToken)
+          : Effect.fail(loginRequired(stale)))
 
     const fresh = (stale: AccessToken.AccessToken | undefined): Effect.Effect<AccessToken.AccessToken, OAuth2Error> => {
       const initial = mode === "client_credentials"
         ? client.requestToken(Grant.clientCredentials(scopes))
         : fromStoreOnly(stale)
-      if (stale?.refreshToken === undefined) return initial
-      return client.requestToken(Grant.refreshToken({ refreshToken: stale.refreshToken, grantedScopes: stale.scopes }))
-        .pipe(
-          Effect.catchIf(
-            (error): error is Unauthorized => error._tag === "Unauthorized" && error.reason === "invalid_grant",
-            () =>
-              mode === "client_credentials"
-                ? initial
-                : Effect.flatMap(Effect.zip(storeGet, Clock.currentTimeMillis), ([stored, now]) =>
-                  stored !== undefined && !AccessToken.sameValue(stored, stale) && stored.refreshToken !== undefined
-                    ? Effect.succeed(stored)
-                    : Effect.fail(
-                      loginAgain(stale, "The refresh token was refused (expired or revoked): log in again.", now, true)
-                    ))
-          )
-        )
+      const refreshToken = stale?.refreshToken
+      if (stale === undefined || refreshToken === undefined) return initial
+      return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        // A refresh token known to be dead is never sent: with client credentials a new token is asked for instead.
+        stale.isRefreshTokenExpiredAt(now)
+          ? mode === "client_credentials" ? initial : afterDeath(stale)
+          : refreshWith(stale, refreshToken).pipe(
+            Effect.catchIf(
+              (error): error is Unauthorized => error._tag === "Unauthorized" && error.reason === "invalid_grant",
+              () =>
+                mode === "client_credentials"
+                  ? initial
+                  : Effect.flatMap(Effect.zip(storeGet, Clock.currentTimeMillis), ([stored, now]) =>
+                    stored !== undefined && !AccessToken.sameValue(stored, stale) && stored.refreshToken !== undefined
+                      ? Effect.succeed(stored)
+                      // The server refused the refresh token (expired or revoked): only a login helps.
+                      : Effect.fail(loginRequired(stale, now)))
+            )
+          ))
     }
 
     /**
@@ -793,6 +833,12 @@ export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth
       const skew = Math.min(skewMillis, (token.expiresAt - token.issuedAt) / 2)
       // Never sooner than the renewal floor, whatever the token's lifetime.
       const refreshAt = Math.max(token.expiresAt - skew, s.renewAfter)
+      if (mode === "stored" && token.isRefreshTokenExpiredAt(refreshAt)) {
+        // Its refresh token will be dead by then: no refresh request is sent with it. The token is served until it
+        // expires, then `get` fails with `LoginRequired` (unless a login or another process stores new tokens).
+        yield* Deferred.await(s.changed)
+        return
+      }
       if (now < refreshAt) {
         const changed = yield* Effect.raceFirst(
           Effect.as(Effect.sleep(Duration.millis(refreshAt - now)), false),

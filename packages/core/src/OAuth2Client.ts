@@ -157,6 +157,8 @@ const splitScopes = (scope: string, delimiter: string): Array<string> =>
  * - `expires_in` may be a number or a numeric string; missing takes the endpoint's default lifetime; zero means
  *   already expired; a negative value is a `MalformedResponse` (RFC 6749 Appendix A.14 allows digits only); values
  *   beyond the endpoint's maximum are clamped.
+ * - `refresh_token_expires_in` (the refresh token's lifetime, e.g. Saxo's) is read like `expires_in` (a number or a
+ *   numeric string; negative is a `MalformedResponse`) into `refreshTokenExpiresAt`; it also stays in `extra`.
  * - A missing `scope` means the scopes asked for; a missing (or empty) `refresh_token` on a refresh keeps the old one.
  *   RFC 6749 gives neither a `null` form: `"scope": null`, `"refresh_token": null` (or any value that is not a
  *   string) are a `MalformedResponse`, as in oauth4webapi and oauth2-rs, rather than silently taken as absent.
@@ -235,6 +237,24 @@ export const decodeTokenResponse = (options: {
   } else {
     lifetimeMillis = Math.min(Math.max(0, seconds * 1000), Duration.toMillis(endpoint.maxLifetime))
   }
+  // The refresh token's lifetime (Saxo, and servers configured to send it), parsed like `expires_in` but not clamped:
+  // it is the server's word on when the refresh token dies.
+  let refreshLifetimeMillis: number | undefined
+  const rawRefreshExpires = body.refresh_token_expires_in
+  if (rawRefreshExpires !== undefined && rawRefreshExpires !== null && rawRefreshExpires !== "") {
+    const refreshSeconds = typeof rawRefreshExpires === "number"
+      ? rawRefreshExpires
+      : typeof rawRefreshExpires === "string" && /^\s*-?\d+(\.\d+)?\s*$/.test(rawRefreshExpires)
+      ? Number(rawRefreshExpires)
+      : undefined
+    if (refreshSeconds === undefined || !Number.isFinite(refreshSeconds)) {
+      return malformed("refresh_token_expires_in is neither a number nor a numeric string")
+    }
+    if (refreshSeconds < 0) {
+      return malformed("refresh_token_expires_in is negative; a lifetime is a number of seconds from 0 up")
+    }
+    refreshLifetimeMillis = refreshSeconds * 1000
+  }
   const rawScope = body.scope
   if (rawScope !== undefined && typeof rawScope !== "string") {
     return malformed(
@@ -278,6 +298,9 @@ export const decodeTokenResponse = (options: {
       expiresAt: AccessToken.expiryOf(issuedAt, lifetimeMillis),
       scopes,
       refreshToken,
+      ...(refreshToken !== undefined && refreshLifetimeMillis !== undefined
+        ? { refreshTokenExpiresAt: AccessToken.expiryOf(issuedAt, refreshLifetimeMillis) }
+        : {}),
       extra
     }, { disableValidation: true }) // every field is checked above: validating again would only cost time
   )

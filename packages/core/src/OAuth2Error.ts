@@ -243,6 +243,52 @@ export class Expired extends Schema.TaggedError<Expired>("@effect-oauth2/core/Ex
 }
 
 /**
+ * The refresh token is dead and no valid access token is left: only a new login (an authorization-code flow, e.g.
+ * `effect-oauth2 login`) gets tokens again. Raised when the refresh token's lifetime (the server's
+ * `refresh_token_expires_in`) has run out, in which case no refresh request is sent, or when the server refused the
+ * refresh token (`invalid_grant`: expired or revoked). Never retryable: retrying cannot bring the refresh token back.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class LoginRequired extends Schema.TaggedError<LoginRequired>("@effect-oauth2/core/LoginRequired")(
+  "LoginRequired",
+  {
+    ...common,
+    /** When the refresh token died (epoch milliseconds), as the server gave its lifetime, when it did. */
+    refreshTokenExpiredAt: Schema.optional(Schema.Number),
+    /** When the server refused the refresh token (`invalid_grant`), when that is how its death was learned. */
+    refusedAt: Schema.optional(Schema.Number),
+    /** When the last access token expires or expired (epoch milliseconds), when there was one. */
+    accessTokenExpiresAt: Schema.optional(Schema.Number)
+  }
+) {
+  /** @since 0.2.0 */
+  readonly [TypeId]: TypeId = TypeId
+  /** Whether trying again can help: never; only a new login can. */
+  get retryable(): boolean {
+    return false
+  }
+  /** @since 0.2.0 */
+  override get message(): string {
+    const iso = (millis: number) => new Date(millis).toISOString()
+    const what = this.refusedAt !== undefined
+      ? `The server refused the refresh token at ${iso(this.refusedAt)} (expired or revoked)${
+        this.refreshTokenExpiredAt === undefined ? "" : `; its lifetime ran out at ${iso(this.refreshTokenExpiredAt)}`
+      }`
+      : this.refreshTokenExpiredAt !== undefined
+      ? `The refresh token expired at ${iso(this.refreshTokenExpiredAt)} (the lifetime the server gave it)`
+      : "There is no usable refresh token"
+    const access = this.accessTokenExpiresAt === undefined
+      ? ""
+      : this.refusedAt !== undefined && this.accessTokenExpiresAt > this.refusedAt
+      ? `; the access token is valid until ${iso(this.accessTokenExpiresAt)} but cannot be renewed`
+      : `; the access token expired at ${iso(this.accessTokenExpiresAt)}`
+    return `${providerPrefix(this.provider)}${what}${access}. No new token can be had without a login: log in again.`
+  }
+}
+
+/**
  * The server answered 429 (or 503 with `Retry-After`): too many requests. Wait `retryAfter` before trying again; the
  * library itself will not call the endpoint again before then.
  *
@@ -558,6 +604,7 @@ export type OAuth2Error =
   | InvalidScope
   | Unauthorized
   | Expired
+  | LoginRequired
   | RateLimited
   | TransportError
   | MalformedResponse
@@ -578,6 +625,7 @@ export const OAuth2Error: Schema.Union<[
   typeof InvalidScope,
   typeof Unauthorized,
   typeof Expired,
+  typeof LoginRequired,
   typeof RateLimited,
   typeof TransportError,
   typeof MalformedResponse,
@@ -591,6 +639,7 @@ export const OAuth2Error: Schema.Union<[
   InvalidScope,
   Unauthorized,
   Expired,
+  LoginRequired,
   RateLimited,
   TransportError,
   MalformedResponse,

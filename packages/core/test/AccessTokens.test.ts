@@ -497,7 +497,7 @@ describe("AccessTokens", () => {
       assert.strictEqual(valueOf(Option.getOrThrow(stored)), "tok-0")
     }))
 
-  it.scoped("stored mode: a refused refresh token is Expired, saying to log in again", () =>
+  it.scoped("stored mode: a refused refresh token is LoginRequired, saying to log in again", () =>
     Effect.gen(function*() {
       const { server, tokens } = yield* setup(TokenServer.oauthError("invalid_grant"), { acquire: "stored" })
       const now = yield* TestClock.currentTimeMillis
@@ -514,8 +514,10 @@ describe("AccessTokens", () => {
       )
       yield* TestClock.adjust("2 seconds")
       const error = yield* Effect.flip(tokens.get)
-      assert.strictEqual(error._tag, "Expired")
-      assert.include(error.message, "refresh token was refused")
+      assert.strictEqual(error._tag, "LoginRequired")
+      assert.isFalse(error.retryable)
+      assert.include(error.message, "refused the refresh token")
+      assert.include(error.message, "log in again")
       assert.isAtLeast(yield* server.count, 1)
     }))
 
@@ -842,7 +844,7 @@ describe("AccessTokens: lifetimes, the refresh loop and hangs (issue 14)", () =>
       }
     }))
 
-  it.scoped("a refresh the server refuses before the token's expiry: Expired says refused (and when), not 'expired at'", () =>
+  it.scoped("a refresh the server refuses before the token's expiry: LoginRequired says refused (and when), not 'expired at'", () =>
     Effect.gen(function*() {
       const { tokens } = yield* setup(TokenServer.oauthError("invalid_grant"), { acquire: "stored" })
       yield* TestClock.adjust("10 minutes")
@@ -860,12 +862,12 @@ describe("AccessTokens: lifetimes, the refresh loop and hangs (issue 14)", () =>
       // The API rejected the token (a 401): the refresh is refused as well (a revoked grant).
       yield* tokens.invalidate(login)
       const error = yield* Effect.flip(tokens.get)
-      assert.strictEqual(error._tag, "Expired")
-      const expired = error as OAuth2Error.Expired
-      assert.strictEqual(expired.refusedAt, now)
+      assert.strictEqual(error._tag, "LoginRequired")
+      const required = error as OAuth2Error.LoginRequired
+      assert.strictEqual(required.refusedAt, now)
       assert.notInclude(error.message, "expired at")
-      assert.include(error.message, `refused to renew the access token at ${new Date(now).toISOString()}`)
-      assert.include(error.message, "before its expiry")
+      assert.include(error.message, `refused the refresh token at ${new Date(now).toISOString()} (expired or revoked)`)
+      assert.include(error.message, `valid until ${new Date(now + 3_600_000).toISOString()} but cannot be renewed`)
       assert.include(error.message, "log in again")
     }))
 

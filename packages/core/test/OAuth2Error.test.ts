@@ -203,6 +203,35 @@ const samples: ReadonlyArray<{
       "refused to renew the access token at 2030-01-01T11:00:00.000Z, before its expiry at 2030-01-01T12:00:00.000Z",
       "Log in again."
     ]
+  },
+  {
+    error: new OAuth2Error.LoginRequired({
+      provider: "saxo",
+      source,
+      refreshTokenExpiredAt: Date.UTC(2030, 0, 1, 10),
+      accessTokenExpiresAt: Date.UTC(2030, 0, 1, 10, 20)
+    }),
+    tag: "LoginRequired",
+    retryable: false,
+    says: [
+      "[saxo] The refresh token expired at 2030-01-01T10:00:00.000Z (the lifetime the server gave it)",
+      "the access token expired at 2030-01-01T10:20:00.000Z",
+      "log in again."
+    ]
+  },
+  {
+    error: new OAuth2Error.LoginRequired({
+      source,
+      refusedAt: Date.UTC(2030, 0, 1, 11),
+      accessTokenExpiresAt: Date.UTC(2030, 0, 1, 12)
+    }),
+    tag: "LoginRequired",
+    retryable: false,
+    says: [
+      "The server refused the refresh token at 2030-01-01T11:00:00.000Z (expired or revoked)",
+      "the access token is valid until 2030-01-01T12:00:00.000Z but cannot be renewed",
+      "log in again."
+    ]
   }
 ]
 

@@ -248,6 +248,62 @@ describe("authorization code", () => {
     }).pipe(Effect.provide(Live)))
 })
 
+describe("refresh-token lifetime", () => {
+  it.scopedLive("refresh_token_expires_in from the server is kept; once it has passed, LoginRequired and no refresh sent", () =>
+    Effect.gen(function*() {
+      // Access tokens live 3 s, refresh tokens 1 s: the refresh token is dead before the access token is due for
+      // renewal (at half its life), so no refresh may be sent with it.
+      const server = yield* AuthServer.make({ accessTokenTtl: 3, refreshTokenTtl: 1, refreshTokenExpiresIn: true })
+      const oauth = yield* clientOf(server, AuthServer.clients.app, "client_secret_basic")
+      const sent = Date.now()
+      const first = yield* login(server).pipe(Effect.provideService(OAuth2Client.OAuth2Client, oauth))
+      assert.isDefined(first.refreshToken)
+      assert.isDefined(first.refreshTokenExpiresAt, "the server's refresh_token_expires_in is kept")
+      // Counted from the start of the second the token request was sent: never later than the server's own expiry.
+      const died = first.refreshTokenExpiresAt!
+      assert.isAtMost(died, Math.floor(Date.now() / 1000) * 1000 + 1000)
+      assert.isAtLeast(died, Math.floor(sent / 1000) * 1000)
+      assert.isBelow(died, first.expiresAt)
+
+      const tokens = yield* AccessTokens.make({ acquire: "stored" }).pipe(
+        Effect.provideService(OAuth2Client.OAuth2Client, oauth)
+      )
+      yield* tokens.set(first)
+      // Bounded: the access token lives 3 s; poll until get stops serving it.
+      let error: OAuth2Error.OAuth2Error | undefined
+      for (let i = 0; i < 40 && error === undefined; i++) {
+        const exit = yield* Effect.exit(tokens.get)
+        if (Exit.isFailure(exit)) error = failureOf(exit)
+        else yield* Effect.sleep("200 millis")
+      }
+      assert.isDefined(error, "get kept serving a token past its expiry")
+      assert.strictEqual(error!._tag, "LoginRequired")
+      assert.isFalse(error!.retryable)
+      assert.include(error!.message, `The refresh token expired at ${new Date(died).toISOString()}`)
+      assert.include(error!.message, "log in again")
+      // The server saw the login and nothing else: no refresh with the dead refresh token.
+      assert.deepStrictEqual((yield* server.tokenRequests).map((r) => `${r.grantType} ${r.outcome}`), [
+        "authorization_code success"
+      ])
+    }).pipe(Effect.provide(Live)))
+
+  it.scopedLive("a refresh answer carries the new refresh token's lifetime (rotation)", () =>
+    Effect.gen(function*() {
+      const server = yield* AuthServer.make({ refreshTokenTtl: 120, refreshTokenExpiresIn: true })
+      const oauth = yield* clientOf(server, AuthServer.clients.app, "client_secret_basic")
+      const first = yield* login(server).pipe(Effect.provideService(OAuth2Client.OAuth2Client, oauth))
+      const second = yield* oauth.requestToken(
+        Grant.refreshToken({ refreshToken: first.refreshToken!, grantedScopes: first.scopes })
+      )
+      for (const token of [first, second]) {
+        const life = token.refreshTokenExpiresAt! - token.issuedAt
+        // oidc-provider stores whole seconds; the remaining lifetime is at most the TTL.
+        assert.isAtMost(life, 120_000)
+        assert.isAtLeast(life, 110_000)
+      }
+    }).pipe(Effect.provide(Live)))
+})
+
 describe("revocation and introspection", () => {
   it.scopedLive("a revoked client-credentials token introspects as inactive and the API refuses it", () =>
     Effect.gen(function*() {
@@ -285,7 +341,8 @@ describe("revocation and introspection", () => {
       assert.isFalse((yield* oauth.introspect(token.value, "access_token")).active)
       assert.isFalse((yield* oauth.introspect(token.refreshToken!, "refresh_token")).active)
       const after = failureOf(yield* Effect.exit(tokens.get))
-      assert.strictEqual(after._tag, "Expired")
+      // The revoked refresh token is refused (invalid_grant): only a login helps.
+      assert.strictEqual(after._tag, "LoginRequired")
     }).pipe(Effect.provide(Live)))
 })
 

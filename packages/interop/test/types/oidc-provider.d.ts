@@ -13,6 +13,13 @@ declare module "oidc-provider" {
     readonly exp?: number | undefined
   }
 
+  /** The Koa context a middleware sees (the members the suite uses). */
+  export interface MiddlewareContext {
+    readonly method: string
+    readonly path: string
+    body: unknown
+  }
+
   export interface TokenModel {
     find(value: string): Promise<StoredToken | undefined>
   }
@@ -22,6 +29,7 @@ declare module "oidc-provider" {
     readonly issuer: string
     callback(): (req: IncomingMessage, res: ServerResponse) => void
     on(event: string, listener: (...args: Array<any>) => void): this
+    use(middleware: (ctx: MiddlewareContext, next: () => Promise<void>) => Promise<void>): this
     readonly AccessToken: TokenModel
     readonly ClientCredentials: TokenModel
     readonly RefreshToken: TokenModel

@@ -48,6 +48,12 @@ export interface Options {
   readonly extraClients?: ReadonlyArray<Record<string, unknown>> | undefined
   /** The client authentication methods the server accepts (and advertises). Default: oidc-provider's (all five). */
   readonly clientAuthMethods?: ReadonlyArray<string> | undefined
+  /**
+   * Add `refresh_token_expires_in` (as Saxo sends it) to every token response that carries a refresh token: the
+   * refresh token's remaining lifetime in seconds, as the provider itself stores it. oidc-provider 9 has no member of
+   * that name; a middleware around its token endpoint adds it. Default: `false`.
+   */
+  readonly refreshTokenExpiresIn?: boolean | undefined
 }
 
 /** What one request to the token endpoint was: its grant type and `"success"` or the error code answered. */
@@ -164,6 +170,15 @@ export const make = (options: Options = {}): Effect.Effect<AuthServer, never, Sc
         }
       }
     })
+    if (options.refreshTokenExpiresIn === true) {
+      provider.use(async (ctx, next) => {
+        await next()
+        const body = ctx.body as { refresh_token?: unknown; refresh_token_expires_in?: number } | undefined
+        if (ctx.method !== "POST" || ctx.path !== "/token" || typeof body?.refresh_token !== "string") return
+        const stored = await provider.RefreshToken.find(body.refresh_token)
+        if (stored?.exp !== undefined) body.refresh_token_expires_in = stored.exp - Math.floor(Date.now() / 1000)
+      })
+    }
     const grantTypeOf = (ctx: unknown): string =>
       String((ctx as { oidc?: { params?: { grant_type?: unknown } } }).oidc?.params?.grant_type ?? "unknown")
     provider.on("grant.success", (ctx: unknown) => tokenRequests.push({ grantType: grantTypeOf(ctx), outcome: "success" }))
