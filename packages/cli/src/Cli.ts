@@ -225,7 +225,7 @@ const encodeError = Schema.encodeUnknownOption(OAuth2Error.OAuth2Error)
 
 const hints = (provider: string | undefined, error: unknown): ReadonlyArray<string> => {
   const tag = tagOf(error)
-  if (provider === "tradier" && tag === "Expired") {
+  if (provider === "tradier" && (tag === "Expired" || tag === "LoginRequired")) {
     return [
       "hint: log in with `effect-oauth2 login tradier` (same --env, --scopes and --store), or set " +
         "TRADIER_ACCESS_TOKEN to a static API token."

@@ -1,3 +1,4 @@
+import * as AccessToken from "@effect-oauth2/core/AccessToken"
 import * as FileTokenStore from "@effect-oauth2/core/FileTokenStore"
 import * as TokenCipher from "@effect-oauth2/core/TokenCipher"
 import { Clients, Emulator } from "@effect-oauth2/emulator"
@@ -41,6 +42,13 @@ const storedToken = (file: string, key: string, clientId: string) =>
     const store = yield* FileTokenStore.make({ path: file, key: TokenCipher.rawKey(key) })
     const token = yield* store.get(Tradier.storeKey({ clientId }))
     return Option.getOrThrow(token)
+  }).pipe(Effect.provide(NodeContext.layer), Effect.orDie)
+
+/** Replaces the token `login` stored, as another run (or the passing of time) would have left it. */
+const replaceStoredToken = (file: string, key: string, clientId: string, token: AccessToken.AccessToken) =>
+  Effect.gen(function*() {
+    const store = yield* FileTokenStore.make({ path: file, key: TokenCipher.rawKey(key) })
+    yield* store.set(Tradier.storeKey({ clientId }), token)
   }).pipe(Effect.provide(NodeContext.layer), Effect.orDie)
 
 describe("login tradier", () => {
@@ -108,6 +116,46 @@ describe("login tradier", () => {
       assert.strictEqual(token.code, 0, token.stderr)
       assert.strictEqual((JSON.parse(token.stdout) as { readonly token: string }).token, Redacted.value(stored.value))
       assertNoSecrets(token.stdout + token.stderr, [refresh, partner.clientSecret, ...secretsOf(visits[0]!)], "token")
+    }))
+
+  it.scopedLive("a stored login whose refresh token has died: LoginRequired (5) with the login hint, no request", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make({ port: 0, tradierAuthorization: "auto-approve" })
+      const dir = yield* tempDir
+      const file = path.join(dir, "tokens.json")
+      const partner = Clients.tradierPartnerDemo
+      const env = { EFFECT_OAUTH2_STORE_KEY: storeKey(), TRADIER_CLIENT_SECRET: partner.clientSecret }
+      const target = ["--emulator", emulator.baseUrl, "--store", file, "--client-id", partner.clientId]
+      const login = yield* cli(["login", "tradier", ...target, "--port", "0", "--open"], { env, openUrl: browser([]) })
+      assert.strictEqual(login.code, 0, login.stderr)
+      const stored = yield* storedToken(file, env.EFFECT_OAUTH2_STORE_KEY, partner.clientId)
+      assert.isDefined(stored.refreshToken)
+      // An hour later: the access token has expired, and so has the refresh token (as its server said it would).
+      const past = Date.now() - 60_000
+      yield* replaceStoredToken(
+        file,
+        env.EFFECT_OAUTH2_STORE_KEY,
+        partner.clientId,
+        new AccessToken.AccessToken({
+          value: stored.value,
+          type: stored.type,
+          issuedAt: past - 3_600_000,
+          expiresAt: past,
+          scopes: stored.scopes,
+          refreshToken: stored.refreshToken,
+          refreshTokenExpiresAt: past,
+          extra: {}
+        })
+      )
+      yield* emulator.resetCounters
+      const result = yield* cli(["token", "tradier", ...target], { env })
+      assert.strictEqual(result.code, 5, result.stderr)
+      assert.include(result.stderr, "log in again")
+      assert.include(result.stderr, "effect-oauth2 login tradier")
+      assert.strictEqual(result.stdout, "")
+      assert.strictEqual((yield* emulator.countersFor("tradier.refresh")).requests, 0, "a dead refresh token is not sent")
+      assert.strictEqual((yield* emulator.countersFor("tradier.token")).requests, 0)
+      assertNoSecrets(result.stderr, [Redacted.value(stored.value), Redacted.value(stored.refreshToken!)], "stderr")
     }))
 
   it.scopedLive("refused by the user: AuthorizationFailed (10), nothing stored", () =>
