@@ -377,7 +377,10 @@ describe("requestToken: arbitrary answers over a real connection", () => {
           return
         }
         assert.notStrictEqual(outcome._tag === "TransportError" ? outcome.reason : undefined, "Timeout")
-        if (wire.body.length > MAX_BYTES && !NO_BODY_STATUSES.has(wire.status)) {
+        // A 421 (Misdirected Request) is resent by fetch's transport itself on a new connection (RFC 9110 §15.5.20);
+        // a POST body cannot be resent, so undici ends it as a network failure (a typed TransportError, checked above)
+        // before our body limit is ever reached.
+        if (wire.body.length > MAX_BYTES && !NO_BODY_STATUSES.has(wire.status) && wire.status !== 421) {
           assert.strictEqual(outcome._tag, "MalformedResponse")
           assert.include(outcome._tag === "MalformedResponse" ? outcome.reason : "", "larger than")
         }
