@@ -1,6 +1,7 @@
 /**
  * The `effect-oauth2` command: tokens, revocation, introspection, self-tests and the logins (Tradier, any server by
- * discovery) from the shell, and the emulator. `bin.ts` only runs {@link run}; tests run it in-process with their own {@link Io}.
+ * discovery) from the shell, and the emulator. `bin.ts` only runs {@link run}; tests run it in-process with their own
+ * {@link Io}.
  *
  * @since 0.1.0
  */
