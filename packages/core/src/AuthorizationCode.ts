@@ -12,7 +12,9 @@
  *    time) and accepted once; an `error` becomes an `AuthorizationFailed`.
  * 4. {@link exchange} trades the code for an {@link AccessToken} through the {@link OAuth2Client.OAuth2Client}.
  *
- * {@link login} runs all four.
+ * {@link login} runs all four. With a pushed authorization request (RFC 9126), {@link pushAuthorization} replaces
+ * step 1: the parameters go to the server's PAR endpoint in an authenticated POST, and the URL carries only
+ * `client_id` and the `request_uri` answered (`login`'s `par` option).
  *
  * Secrets (the state, the code, the PKCE verifier) are `Redacted` everywhere, and appear in no error and no log
  * line. The one exception is the authorization URL itself, which must carry the state: show it to the user, do not
