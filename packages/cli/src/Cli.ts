@@ -1,6 +1,7 @@
 /**
- * The `effect-oauth2` command: tokens, revocation, introspection, self-tests and the Tradier login from the shell,
- * and the emulator. `bin.ts` only runs {@link run}; tests run it in-process with their own {@link Io}.
+ * The `effect-oauth2` command: tokens, revocation, introspection, self-tests and the logins (Tradier, any server by
+ * discovery) from the shell, and the emulator. `bin.ts` only runs {@link run}; tests run it in-process with their own
+ * {@link Io}.
  *
  * @since 0.1.0
  */
@@ -17,7 +18,6 @@ import * as OAuth2Error from "@effect-oauth2/core/OAuth2Error"
 import * as TokenCipher from "@effect-oauth2/core/TokenCipher"
 import * as TokenStore from "@effect-oauth2/core/TokenStore"
 import * as Emulator from "@effect-oauth2/emulator/Emulator"
-import * as Tradier from "@effect-oauth2/tradier/Tradier"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Path from "@effect/platform/Path"
@@ -639,7 +639,7 @@ const loginCommand = Command.make(
             const io = yield* InternalIo.CliIo
             if (plan.login === undefined) return yield* unsupported(args.provider, "Login", descriptor.noLogin ?? "")
             const shown = yield* Deferred.make<void>()
-            const options = plan.login({
+            const login = plan.login({
               timeout: args.timeout * 1000,
               onAuthorizeUrl: (url) =>
                 Effect.gen(function*() {
@@ -654,7 +654,7 @@ const loginCommand = Command.make(
               io,
               `waiting for the login in the browser (up to ${Format.remaining(args.timeout * 1000)})`,
               Deferred.await(shown)
-            )(Tradier.login(options)).pipe(
+            )(login).pipe(
               Effect.provide(callback),
               Effect.catchTag("ServeError", () =>
                 new Settings.UsageError({
@@ -678,9 +678,11 @@ const loginCommand = Command.make(
     )
 ).pipe(
   Command.withDescription(
-    "The authorization-code login (tradier): listens on a loopback callback, prints the authorize URL to open " +
-      "(--open also opens the browser), waits up to --timeout, and stores the token in the encrypted token file, " +
-      "where `token tradier`, `whoami tradier` and bots read it. Other providers need no login."
+    "The authorization-code login (tradier, and oauth2 --issuer <url>): listens on a loopback callback, prints the " +
+      "authorize URL to open (--open also opens the browser), waits up to --timeout, and stores the token in the " +
+      "encrypted token file, where `token tradier`, `whoami tradier` and bots read it (`token oauth2 --store <file>` " +
+      "for oauth2). oauth2 logs in with PKCE, and pushes the request first (PAR, RFC 9126) whenever the server has a " +
+      "PAR endpoint. The other providers need no login."
   )
 )
 

@@ -12,7 +12,9 @@
  *    time) and accepted once; an `error` becomes an `AuthorizationFailed`.
  * 4. {@link exchange} trades the code for an {@link AccessToken} through the {@link OAuth2Client.OAuth2Client}.
  *
- * {@link login} runs all four.
+ * {@link login} runs all four. With a pushed authorization request (RFC 9126), {@link pushAuthorization} replaces
+ * step 1: the parameters go to the server's PAR endpoint in an authenticated POST, and the URL carries only
+ * `client_id` and the `request_uri` answered (`login`'s `par` option).
  *
  * Secrets (the state, the code, the PKCE verifier) are `Redacted` everywhere, and appear in no error and no log
  * line. The one exception is the authorization URL itself, which must carry the state: show it to the user, do not
@@ -20,11 +22,13 @@
  *
  * @since 0.1.0
  */
+import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -35,9 +39,11 @@ import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import type { AccessToken } from "./AccessToken.js"
+import * as Discovery from "./Discovery.js"
 import * as Endpoint from "./Endpoint.js"
 import * as Grant from "./Grant.js"
 import * as internal from "./internal/authorizationCode.js"
+import * as par from "./internal/par.js"
 import { sanitize } from "./internal/sanitize.js"
 import * as OAuth2Client from "./OAuth2Client.js"
 import {
@@ -133,6 +139,29 @@ export interface Session {
    * for one callback only (RFC 6749 §10.12). Read it if you like; never reset it.
    */
   readonly consumed: Ref.Ref<boolean>
+  /**
+   * The pushed authorization request (RFC 9126) the URL refers to, when the request was pushed
+   * ({@link pushAuthorization}); `undefined` when the URL carries the request itself.
+   *
+   * @since 0.2.0
+   */
+  readonly pushed?: Pushed | undefined
+}
+
+/**
+ * What the PAR endpoint answered (RFC 9126 §2.2): the `request_uri` the authorization URL carries, and until when the
+ * server accepts it. The user must open the URL before then; the server's own login pages may take longer.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Pushed {
+  /** The `request_uri`, e.g. `"urn:ietf:params:oauth:request_uri:..."`. Good for one authorization. */
+  readonly requestUri: string
+  /** The `expires_in` answered, in seconds. */
+  readonly expiresIn: Duration.Duration
+  /** When the `request_uri` expires (epoch milliseconds, `Clock` time, counted from when the request was sent). */
+  readonly expiresAt: number
 }
 
 class SessionImpl implements Session {
@@ -143,18 +172,23 @@ class SessionImpl implements Session {
     readonly codeVerifier: Redacted.Redacted<string> | undefined,
     readonly redirectUri: string | undefined,
     readonly scopes: ReadonlyArray<string>,
-    readonly consumed: Ref.Ref<boolean>
+    readonly consumed: Ref.Ref<boolean>,
+    readonly pushed?: Pushed | undefined
   ) {}
   toJSON(): unknown {
     const url = new URL(this.url)
     if (url.searchParams.has("state")) url.searchParams.set("state", "<redacted>")
+    if (url.searchParams.has("request_uri")) url.searchParams.set("request_uri", "<redacted>")
     return {
       _id: "AuthorizationCode.Session",
       provider: this.provider,
       url: url.toString(),
       redirectUri: this.redirectUri,
       scopes: this.scopes,
-      pkce: this.codeVerifier !== undefined
+      pkce: this.codeVerifier !== undefined,
+      ...(this.pushed === undefined
+        ? {}
+        : { pushed: { expiresIn: Duration.format(this.pushed.expiresIn), expiresAt: this.pushed.expiresAt } })
     }
   }
   toString(): string {
@@ -223,8 +257,45 @@ const RESERVED_PARAMS = new Set([
  */
 export const authorize = (options: AuthorizeOptions): Effect.Effect<Session, Unsupported | InvalidConfiguration> => {
   const { endpoint } = options
-  const provider = endpoint.provider
   const pkce = options.pkce ?? false
+  return Effect.gen(function*() {
+    const request = yield* prepare(options)
+    const url = new URL(request.authorizeUrl)
+    for (const [name, value] of request.params) url.searchParams.set(name, value)
+    const consumed = yield* Ref.make(false)
+    return new SessionImpl(
+      endpoint.provider,
+      url.toString(),
+      request.state,
+      request.codeVerifier,
+      request.redirectUri,
+      request.scopes,
+      consumed
+    )
+  }).pipe(
+    Effect.withSpan("AuthorizationCode.authorize", {
+      attributes: {
+        "oauth2.provider": endpoint.provider,
+        "oauth2.environment": endpoint.environment,
+        "oauth2.pkce": pkce
+      }
+    })
+  )
+}
+
+interface Prepared {
+  readonly authorizeUrl: string
+  readonly params: ReadonlyArray<readonly [string, string]>
+  readonly state: Redacted.Redacted<string>
+  readonly codeVerifier: Redacted.Redacted<string> | undefined
+  readonly redirectUri: string | undefined
+  readonly scopes: ReadonlyArray<string>
+}
+
+/** Checks the options and makes the request's parameters, its fresh state and (when asked) PKCE verifier. */
+const prepare = (options: AuthorizeOptions): Effect.Effect<Prepared, Unsupported | InvalidConfiguration> => {
+  const { endpoint } = options
+  const provider = endpoint.provider
   return Effect.gen(function*() {
     const invalid = (description: string) => new InvalidConfiguration({ provider, source: "configuration", description })
     if (endpoint.authorizeUrl === undefined) {
@@ -264,25 +335,178 @@ export const authorize = (options: AuthorizeOptions): Effect.Effect<Session, Uns
     }
 
     const state = yield* makeState
-    const codeVerifier = pkce ? yield* makeVerifier() : undefined
-    const url = new URL(endpoint.authorizeUrl)
-    const query = url.searchParams
-    if (options.sendResponseType ?? true) query.set("response_type", "code")
-    query.set("client_id", options.clientId)
-    if (redirectUri !== undefined) query.set("redirect_uri", redirectUri)
-    if (scopes.length > 0) query.set("scope", scopes.join(delimiter))
-    query.set("state", Redacted.value(state))
+    const codeVerifier = (options.pkce ?? false) ? yield* makeVerifier() : undefined
+    const params: Array<readonly [string, string]> = []
+    if (options.sendResponseType ?? true) params.push(["response_type", "code"])
+    params.push(["client_id", options.clientId])
+    if (redirectUri !== undefined) params.push(["redirect_uri", redirectUri])
+    if (scopes.length > 0) params.push(["scope", scopes.join(delimiter)])
+    params.push(["state", Redacted.value(state)])
     if (codeVerifier !== undefined) {
-      query.set("code_challenge", yield* challengeS256(codeVerifier))
-      query.set("code_challenge_method", "S256")
+      params.push(["code_challenge", yield* challengeS256(codeVerifier)])
+      params.push(["code_challenge_method", "S256"])
     }
-    for (const [name, value] of extra) query.set(name, value)
+    for (const [name, value] of extra) params.push([name, value])
+    return { authorizeUrl: endpoint.authorizeUrl, params, state, codeVerifier, redirectUri, scopes }
+  })
+}
 
+// -----------------------------------------------------------------------------
+// pushed authorization requests (RFC 9126)
+// -----------------------------------------------------------------------------
+
+/**
+ * How an authorization request is pushed (RFC 9126).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ParOptions {
+  /**
+   * The PAR endpoint. Default: the `pushed_authorization_request_endpoint` of the server's metadata, when a
+   * {@link Discovery.Discovery} of the endpoint's issuer is in the context (as `OAuth2Client.layerDiscovery` provides
+   * it); without either, pushing fails with `InvalidConfiguration`.
+   */
+  readonly url?: string | undefined
+  /**
+   * The client's credentials: the client authenticates to the PAR endpoint exactly as to the token endpoint, with
+   * the endpoint's `authMethod` (`client_secret_basic`, `client_secret_post`, `private_key_jwt`, `client_secret_jwt`
+   * or `none`). Give the same credentials as the `OAuth2Client`'s. Default: the client id alone, which is enough for
+   * a public client (`none`) only.
+   */
+  readonly credentials?: Endpoint.Credentials | undefined
+  /** Allow an `http://` PAR endpoint on a host other than loopback. Default: `false` (RFC 9700). Never in production. */
+  readonly allowInsecureHttp?: boolean | undefined
+}
+
+/**
+ * The options of {@link pushAuthorization}.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface PushOptions extends AuthorizeOptions {
+  /** Where and how to push. Default: the PAR endpoint from discovery, and the client id alone as credentials. */
+  readonly par?: ParOptions | undefined
+}
+
+/** What a pushed request may not carry among its extra parameters, beyond what {@link authorize} refuses. */
+const PAR_RESERVED_PARAMS = new Set(["request_uri", "client_secret", "client_assertion", "client_assertion_type"])
+
+/** The server's metadata in the context, when it describes the endpoint's server (the same issuer). */
+const metadataOf = (endpoint: Endpoint.Endpoint): Effect.Effect<Discovery.Metadata | undefined> =>
+  Effect.map(
+    Effect.serviceOption(Discovery.Discovery),
+    (metadata) =>
+      Option.isSome(metadata) && endpoint.issuer !== undefined && metadata.value.issuer === endpoint.issuer
+        ? metadata.value
+        : undefined
+  )
+
+/**
+ * Starts an authorization request as {@link authorize} does, but pushes its parameters to the server's PAR endpoint
+ * (RFC 9126) first: the parameters (state, PKCE challenge, redirect URI, scopes, extra parameters) go in an
+ * authenticated POST, never through the browser, and the authorization URL carries only `client_id` and the
+ * `request_uri` the server answered. The returned {@link Session} is used as any other (callback, exchange); its
+ * `pushed` says until when the server accepts the `request_uri`.
+ *
+ * The client authenticates exactly as at the token endpoint (the endpoint's `authMethod`, with `par.credentials`),
+ * the answer is read with the same bounds (the endpoint's request timeout and body cap) and the request is sent
+ * once: no retry, no redirect followed. Failures:
+ *
+ * - `InvalidConfiguration`: the options are wrong (as for {@link authorize}), there is no PAR endpoint (neither
+ *   `par.url` nor one in the server's metadata), `par.credentials` names another client, or the credentials do not
+ *   fit the endpoint's `authMethod`. Nothing is sent.
+ * - `Unauthorized` (`invalid_client`): the server refused the client authentication (401).
+ * - `ProtocolError`: the server refused the request (400 `invalid_request`, `invalid_scope`..., with its sanitised
+ *   description), or failed (5xx, retryable).
+ * - `MalformedResponse`: not JSON, too large, a redirect, or no usable `request_uri` / `expires_in`.
+ * - `TransportError`: no answer within the request timeout, or the connection failed.
+ *
+ * No error and no log line carries the state, the PKCE verifier, the client secret or a client assertion.
+ *
+ * @since 0.2.0
+ * @category authorize
+ */
+export const pushAuthorization = (
+  options: PushOptions
+): Effect.Effect<Session, OAuth2Error, HttpClient.HttpClient> => {
+  const { endpoint } = options
+  const provider = endpoint.provider
+  return Effect.gen(function*() {
+    const invalid = (description: string) => new InvalidConfiguration({ provider, source: "configuration", description })
+    const refused = Object.keys(options.extraParams ?? {}).find((name) => PAR_RESERVED_PARAMS.has(name))
+    if (refused !== undefined) {
+      return yield* invalid(
+        `extraParams may not set "${refused}" in a pushed authorization request: ${
+          refused === "request_uri"
+            ? "the server issues the request_uri (RFC 9126 §2.1)"
+            : "the client authentication sets it"
+        }.`
+      )
+    }
+    const request = yield* prepare(options)
+    const metadata = yield* metadataOf(endpoint)
+    const given = options.par?.url
+    const parUrl = given ?? metadata?.pushedAuthorizationRequestEndpoint
+    if (parUrl === undefined) {
+      return yield* invalid(
+        metadata === undefined
+          ? "no PAR endpoint is known: give par.url, or build the client with OAuth2Client.layerDiscovery so that the server's metadata names it."
+          : `the server ${
+            JSON.stringify(metadata.issuer)
+          } advertises no pushed_authorization_request_endpoint (RFC 9126 §5): give par.url if it has one, or log in without PAR.`
+      )
+    }
+    const url = yield* Endpoint.validateUrl(provider, "par.url", parUrl, options.par?.allowInsecureHttp)
+    const credentials = options.par?.credentials ?? { clientId: options.clientId }
+    if (credentials.clientId !== options.clientId) {
+      return yield* invalid(
+        `par.credentials are those of client "${sanitize(credentials.clientId, 64)}", but the authorization request is ` +
+          `for client "${sanitize(options.clientId, 64)}": give the same client's credentials.`
+      )
+    }
+    if (
+      options.par?.credentials === undefined && endpoint.authMethod !== "none"
+    ) {
+      return yield* invalid(
+        `the PAR endpoint authenticates the client as the token endpoint does (${endpoint.authMethod}), and no ` +
+          "credentials were given: give par.credentials (the same as the OAuth2Client's)."
+      )
+    }
+    const pushed = yield* par.push({
+      endpoint,
+      credentials,
+      url,
+      params: request.params,
+      secrets: [Redacted.value(request.state)]
+    })
+    const authorizeUrl = new URL(request.authorizeUrl)
+    authorizeUrl.searchParams.set("client_id", options.clientId)
+    authorizeUrl.searchParams.set("request_uri", pushed.requestUri)
+    const expiresIn = Duration.seconds(pushed.expiresInSeconds)
     const consumed = yield* Ref.make(false)
-    return new SessionImpl(provider, url.toString(), state, codeVerifier, redirectUri, scopes, consumed)
+    yield* Effect.logDebug("authorization request pushed").pipe(
+      Effect.annotateLogs({ provider, expiresIn: Duration.format(expiresIn) })
+    )
+    return new SessionImpl(
+      provider,
+      authorizeUrl.toString(),
+      request.state,
+      request.codeVerifier,
+      request.redirectUri,
+      request.scopes,
+      consumed,
+      { requestUri: pushed.requestUri, expiresIn, expiresAt: pushed.sentAt + Duration.toMillis(expiresIn) }
+    )
   }).pipe(
-    Effect.withSpan("AuthorizationCode.authorize", {
-      attributes: { "oauth2.provider": provider, "oauth2.environment": endpoint.environment, "oauth2.pkce": pkce }
+    Effect.withSpan("AuthorizationCode.pushAuthorization", {
+      kind: "client",
+      attributes: {
+        "oauth2.provider": provider,
+        "oauth2.environment": endpoint.environment,
+        "oauth2.pkce": options.pkce ?? false
+      }
     })
   )
 }
@@ -691,6 +915,17 @@ export interface LoginOptions<E, R> extends Omit<AuthorizeOptions, "endpoint" | 
    * timeout already runs), so return promptly. Required.
    */
   readonly onAuthorizeUrl: (url: string) => Effect.Effect<unknown, E, R>
+  /**
+   * Push the authorization request to the server's PAR endpoint first (RFC 9126, {@link pushAuthorization}): the
+   * URL handed to `onAuthorizeUrl` then carries only `client_id` and a `request_uri`. `true` pushes with the PAR
+   * endpoint from discovery and the client id alone (a public client); give {@link ParOptions} for a confidential
+   * client (its credentials) or another endpoint. Default: `false`, but a server whose metadata (a
+   * {@link Discovery.Discovery} of the endpoint's issuer in the context) says `require_pushed_authorization_requests`
+   * makes a login without it fail with `InvalidConfiguration` before anything is sent or shown.
+   *
+   * @since 0.2.0
+   */
+  readonly par?: ParOptions | boolean | undefined
 }
 
 /**
@@ -717,14 +952,29 @@ export const login = <E = never, R = never>(
     const client = yield* OAuth2Client.OAuth2Client
     const endpoint = options.endpoint ?? client.endpoint
     const provider = endpoint.provider
+    const parOptions = options.par === true ? {} : options.par === false ? undefined : options.par
     return yield* Effect.gen(function*() {
+      if (parOptions === undefined) {
+        const metadata = yield* metadataOf(endpoint)
+        if (metadata?.requirePushedAuthorizationRequests === true) {
+          return yield* new InvalidConfiguration({
+            provider,
+            source: "configuration",
+            description: `the server ${
+              JSON.stringify(metadata.issuer)
+            } requires pushed authorization requests (require_pushed_authorization_requests, RFC 9126 §5), so it ` +
+              "refuses this login's authorization URL: log in with the par option (par: { credentials }, the same " +
+              "credentials as the OAuth2Client's; par: true for a public client)."
+          })
+        }
+      }
       const callback = yield* loopbackCallback({
         path: options.path,
         timeout: options.timeout,
         redirectHost: options.redirectHost,
         provider
       })
-      const session = yield* authorize({
+      const authorizeOptions: AuthorizeOptions = {
         endpoint,
         clientId: options.clientId ?? client.clientId,
         scopes: options.scopes,
@@ -732,19 +982,24 @@ export const login = <E = never, R = never>(
         pkce: options.pkce,
         sendResponseType: options.sendResponseType,
         extraParams: options.extraParams
-      })
+      }
+      const session = parOptions === undefined
+        ? yield* authorize(authorizeOptions)
+        : yield* withHttpClient(provider, pushAuthorization({ ...authorizeOptions, par: parOptions }))
+      const pushed = session.pushed
       yield* Effect.logInfo("authorization started: waiting for the user to log in").pipe(
         Effect.annotateLogs({
           provider,
           redirectUri: callback.redirectUri,
           pkce: session.codeVerifier !== undefined,
-          scopes: session.scopes.join(" ")
+          scopes: session.scopes.join(" "),
+          ...(pushed === undefined ? {} : { par: true, requestUriExpiresIn: Duration.format(pushed.expiresIn) })
         })
       )
       // The callback must come from this login (its state) and from this server (RFC 9207 `iss`, when known).
       const wait = yield* callback.expect(session, (params) => validateIssuer(endpoint, params))
       yield* options.onAuthorizeUrl(session.url)
-      const code = yield* wait
+      const code = yield* (pushed === undefined ? wait : explainExpiredRequestUri(wait, pushed))
       return yield* exchange(session, code)
     }).pipe(
       Effect.scoped,
@@ -764,10 +1019,61 @@ export const login = <E = never, R = never>(
           )
       }),
       Effect.withSpan("AuthorizationCode.login", {
-        attributes: { "oauth2.provider": provider, "oauth2.environment": endpoint.environment }
+        attributes: {
+          "oauth2.provider": provider,
+          "oauth2.environment": endpoint.environment,
+          "oauth2.par": parOptions !== undefined
+        }
       })
     )
   })
+
+/**
+ * Runs a push with the `HttpClient` of the context, which {@link login} does not require in its type (a login without
+ * PAR sends nothing itself): without one, pushing fails with `InvalidConfiguration` before anything is sent.
+ */
+const withHttpClient = <A>(
+  provider: string,
+  effect: Effect.Effect<A, OAuth2Error, HttpClient.HttpClient>
+): Effect.Effect<A, OAuth2Error> =>
+  Effect.flatMap(Effect.serviceOption(HttpClient.HttpClient), (client) =>
+    Option.isSome(client)
+      ? Effect.provideService(effect, HttpClient.HttpClient, client.value)
+      : Effect.fail(
+        new InvalidConfiguration({
+          provider,
+          source: "configuration",
+          description:
+            "a login with par pushes the authorization request itself, and no HttpClient is in the context: provide one " +
+            "(e.g. FetchHttpClient.layer, the one the OAuth2Client uses)."
+        })
+      ))
+
+/**
+ * A login that timed out after its pushed request expired: say so, since the browser then showed the server's error
+ * page (an unknown `request_uri`) rather than coming back.
+ */
+const explainExpiredRequestUri = <A>(
+  wait: Effect.Effect<A, AuthorizationFailed>,
+  pushed: Pushed
+): Effect.Effect<A, AuthorizationFailed> =>
+  Effect.catchIf(
+    wait,
+    (error) => error.reason === "timeout" && error.description === undefined,
+    (error) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.fail(
+          now < pushed.expiresAt ? error : new AuthorizationFailed({
+            provider: error.provider,
+            source: error.source,
+            reason: "timeout",
+            description: `the pushed authorization request expired ${
+              Duration.format(pushed.expiresIn)
+            } after it was made (RFC 9126 expires_in): a browser that opened the URL later got the server's error ` +
+              "page instead of the login"
+          })
+        ))
+  )
 
 // -----------------------------------------------------------------------------
 // issuer (RFC 9207)

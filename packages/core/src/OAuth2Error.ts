@@ -29,7 +29,8 @@ export type TypeId = typeof TypeId
 
 /**
  * Where an error was raised: the token endpoint, the revocation or introspection endpoint, the authorization
- * redirect, a resource server answering an authorised call, or the server's metadata document (discovery).
+ * redirect, a resource server answering an authorised call, the server's metadata document (discovery), or its
+ * pushed authorization request endpoint (RFC 9126).
  *
  * @since 0.1.0
  * @category models
@@ -42,7 +43,8 @@ export const Source = Schema.Literal(
   "resource-server",
   "token-store",
   "configuration",
-  "metadata-endpoint"
+  "metadata-endpoint",
+  "par-endpoint"
 )
 
 /**

@@ -4,13 +4,16 @@
  *
  * @internal
  */
+import type * as AccessToken from "@effect-oauth2/core/AccessToken"
 import * as AccessTokens from "@effect-oauth2/core/AccessTokens"
+import * as AuthorizationCode from "@effect-oauth2/core/AuthorizationCode"
+import * as Discovery from "@effect-oauth2/core/Discovery"
 import * as ApiResponse from "@effect-oauth2/core/ApiResponse"
 import type * as Endpoint from "@effect-oauth2/core/Endpoint"
 import * as OAuth2Client from "@effect-oauth2/core/OAuth2Client"
 import * as ClientAuth from "@effect-oauth2/core/ClientAuth"
 import type { InvalidConfiguration, OAuth2Error } from "@effect-oauth2/core/OAuth2Error"
-import type * as TokenStore from "@effect-oauth2/core/TokenStore"
+import * as TokenStore from "@effect-oauth2/core/TokenStore"
 import * as Clients from "@effect-oauth2/emulator/Clients"
 import type * as Emulator from "@effect-oauth2/emulator/Emulator"
 import * as Banking from "@effect-oauth2/figure-pay/Banking"
@@ -22,6 +25,7 @@ import * as OpenmarketsEndpoint from "@effect-oauth2/openmarkets/OpenmarketsEndp
 import * as Tradier from "@effect-oauth2/tradier/Tradier"
 import * as TradierEndpoint from "@effect-oauth2/tradier/TradierEndpoint"
 import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpServer from "@effect/platform/HttpServer"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -170,8 +174,7 @@ export const descriptors: { readonly [P in ProviderName]: Descriptor } = {
     scopes: "space",
     noRevocation: undefined,
     noIntrospection: undefined,
-    noLogin: "The oauth2 mode uses the client-credentials grant: there is nothing to log in to. " +
-      "`effect-oauth2 token oauth2 --issuer <url>` gets a token directly.",
+    noLogin: undefined,
     demo: undefined,
     variables: [
       "EFFECT_OAUTH2_ISSUER",
@@ -230,12 +233,19 @@ export interface Plan {
   readonly client: Effect.Effect<OAuth2Client.Service, OAuth2Error, HttpClient.HttpClient> | undefined
   /** Where `AccessTokens` keeps this client's token in a store, when it has one. */
   readonly storeKey: TokenStore.Key | undefined
-  /** The Tradier login, with the callback options and the URL handler; only for `stored` Tradier plans. */
+  /**
+   * The authorization-code login, which stores the token it gets: Tradier's (`stored` Tradier plans), or the `oauth2`
+   * mode's (read for a login), which pushes the request (PAR, RFC 9126) when the server has a PAR endpoint.
+   */
   readonly login:
     | (<E, R>(options: {
       readonly onAuthorizeUrl: (url: string) => Effect.Effect<unknown, E, R>
       readonly timeout: number
-    }) => Tradier.LoginOptions<E, R>)
+    }) => Effect.Effect<
+      AccessToken.AccessToken,
+      OAuth2Error | E,
+      HttpClient.HttpClient | HttpServer.HttpServer | TokenStore.TokenStore | R
+    >)
     | undefined
 }
 
@@ -405,7 +415,7 @@ const tradier = (urls: Emulator.Urls | undefined, purpose: Purpose) =>
         (endpoint: Endpoint.Endpoint) => OAuth2Client.make({ endpoint, credentials: { clientId, clientSecret } })
       ),
       storeKey: Tradier.storeKey(options),
-      login: (login) => ({ ...options, onAuthorizeUrl: login.onAuthorizeUrl, timeout: login.timeout })
+      login: (login) => Tradier.login({ ...options, onAuthorizeUrl: login.onAuthorizeUrl, timeout: login.timeout })
     }
     return plan
   })
@@ -461,7 +471,7 @@ export interface Secrets {
  * Discovery) from `EFFECT_OAUTH2_ISSUER`; the client authenticates with its secret or, with a private key,
  * `private_key_jwt`. The issuer and the methods are checked before any token request.
  */
-const discovered = (secrets: Secrets) =>
+const discovered = (secrets: Secrets, purpose: Purpose) =>
   Effect.gen(function*() {
     const fromEnv = yield* Config.all({
       issuer: Config.nonEmptyString("EFFECT_OAUTH2_ISSUER"),
@@ -503,11 +513,36 @@ const discovered = (secrets: Secrets) =>
     })
     // Discovery runs once per command, whether the token or only the client is used.
     const client = yield* Effect.cached(Effect.provide(OAuth2Client.OAuth2Client, clientLayer))
+    const storeKey: TokenStore.Key = { provider: host, environment, clientId: fromEnv.clientId, scopes }
+    // The login: PKCE S256 (checked against the metadata), and PAR whenever the server has a PAR endpoint (it must,
+    // when it requires it); the token lands in the store, where `token oauth2 --store` reads and refreshes it.
+    const login: Plan["login"] = (options) =>
+      Effect.gen(function*() {
+        const context = yield* Layer.build(
+          OAuth2Client.layerDiscovery({
+            issuer,
+            credentials,
+            method: fromEnv.method,
+            pkce: true,
+            endpoint: { provider: host, environment }
+          })
+        )
+        const metadata = Context.get(context, Discovery.Discovery)
+        const token = yield* AuthorizationCode.login({
+          scopes,
+          pkce: true,
+          timeout: options.timeout,
+          par: metadata.pushedAuthorizationRequestEndpoint === undefined ? false : { credentials },
+          onAuthorizeUrl: options.onAuthorizeUrl
+        }).pipe(Effect.provide(context))
+        yield* Effect.flatMap(TokenStore.TokenStore, (store) => store.set(storeKey, token))
+        return token
+      }).pipe(Effect.scoped)
     const plan: Plan = {
       descriptor: descriptors.oauth2,
       environment,
       clientId: fromEnv.clientId,
-      mode: "client_credentials",
+      mode: purpose === "login" ? "stored" : "client_credentials",
       layer: selfTestLayer(
         tokenSelfTest("oauth2", environment, "A generic server has no known identity endpoint: the token grant is the self-test.")
       ).pipe(
@@ -515,8 +550,8 @@ const discovered = (secrets: Secrets) =>
         Layer.provide(Layer.effect(OAuth2Client.OAuth2Client, client))
       ),
       client,
-      storeKey: { provider: host, environment, clientId: fromEnv.clientId, scopes },
-      login: undefined
+      storeKey,
+      login: purpose === "login" ? login : undefined
     }
     return plan
   })
@@ -546,7 +581,7 @@ export const plan = (
     case "openmarkets":
       return openmarkets(urls)
     case "oauth2":
-      return discovered(secrets)
+      return discovered(secrets, purpose)
   }
 }
 
