@@ -63,7 +63,8 @@ export const thumbprintOf = (pem: string): Effect.Effect<string, InvalidConfigur
 
 const selfSigned = (certificate: crypto.X509Certificate): boolean => {
   try {
-    return certificate.checkIssued(certificate) && certificate.verify(certificate.publicKey)
+    // Not checkIssued: OpenSSL's check also asks for keyCertSign, which a self-signed client certificate rarely has.
+    return certificate.subject === certificate.issuer && certificate.verify(certificate.publicKey)
   } catch {
     return false
   }
@@ -214,6 +215,12 @@ const UNTRUSTED = new Set([
   "ERR_TLS_CERT_ALTNAME_INVALID"
 ])
 
+/**
+ * The error codes of a connection closed under the client before any answer: what a client sees when the server
+ * refuses its certificate after a TLS 1.3 handshake without sending an alert (Node's TLS servers, many proxies).
+ */
+const CLOSED = new Set(["UND_ERR_SOCKET", "ECONNRESET", "EPIPE"])
+
 /** The first `code` along an error's `cause` chain (a few links at most). */
 const codeOf = (error: unknown): string | undefined => {
   let current: unknown = error
@@ -247,6 +254,8 @@ export const explain = (
   const host = hostOf(error.request.url)
   const description = REFUSED.test(code)
     ? `${host} refused the TLS client certificate (${describe(loaded.info)}; TLS alert ${code}): check that it is the certificate registered for this client, issued by a CA the server trusts (for self_signed_tls_client_auth: that it is in the client's registered JWK Set), not expired and not revoked.`
+    : CLOSED.has(code)
+    ? `${host} closed the connection before any answer (${code}). A server that requires a TLS client certificate does this when it refuses the one presented (${describe(loaded.info)}): check that it is the certificate registered for this client, issued by a CA the server trusts (for self_signed_tls_client_auth: that it is in the client's registered JWK Set), not expired and not revoked. Otherwise the server or a proxy dropped the connection.`
     : UNTRUSTED.has(code)
     ? `the certificate of ${host} is not trusted (${code}): if the server uses a private PKI, give its CA certificate as ca; check that the URL names the server the certificate was issued for.`
     : undefined
