@@ -76,6 +76,8 @@ export interface Metadata {
   readonly requirePushedAuthorizationRequests: boolean
   /** The endpoints to use with mutual TLS (RFC 8705 §5), by metadata name. Default: none. */
   readonly mtlsEndpointAliases: Readonly<Record<string, string>>
+  /** Whether the server binds access tokens to the client's TLS certificate (RFC 8705 §3.3). Default: `false`. */
+  readonly tlsClientCertificateBoundAccessTokens: boolean
   /** The algorithms accepted for DPoP proofs (RFC 9449 §5.1), when said. */
   readonly dpopSigningAlgValuesSupported: ReadonlyArray<string> | undefined
   /** The whole document, for members not modelled here. */
@@ -112,7 +114,8 @@ export const MetadataDocument = Schema.Struct({
   mtls_endpoint_aliases: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.String }), {
     nullable: true
   }),
-  dpop_signing_alg_values_supported: OptionalStrings
+  dpop_signing_alg_values_supported: OptionalStrings,
+  tls_client_certificate_bound_access_tokens: OptionalBoolean
 })
 
 /**
@@ -275,6 +278,7 @@ export const decode = (options: {
       authorizationResponseIssParameterSupported: document.authorization_response_iss_parameter_supported ?? false,
       requirePushedAuthorizationRequests: document.require_pushed_authorization_requests ?? false,
       mtlsEndpointAliases: aliases,
+      tlsClientCertificateBoundAccessTokens: document.tls_client_certificate_bound_access_tokens ?? false,
       dpopSigningAlgValuesSupported: document.dpop_signing_alg_values_supported,
       raw: options.body
     } satisfies Metadata

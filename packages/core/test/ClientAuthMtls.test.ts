@@ -127,6 +127,7 @@ describe("Discovery with mutual TLS", () => {
       const issuer = server.origin
       const plain = yield* Discovery.make({ issuer })
       assert.strictEqual(plain.tokenEndpoint, `${issuer}/token`)
+      assert.isFalse(plain.tlsClientCertificateBoundAccessTokens, "RFC 8705 §3.3: false when not said")
       const mtls = yield* Discovery.make({ issuer, mtls: true })
       assert.strictEqual(mtls.tokenEndpoint, `${issuer}/mtls/token`)
       assert.strictEqual(mtls.revocationEndpoint, `${issuer}/mtls/revoke`)
@@ -138,8 +139,11 @@ describe("Discovery with mutual TLS", () => {
 
   it.scoped("a server without aliases serves mutual TLS on its usual endpoints", () =>
     Effect.gen(function*() {
-      const server = yield* serverWith((issuer) => documentFor(issuer, { mtls_endpoint_aliases: undefined }))
+      const server = yield* serverWith((issuer) =>
+        documentFor(issuer, { mtls_endpoint_aliases: undefined, tls_client_certificate_bound_access_tokens: true })
+      )
       const metadata = yield* Discovery.make({ issuer: server.origin, mtls: true })
+      assert.isTrue(metadata.tlsClientCertificateBoundAccessTokens)
       assert.strictEqual(metadata.tokenEndpoint, `${server.origin}/token`)
       assert.strictEqual(metadata.revocationEndpoint, `${server.origin}/revoke`)
     }).pipe(Effect.provide(FetchHttpClient.layer)))

@@ -95,7 +95,7 @@ describe("mutual TLS (RFC 8705) against oidc-provider", () => {
         assert.strictEqual(result.metadata.tokenEndpoint, `${as.mtlsOrigin}/token`)
         assert.strictEqual(result.metadata.introspectionEndpoint, `${as.mtlsOrigin}/token/introspection`)
         assert.include(result.metadata.tokenEndpointAuthMethodsSupported, "tls_client_auth")
-        assert.isTrue(result.metadata.raw.tls_client_certificate_bound_access_tokens === true)
+        assert.isTrue(result.metadata.tlsClientCertificateBoundAccessTokens)
         assert.deepStrictEqual(yield* as.tokenRequests, [{ grantType: "client_credentials", outcome: "success" }])
 
         // The token is bound to the certificate (introspection's cnf), and the resource server accepted it over it.

@@ -218,6 +218,19 @@ describe("MtlsHttpClient", () => {
       assert.strictEqual(Internal.explain(other, loaded), other)
     }))
 
+  it.effect("a certificate that expires while the service runs is refused before any request is sent", () =>
+    Effect.gen(function*() {
+      const loaded = yield* Internal.load({
+        certificate: pki.client.certificate,
+        privateKey: Redacted.make(pki.client.privateKey)
+      }, Date.now())
+      const validTo = loaded.info.validTo.getTime()
+      assert.isUndefined(Internal.expiredNow(loaded, validTo))
+      const message = Internal.expiredNow(loaded, validTo + 1)
+      assert.include(message, `expired at ${loaded.info.validTo.toISOString()}: renew it`)
+      assert.include(message, "the request was not sent")
+    }))
+
   it.scoped("a server certificate from a private CA not given as ca is reported as untrusted, with the fix", () =>
     Effect.gen(function*() {
       const server = yield* bank({ rejectUnauthorized: true })
