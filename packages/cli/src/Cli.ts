@@ -169,11 +169,32 @@ const common = {
     ),
     Options.optional
   ),
+  cert: Options.text("cert").pipe(
+    Options.withDescription(
+      "oauth2 only: a file holding the client's TLS certificate (PEM, intermediates after it) for mutual TLS " +
+        "(RFC 8705): tls_client_auth / self_signed_tls_client_auth, and certificate-bound tokens. Needs --key."
+    ),
+    Options.optional
+  ),
+  key: Options.text("key").pipe(
+    Options.withDescription(
+      "oauth2 only: a file holding the private key of --cert (PEM). It must be yours and readable by you alone " +
+        "(chmod 600); the key is never printed."
+    ),
+    Options.optional
+  ),
+  ca: Options.text("ca").pipe(
+    Options.withDescription(
+      "oauth2 only: a file holding the CA certificate(s) (PEM) of a server with a private PKI, trusted in place of " +
+        "the system's roots. Default: the system's roots."
+    ),
+    Options.optional
+  ),
   authMethod: Options.text("auth-method").pipe(
     Options.withDescription(
       `oauth2 only: the client authentication method, one of ${ClientAuth.methods.join(", ")}. Default: ` +
         "private_key_jwt with --private-key, else the first of client_secret_basic, client_secret_post, " +
-        "client_secret_jwt the server lists."
+        "client_secret_jwt the server lists, else tls_client_auth with --cert."
     ),
     Options.optional
   ),
@@ -234,7 +255,8 @@ const hints = (provider: string | undefined, error: unknown): ReadonlyArray<stri
   if (provider === "oauth2" && tag === "InvalidConfiguration") {
     return [
       "hint: the oauth2 settings: --issuer (EFFECT_OAUTH2_ISSUER) exactly as the server's metadata states it, " +
-        "--auth-method (EFFECT_OAUTH2_AUTH_METHOD), --private-key (EFFECT_OAUTH2_PRIVATE_KEY_FILE), --alg, --key-id."
+        "--auth-method (EFFECT_OAUTH2_AUTH_METHOD), --private-key (EFFECT_OAUTH2_PRIVATE_KEY_FILE), --alg, --key-id, " +
+        "--cert and --key (EFFECT_OAUTH2_CERT_FILE, EFFECT_OAUTH2_KEY_FILE), --ca."
     ]
   }
   if (provider === "oauth2" && tag === "Unauthorized") {
@@ -360,7 +382,11 @@ const withPlan = <A, E>(
         }
         return yield* body(plan, settings, store)
       })
-      return yield* Effect.scoped(run).pipe(Effect.provide(plan.layer.pipe(Layer.provideMerge(store.layer))))
+      const layers = plan.layer.pipe(Layer.provideMerge(store.layer))
+      // A plan with its own transport (oauth2 with --cert: mutual TLS) uses it for the token endpoint and the API.
+      return yield* Effect.scoped(run).pipe(
+        Effect.provide(plan.transport === undefined ? layers : layers.pipe(Layer.provideMerge(plan.transport)))
+      )
     }).pipe(Effect.withConfigProvider(settings.configProvider))
   })
 

@@ -282,7 +282,7 @@ describe("oauth2: discovery mode", () => {
     Effect.gen(function*() {
       const none = yield* cli(["token", "oauth2"])
       assert.strictEqual(none.code, 2)
-      assert.include(none.stderr, "EFFECT_OAUTH2_ISSUER and EFFECT_OAUTH2_CLIENT_ID and EFFECT_OAUTH2_CLIENT_SECRET or EFFECT_OAUTH2_PRIVATE_KEY_FILE are not set")
+      assert.include(none.stderr, "EFFECT_OAUTH2_ISSUER and EFFECT_OAUTH2_CLIENT_ID and EFFECT_OAUTH2_CLIENT_SECRET, EFFECT_OAUTH2_PRIVATE_KEY_FILE or EFFECT_OAUTH2_CERT_FILE are not set")
       const env = yield* cli(["token", "oauth2", "--issuer", "https://auth.example.com", "--env", "uat"])
       assert.strictEqual(env.code, 2)
       assert.include(env.stderr, "oauth2 has no --env")

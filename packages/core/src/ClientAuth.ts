@@ -1,8 +1,9 @@
 /**
  * How a confidential client proves its identity to the token, revocation and introspection endpoints: a secret in a
  * Basic header or the body (RFC 6749 §2.3.1), or a JWT client assertion signed with a private key or the secret
- * (RFC 7523, OpenID Connect Core §9), made fresh for every request. Exactly one method is applied to a request: never
- * a Basic header and body credentials together.
+ * (RFC 7523, OpenID Connect Core §9), made fresh for every request, or the TLS client certificate of a mutual-TLS
+ * connection (RFC 8705 §2), with only `client_id` in the body. Exactly one method is applied to a request: never a
+ * Basic header and body credentials together.
  *
  * @since 0.1.0
  */
@@ -60,6 +61,32 @@ export interface ClientSecretPost {
  */
 export interface None {
   readonly _tag: "None"
+  readonly clientId: string
+}
+
+/**
+ * `tls_client_auth` (RFC 8705 §2.1): the client proves itself with the TLS client certificate of the connection, issued
+ * by a certificate authority the server trusts and bound to the client by its subject (or a subject alternative
+ * name). Only `client_id` goes in the body. The certificate is presented by the transport, not by this value: give the
+ * token-endpoint client an `HttpClient` that presents it (`MtlsHttpClient` of `@effect-oauth2/node`).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface TlsClientAuth {
+  readonly _tag: "TlsClientAuth"
+  readonly clientId: string
+}
+
+/**
+ * `self_signed_tls_client_auth` (RFC 8705 §2.2): as {@link TlsClientAuth}, with a self-signed certificate the server
+ * knows from the client's registered JWK Set (`jwks` or `jwks_uri`) rather than from a certificate authority.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface SelfSignedTlsClientAuth {
+  readonly _tag: "SelfSignedTlsClientAuth"
   readonly clientId: string
 }
 
@@ -147,7 +174,14 @@ export interface ClientSecretJwt {
  * @since 0.1.0
  * @category models
  */
-export type ClientAuth = ClientSecretBasic | ClientSecretPost | None | PrivateKeyJwt | ClientSecretJwt
+export type ClientAuth =
+  | ClientSecretBasic
+  | ClientSecretPost
+  | None
+  | PrivateKeyJwt
+  | ClientSecretJwt
+  | TlsClientAuth
+  | SelfSignedTlsClientAuth
 
 /**
  * The name of a client authentication method, as in RFC 8414's `token_endpoint_auth_methods_supported`.
@@ -155,7 +189,35 @@ export type ClientAuth = ClientSecretBasic | ClientSecretPost | None | PrivateKe
  * @since 0.1.0
  * @category models
  */
-export type Method = "client_secret_basic" | "client_secret_post" | "none" | "private_key_jwt" | "client_secret_jwt"
+export type Method =
+  | "client_secret_basic"
+  | "client_secret_post"
+  | "none"
+  | "private_key_jwt"
+  | "client_secret_jwt"
+  | "tls_client_auth"
+  | "self_signed_tls_client_auth"
+
+/**
+ * The methods that authenticate with the TLS client certificate (RFC 8705 §2): they need a transport that presents
+ * one, and no secret or key.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export const mtlsMethods: ReadonlyArray<"tls_client_auth" | "self_signed_tls_client_auth"> = [
+  "tls_client_auth",
+  "self_signed_tls_client_auth"
+]
+
+/**
+ * Whether a method authenticates with the TLS client certificate (RFC 8705 §2).
+ *
+ * @since 0.2.0
+ * @category predicates
+ */
+export const isMtlsMethod = (method: Method): method is "tls_client_auth" | "self_signed_tls_client_auth" =>
+  method === "tls_client_auth" || method === "self_signed_tls_client_auth"
 
 /**
  * Every method name, in the order a client with a secret prefers them.
@@ -168,6 +230,8 @@ export const methods: ReadonlyArray<Method> = [
   "client_secret_post",
   "client_secret_jwt",
   "private_key_jwt",
+  "tls_client_auth",
+  "self_signed_tls_client_auth",
   "none"
 ]
 
@@ -221,21 +285,46 @@ export const post = (clientId: string, clientSecret: Redacted.Redacted<string>):
 export const none = (clientId: string): None => ({ _tag: "None", clientId })
 
 /**
- * Builds the client authentication for a method name. A secret is required for the two secret methods. The JWT
- * methods need a key import and checks: build them with {@link make}.
+ * `tls_client_auth`: `client_id` in the body; the TLS client certificate, presented by the transport, authenticates.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const tlsClientAuth = (clientId: string): TlsClientAuth => ({ _tag: "TlsClientAuth", clientId })
+
+/**
+ * `self_signed_tls_client_auth`: `client_id` in the body; the self-signed TLS client certificate, presented by the
+ * transport, authenticates.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const selfSignedTlsClientAuth = (clientId: string): SelfSignedTlsClientAuth => ({
+  _tag: "SelfSignedTlsClientAuth",
+  clientId
+})
+
+/**
+ * Builds the client authentication for a method name. A secret is required for the two secret methods; the mutual-TLS
+ * methods take none (the certificate is the transport's). The JWT methods need a key import and checks: build them
+ * with {@link make}.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const fromMethod = (options: {
-  readonly method: "client_secret_basic" | "client_secret_post" | "none"
+  readonly method: "client_secret_basic" | "client_secret_post" | "none" | "tls_client_auth" | "self_signed_tls_client_auth"
   readonly clientId: string
   readonly clientSecret?: Redacted.Redacted<string> | undefined
   readonly basicEncoding?: BasicEncoding | undefined
-}): ClientSecretBasic | ClientSecretPost | None => {
+}): ClientSecretBasic | ClientSecretPost | None | TlsClientAuth | SelfSignedTlsClientAuth => {
   switch (options.method) {
     case "none":
       return none(options.clientId)
+    case "tls_client_auth":
+      return tlsClientAuth(options.clientId)
+    case "self_signed_tls_client_auth":
+      return selfSignedTlsClientAuth(options.clientId)
     case "client_secret_post":
       return post(options.clientId, options.clientSecret ?? Redacted.make(""))
     case "client_secret_basic":
@@ -270,13 +359,14 @@ export const basicHeader = (clientId: string, clientSecret: string, encoding: Ba
 
 /**
  * What a client authentication adds to a request: headers and form parameters. The secret is unwrapped here, at the
- * HTTP boundary, and nowhere else.
+ * HTTP boundary, and nowhere else. The mutual-TLS methods add `client_id` alone (RFC 8705 §2: the certificate, not the
+ * request, authenticates).
  *
  * @since 0.1.0
  * @category combinators
  */
 export const toRequestParts = (
-  auth: ClientSecretBasic | ClientSecretPost | None
+  auth: ClientSecretBasic | ClientSecretPost | None | TlsClientAuth | SelfSignedTlsClientAuth
 ): { readonly headers: Record<string, string>; readonly params: ReadonlyArray<readonly [string, string]> } => {
   switch (auth._tag) {
     case "ClientSecretBasic":
@@ -290,6 +380,8 @@ export const toRequestParts = (
         params: [["client_id", auth.clientId], ["client_secret", Redacted.value(auth.clientSecret)]]
       }
     case "None":
+    case "TlsClientAuth":
+    case "SelfSignedTlsClientAuth":
       return { headers: {}, params: [["client_id", auth.clientId]] }
   }
 }
@@ -312,6 +404,10 @@ export const method = (auth: ClientAuth): Method => {
       return "private_key_jwt"
     case "ClientSecretJwt":
       return "client_secret_jwt"
+    case "TlsClientAuth":
+      return "tls_client_auth"
+    case "SelfSignedTlsClientAuth":
+      return "self_signed_tls_client_auth"
   }
 }
 
@@ -437,8 +533,8 @@ export const clientSecretJwt = (options: {
 
 /**
  * Builds the client authentication for any method, checking what it needs: a secret for the secret methods, a
- * private key for `private_key_jwt` (imported and probed here). Every problem is an `InvalidConfiguration` that says
- * what to give.
+ * private key for `private_key_jwt` (imported and probed here), nothing for `none` and the mutual-TLS methods (whose
+ * certificate is presented by the `HttpClient`). Every problem is an `InvalidConfiguration` that says what to give.
  *
  * @since 0.2.0
  * @category constructors
@@ -463,6 +559,11 @@ export const make = (options: {
   switch (name) {
     case "none":
       return Effect.succeed(none(options.clientId))
+    case "tls_client_auth":
+    case "self_signed_tls_client_auth":
+      return options.clientId === ""
+        ? Effect.fail(invalid(provider, `${name} needs the client id the certificate is registered for, and it is empty.`))
+        : Effect.succeed(fromMethod({ method: name, clientId: options.clientId }))
     case "private_key_jwt": {
       if (options.privateKey === undefined) {
         return Effect.fail(

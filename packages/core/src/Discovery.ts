@@ -10,6 +10,8 @@
  * - Every URL in it must be HTTPS (or HTTP on loopback), as for a hand-written {@link Endpoint}.
  * - {@link checkAuthMethod} and {@link checkPkce} refuse, before any token request, a configuration the server says
  *   it cannot serve.
+ * - With `mtls: true` (a client that presents a TLS client certificate, RFC 8705), the endpoints named in
+ *   `mtls_endpoint_aliases` replace the plain ones ({@link withMtlsAliases}).
  *
  * `OAuth2Client.layerDiscovery` builds a token-endpoint client from all of this in one step.
  *
@@ -74,6 +76,8 @@ export interface Metadata {
   readonly requirePushedAuthorizationRequests: boolean
   /** The endpoints to use with mutual TLS (RFC 8705 §5), by metadata name. Default: none. */
   readonly mtlsEndpointAliases: Readonly<Record<string, string>>
+  /** Whether the server binds access tokens to the client's TLS certificate (RFC 8705 §3.3). Default: `false`. */
+  readonly tlsClientCertificateBoundAccessTokens: boolean
   /** The algorithms accepted for DPoP proofs (RFC 9449 §5.1), when said. */
   readonly dpopSigningAlgValuesSupported: ReadonlyArray<string> | undefined
   /** The whole document, for members not modelled here. */
@@ -110,7 +114,8 @@ export const MetadataDocument = Schema.Struct({
   mtls_endpoint_aliases: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.String }), {
     nullable: true
   }),
-  dpop_signing_alg_values_supported: OptionalStrings
+  dpop_signing_alg_values_supported: OptionalStrings,
+  tls_client_certificate_bound_access_tokens: OptionalBoolean
 })
 
 /**
@@ -143,6 +148,42 @@ export interface Options {
   readonly headers?: Readonly<Record<string, string>> | undefined
   /** Allow `http://` URLs on hosts other than loopback. Default: `false` (RFC 9700). Never in production. */
   readonly allowInsecureHttp?: boolean | undefined
+  /**
+   * The client presents a TLS client certificate (RFC 8705: `tls_client_auth`, `self_signed_tls_client_auth`, or
+   * certificate-bound tokens): use the server's `mtls_endpoint_aliases` in place of the endpoints they name
+   * ({@link withMtlsAliases}). Default: `false`.
+   */
+  readonly mtls?: boolean | undefined
+}
+
+/**
+ * The metadata members `mtls_endpoint_aliases` may stand in for, and the {@link Metadata} field each one fills. The
+ * authorization endpoint is not among them: the browser, not the client, goes there.
+ */
+const MTLS_ALIASED = [
+  ["token_endpoint", "tokenEndpoint"],
+  ["revocation_endpoint", "revocationEndpoint"],
+  ["introspection_endpoint", "introspectionEndpoint"],
+  ["pushed_authorization_request_endpoint", "pushedAuthorizationRequestEndpoint"],
+  ["device_authorization_endpoint", "deviceAuthorizationEndpoint"]
+] as const
+
+/**
+ * The metadata as a client that presents a TLS client certificate sees it (RFC 8705 §5): each endpoint named in
+ * `mtls_endpoint_aliases` (token, revocation, introspection, pushed authorization request, device authorization) is
+ * replaced by its alias; the others stay as they are. A server with no aliases serves mutual TLS on its usual
+ * endpoints, so its metadata comes back unchanged.
+ *
+ * @since 0.2.0
+ * @category combinators
+ */
+export const withMtlsAliases = (metadata: Metadata): Metadata => {
+  const replaced: { -readonly [K in keyof Metadata]: Metadata[K] } = { ...metadata }
+  for (const [name, field] of MTLS_ALIASED) {
+    const alias = metadata.mtlsEndpointAliases[name]
+    if (alias !== undefined) replaced[field] = alias
+  }
+  return replaced
 }
 
 /** The provider name of an issuer when none is given: its host. */
@@ -237,6 +278,7 @@ export const decode = (options: {
       authorizationResponseIssParameterSupported: document.authorization_response_iss_parameter_supported ?? false,
       requirePushedAuthorizationRequests: document.require_pushed_authorization_requests ?? false,
       mtlsEndpointAliases: aliases,
+      tlsClientCertificateBoundAccessTokens: document.tls_client_certificate_bound_access_tokens ?? false,
       dpopSigningAlgValuesSupported: document.dpop_signing_alg_values_supported,
       raw: options.body
     } satisfies Metadata
@@ -328,7 +370,7 @@ export const make = (options: Options): Effect.Effect<Metadata, OAuth2Error, Htt
       yield* Effect.logDebug("authorization server metadata read").pipe(
         Effect.annotateLogs({ provider, metadataUrl })
       )
-      return metadata
+      return options.mtls === true ? withMtlsAliases(metadata) : metadata
     }
     return yield* Effect.dieMessage("discovery: no well-known document to read")
   }).pipe(
@@ -381,7 +423,7 @@ export const checkAuthMethod = (
         metadata,
         `the server does not accept ${method} client authentication: its token_endpoint_auth_methods_supported is ${
           list(supported)
-        }. Register the client for one of those and configure it (method, with a secret or a private key), or ask the provider to enable ${method}`
+        }. Register the client for one of those and configure it (method, with a secret, a private key or a TLS client certificate), or ask the provider to enable ${method}`
       )
     )
   }
@@ -426,29 +468,43 @@ export const checkPkce = (metadata: Metadata, method: "S256" = "S256"): Effect.E
 /**
  * The client authentication method to use when none is configured: `private_key_jwt` with a private key, otherwise
  * the first of `client_secret_basic`, `client_secret_post`, `client_secret_jwt` the server accepts with a secret,
- * otherwise `none` without a secret. Refuses when the server accepts none of the candidates.
+ * otherwise, with a TLS client certificate, `tls_client_auth` or `self_signed_tls_client_auth`, otherwise `none`.
+ * Refuses when the server accepts none of the candidates.
  *
  * @since 0.2.0
  * @category validation
  */
 export const chooseAuthMethod = (
   metadata: Metadata,
-  has: { readonly secret: boolean; readonly privateKey: boolean }
+  has: {
+    readonly secret: boolean
+    readonly privateKey: boolean
+    /** Whether the transport presents a TLS client certificate. Default: `false`. */
+    readonly certificate?: boolean | undefined
+  }
 ): Effect.Effect<ClientAuth.Method, InvalidConfiguration> => {
   const candidates: ReadonlyArray<ClientAuth.Method> = has.privateKey
     ? ["private_key_jwt"]
     : has.secret
     ? ["client_secret_basic", "client_secret_post", "client_secret_jwt"]
+    : has.certificate === true
+    ? ["tls_client_auth", "self_signed_tls_client_auth"]
     : ["none"]
   const chosen = candidates.find((m) => metadata.tokenEndpointAuthMethodsSupported.includes(m))
   if (chosen !== undefined) return Effect.succeed(chosen)
-  const given = has.privateKey ? "a private key" : has.secret ? "a client secret" : "no secret and no key"
+  const given = has.privateKey
+    ? "a private key"
+    : has.secret
+    ? "a client secret"
+    : has.certificate === true
+    ? "a TLS client certificate"
+    : "no secret and no key"
   return Effect.fail(
     refuse(
       metadata,
       `with ${given}, the client can use ${candidates.join(" or ")}, and the server accepts none of them: its token_endpoint_auth_methods_supported is ${
         list(metadata.tokenEndpointAuthMethodsSupported)
-      }. Give the credentials one of those methods needs (a secret, or a private key for private_key_jwt)`
+      }. Give the credentials one of those methods needs (a secret, a private key for private_key_jwt, or a TLS client certificate for tls_client_auth)`
     )
   )
 }

@@ -182,6 +182,7 @@ const metadataOf = (server: ParServer, overrides: Partial<Discovery.Metadata> = 
   authorizationResponseIssParameterSupported: false,
   requirePushedAuthorizationRequests: false,
   mtlsEndpointAliases: {},
+  tlsClientCertificateBoundAccessTokens: false,
   dpopSigningAlgValuesSupported: undefined,
   raw: {},
   ...overrides

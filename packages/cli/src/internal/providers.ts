@@ -24,7 +24,8 @@ import * as Openmarkets from "@effect-oauth2/openmarkets/Openmarkets"
 import * as OpenmarketsEndpoint from "@effect-oauth2/openmarkets/OpenmarketsEndpoint"
 import * as Tradier from "@effect-oauth2/tradier/Tradier"
 import * as TradierEndpoint from "@effect-oauth2/tradier/TradierEndpoint"
-import type * as HttpClient from "@effect/platform/HttpClient"
+import { MtlsHttpClient } from "@effect-oauth2/node"
+import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpServer from "@effect/platform/HttpServer"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -181,6 +182,9 @@ export const descriptors: { readonly [P in ProviderName]: Descriptor } = {
       "EFFECT_OAUTH2_CLIENT_ID",
       "EFFECT_OAUTH2_CLIENT_SECRET",
       "EFFECT_OAUTH2_PRIVATE_KEY_FILE",
+      "EFFECT_OAUTH2_CERT_FILE",
+      "EFFECT_OAUTH2_KEY_FILE",
+      "EFFECT_OAUTH2_CA_FILE",
       "EFFECT_OAUTH2_AUTH_METHOD",
       "EFFECT_OAUTH2_KEY_ID",
       "EFFECT_OAUTH2_ALG",
@@ -229,6 +233,11 @@ export interface Plan {
     OAuth2Error,
     HttpClient.HttpClient | TokenStore.TokenStore
   >
+  /**
+   * The `HttpClient` for this plan's token endpoint and API calls when it needs its own (mutual TLS), in place of
+   * the command's plain one.
+   */
+  readonly transport?: Layer.Layer<HttpClient.HttpClient, InvalidConfiguration> | undefined
   /** The token-endpoint client (revocation, introspection), when there is one. */
   readonly client: Effect.Effect<OAuth2Client.Service, OAuth2Error, HttpClient.HttpClient> | undefined
   /** Where `AccessTokens` keeps this client's token in a store, when it has one. */
@@ -461,9 +470,15 @@ const authMethodConfig = Config.option(Config.literal(...ClientAuth.methods)("EF
   Config.map(Option.getOrUndefined)
 )
 
-/** The secrets of the `oauth2` mode that are not in the `ConfigProvider`: the private key, read from its file. @internal */
+/**
+ * What the `oauth2` mode reads from files rather than the `ConfigProvider`: the private key, and for mutual TLS the
+ * certificate, its key and the servers' CA. @internal
+ */
 export interface Secrets {
   readonly privateKey: Redacted.Redacted<string> | undefined
+  readonly certificate?: string | undefined
+  readonly certificateKey?: Redacted.Redacted<string> | undefined
+  readonly ca?: string | undefined
 }
 
 /**
@@ -505,11 +520,25 @@ const discovered = (secrets: Secrets, purpose: Purpose) =>
         audience: fromEnv.audience
       }
     }
+    // Mutual TLS (RFC 8705) with --cert/--key: the certificate on every connection, the server's mtls aliases, and
+    // tls_client_auth when neither a secret nor a private key is given and no method is named.
+    const mtls = secrets.certificate !== undefined && secrets.certificateKey !== undefined
+    const transport = mtls
+      ? MtlsHttpClient.layer({
+        certificate: secrets.certificate!,
+        privateKey: secrets.certificateKey!,
+        ca: secrets.ca,
+        provider: host
+      }).pipe(Layer.map((context) => Context.pick(HttpClient.HttpClient)(context)))
+      : undefined
+    const method = fromEnv.method ??
+      (mtls && fromEnv.clientSecret === undefined && secrets.privateKey === undefined ? "tls_client_auth" : undefined)
     const clientLayer = OAuth2Client.layerDiscovery({
       issuer,
       credentials,
-      method: fromEnv.method,
-      endpoint: { provider: host, environment }
+      method,
+      endpoint: { provider: host, environment },
+      discovery: { mtls }
     })
     // Discovery runs once per command, whether the token or only the client is used.
     const client = yield* Effect.cached(Effect.provide(OAuth2Client.OAuth2Client, clientLayer))
@@ -549,6 +578,7 @@ const discovered = (secrets: Secrets, purpose: Purpose) =>
         Layer.provideMerge(AccessTokens.layer({ scopes })),
         Layer.provide(Layer.effect(OAuth2Client.OAuth2Client, client))
       ),
+      transport,
       client,
       storeKey,
       login: purpose === "login" ? login : undefined

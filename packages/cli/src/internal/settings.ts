@@ -26,6 +26,10 @@ export interface Common {
   /** The `oauth2` mode's: the issuer, the private key file, the method and the assertion's settings. */
   readonly issuer: Option.Option<string>
   readonly privateKey: Option.Option<string>
+  /** The `oauth2` mode's mutual TLS: the certificate, its key and the servers' CA, as files. */
+  readonly cert: Option.Option<string>
+  readonly key: Option.Option<string>
+  readonly ca: Option.Option<string>
   readonly authMethod: Option.Option<string>
   readonly keyId: Option.Option<string>
   readonly alg: Option.Option<string>
@@ -69,6 +73,9 @@ export const configFileMembers = {
   accessToken: "ACCESS_TOKEN",
   issuer: "ISSUER",
   privateKeyFile: "PRIVATE_KEY_FILE",
+  certFile: "CERT_FILE",
+  keyFile: "KEY_FILE",
+  caFile: "CA_FILE",
   authMethod: "AUTH_METHOD",
   keyId: "KEY_ID",
   alg: "ALG",
@@ -78,7 +85,17 @@ export const configFileMembers = {
 const secretMembers: ReadonlyArray<string> = ["clientSecret", "accessToken"]
 
 /** The members of the `oauth2` section only. */
-const genericMembers: ReadonlyArray<string> = ["issuer", "privateKeyFile", "authMethod", "keyId", "alg", "audience"]
+const genericMembers: ReadonlyArray<string> = [
+  "issuer",
+  "privateKeyFile",
+  "certFile",
+  "keyFile",
+  "caFile",
+  "authMethod",
+  "keyId",
+  "alg",
+  "audience"
+]
 
 /** Whether a provider's section may hold a member. */
 const allowedMember = (provider: string, member: string): boolean =>
@@ -203,26 +220,58 @@ const readConfigFile = (
   })
 
 /**
- * Reads the `oauth2` mode's private key file (PKCS#8 PEM or JWK): refused when other users may read it or another
- * user owns it; its content is `Redacted` as soon as read and never shown, not even in part.
+ * Reads one of the `oauth2` mode's private key files (`--private-key`: PKCS#8 PEM or JWK; `--key`: the TLS
+ * certificate's PEM key): refused when other users may read it or another user owns it; its content is `Redacted`
+ * as soon as read and never shown, not even in part.
  */
-const readPrivateKey = (path: string): Effect.Effect<Redacted.Redacted<string>, UsageError, FileSystem.FileSystem> =>
+const readPrivateKey = (
+  path: string,
+  flag: "--private-key" | "--key" = "--private-key"
+): Effect.Effect<Redacted.Redacted<string>, UsageError, FileSystem.FileSystem> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
-    yield* checkPrivate(fs, path, "private key file")
+    const variable = flag === "--key" ? "EFFECT_OAUTH2_KEY_FILE" : "EFFECT_OAUTH2_PRIVATE_KEY_FILE"
+    yield* checkPrivate(fs, path, flag === "--key" ? "TLS key file" : "private key file")
     const text = yield* fs.readFileString(path).pipe(
       Effect.map(Redacted.make),
       Effect.mapError((error) =>
         new UsageError({
           message: `cannot read the private key file ${path}: ${
             error._tag === "SystemError" ? error.reason : "unreadable"
-          }. Check the path given to --private-key (or EFFECT_OAUTH2_PRIVATE_KEY_FILE).`
+          }. Check the path given to ${flag} (or ${variable}).`
         })
       )
     )
     if (Redacted.value(text).trim() === "") {
       return yield* new UsageError({
-        message: `the private key file ${path} is empty: it should hold a PKCS#8 PEM (-----BEGIN PRIVATE KEY-----) or a JWK.`
+        message: flag === "--key"
+          ? `the TLS key file ${path} is empty: it should hold the PEM private key of --cert.`
+          : `the private key file ${path} is empty: it should hold a PKCS#8 PEM (-----BEGIN PRIVATE KEY-----) or a JWK.`
+      })
+    }
+    return text
+  })
+
+/** Reads a public PEM file (`--cert`, `--ca`): no privacy check, a clear message when it cannot be read. */
+const readPublicFile = (
+  path: string,
+  flag: "--cert" | "--ca"
+): Effect.Effect<string, UsageError, FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const variable = flag === "--cert" ? "EFFECT_OAUTH2_CERT_FILE" : "EFFECT_OAUTH2_CA_FILE"
+    const text = yield* fs.readFileString(path).pipe(
+      Effect.mapError((error) =>
+        new UsageError({
+          message: `cannot read the ${flag === "--cert" ? "certificate" : "CA certificate"} file ${path}: ${
+            error._tag === "SystemError" ? error.reason : "unreadable"
+          }. Check the path given to ${flag} (or ${variable}).`
+        })
+      )
+    )
+    if (text.trim() === "") {
+      return yield* new UsageError({
+        message: `the file ${path} (${flag}) is empty: it should hold PEM certificates (-----BEGIN CERTIFICATE-----).`
       })
     }
     return text
@@ -267,6 +316,9 @@ export const resolve = (
     const genericFlags = [
       ["--issuer", common.issuer, "ISSUER"],
       ["--private-key", common.privateKey, "PRIVATE_KEY_FILE"],
+      ["--cert", common.cert, "CERT_FILE"],
+      ["--key", common.key, "KEY_FILE"],
+      ["--ca", common.ca, "CA_FILE"],
       ["--auth-method", common.authMethod, "AUTH_METHOD"],
       ["--key-id", common.keyId, "KEY_ID"],
       ["--alg", common.alg, "ALG"],
@@ -333,25 +385,43 @@ export const resolve = (
     if (purpose === "login" && vars.accessToken !== undefined) merged.delete(vars.accessToken)
     if (generic) {
       const keyFile = `${prefix}_PRIVATE_KEY_FILE`
+      const certFile = `${prefix}_CERT_FILE`
+      const tlsKeyFile = `${prefix}_KEY_FILE`
+      const caFile = `${prefix}_CA_FILE`
+      if (has(certFile) !== has(tlsKeyFile)) {
+        return yield* new UsageError({
+          message: `mutual TLS needs the certificate and its key together: ${
+            has(certFile) ? `--key (${tlsKeyFile})` : `--cert (${certFile})`
+          } is not set.`
+        })
+      }
       const missing = [`${prefix}_ISSUER`, vars.clientId].filter((name) => !has(name))
-      if (!has(vars.clientSecret) && !has(keyFile)) missing.push(`${vars.clientSecret} or ${keyFile}`)
+      if (!has(vars.clientSecret) && !has(keyFile) && !has(certFile)) {
+        missing.push(`${vars.clientSecret}, ${keyFile} or ${certFile}`)
+      }
       if (missing.length > 0) {
         return yield* new UsageError({
           message: `Not enough settings for oauth2: ${missing.join(" and ")} ${
             missing.length === 1 ? "is" : "are"
-          } not set. Give --issuer <url>, --client-id <id> and --private-key <file> (or the secret in ` +
+          } not set. Give --issuer <url>, --client-id <id> and --private-key <file> (or --cert and --key for ` +
+            `mutual TLS, or the secret in ` +
             `${vars.clientSecret}), in the environment (${prefix}_ISSUER, ...), or in the "oauth2" section of ` +
             `a --config file.`
         })
       }
       const privateKey = has(keyFile) ? yield* readPrivateKey(merged.get(keyFile)!.trim()) : undefined
+      const certificate = has(certFile) ? yield* readPublicFile(merged.get(certFile)!.trim(), "--cert") : undefined
+      const certificateKey = has(tlsKeyFile)
+        ? yield* readPrivateKey(merged.get(tlsKeyFile)!.trim(), "--key")
+        : undefined
+      const ca = has(caFile) ? yield* readPublicFile(merged.get(caFile)!.trim(), "--ca") : undefined
       return {
         descriptor,
         configProvider: ConfigProvider.fromMap(merged),
         emulator: undefined,
         demo: false,
         notes,
-        secrets: { privateKey }
+        secrets: { privateKey, certificate, certificateKey, ca }
       }
     }
     let demo = false

@@ -1,0 +1,13 @@
+/**
+ * `@effect-oauth2/node`: what needs Node itself. A mutual-TLS `HttpClient` (RFC 8705) that presents a client
+ * certificate, for `tls_client_auth` / `self_signed_tls_client_auth` and certificate-bound access tokens.
+ *
+ * @since 0.2.0
+ */
+
+/**
+ * The mutual-TLS `HttpClient`: `make`, `layer`, `layerConfig`, and the certificate checks.
+ *
+ * @since 0.2.0
+ */
+export * as MtlsHttpClient from "./MtlsHttpClient.js"
