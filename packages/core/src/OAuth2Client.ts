@@ -171,7 +171,8 @@ export const layerDiscovery = (options: {
   readonly credentials: Endpoint.Credentials
   /**
    * The client authentication method. Default: `private_key_jwt` with a private key; with a secret the first of
-   * `client_secret_basic`, `client_secret_post`, `client_secret_jwt` the server lists; `none` otherwise.
+   * `client_secret_basic`, `client_secret_post`, `client_secret_jwt` the server lists; with neither and
+   * `discovery.mtls`, the first of `tls_client_auth`, `self_signed_tls_client_auth` it lists; `none` otherwise.
    */
   readonly method?: ClientAuth.Method | undefined
   /** Whether the client logs in with PKCE (`AuthorizationCode`'s `pkce: true`): checked against the metadata. Default: `false`. */
@@ -194,7 +195,10 @@ export const layerDiscovery = (options: {
       const { credentials } = options
       const method = options.method ?? (yield* Discovery.chooseAuthMethod(metadata, {
         secret: credentials.clientSecret !== undefined,
-        privateKey: credentials.privateKey !== undefined
+        privateKey: credentials.privateKey !== undefined,
+        // With the mTLS aliases asked for, the transport presents a client certificate: a client with neither a
+        // secret nor a key then authenticates with it.
+        certificate: options.discovery?.mtls === true
       }))
       yield* Discovery.checkAuthMethod(metadata, method)
       if (options.pkce === true) yield* Discovery.checkPkce(metadata)
