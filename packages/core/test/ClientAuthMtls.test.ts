@@ -148,25 +148,30 @@ describe("Discovery with mutual TLS", () => {
       assert.strictEqual(metadata.revocationEndpoint, `${server.origin}/revoke`)
     }).pipe(Effect.provide(FetchHttpClient.layer)))
 
-  it.scoped("layerDiscovery with tls_client_auth and discovery.mtls: the token request goes to the alias, client_id alone", () =>
-    Effect.gen(function*() {
-      const server = yield* serverWith((issuer) => documentFor(issuer))
-      yield* OAuth2Client.OAuth2Client.pipe(
-        Effect.flatMap((client) => client.requestToken(Grant.clientCredentials())),
-        Effect.provide(
-          OAuth2Client.layerDiscovery({
-            issuer: server.origin,
-            credentials: Endpoint.credentials("c1"),
-            method: "tls_client_auth",
-            discovery: { mtls: true }
-          }).pipe(Layer.provide(FetchHttpClient.layer))
-        )
-      )
-      const request = yield* server.last
-      assert.strictEqual(request.path, "/mtls/token")
-      assert.isUndefined(request.headers.authorization)
-      assert.deepStrictEqual(request.formPairs.map(([k]) => k).sort(), ["client_id", "grant_type"])
-    }))
+  for (const method of ["tls_client_auth", undefined] as const) {
+    it.scoped(
+      `layerDiscovery with discovery.mtls and ${method ?? "no method named (chosen from the metadata)"}: the token request goes to the alias, client_id alone`,
+      () =>
+        Effect.gen(function*() {
+          const server = yield* serverWith((issuer) => documentFor(issuer))
+          yield* OAuth2Client.OAuth2Client.pipe(
+            Effect.flatMap((client) => client.requestToken(Grant.clientCredentials())),
+            Effect.provide(
+              OAuth2Client.layerDiscovery({
+                issuer: server.origin,
+                credentials: Endpoint.credentials("c1"),
+                method,
+                discovery: { mtls: true }
+              }).pipe(Layer.provide(FetchHttpClient.layer))
+            )
+          )
+          const request = yield* server.last
+          assert.strictEqual(request.path, "/mtls/token")
+          assert.isUndefined(request.headers.authorization)
+          assert.deepStrictEqual(request.formPairs.map(([k]) => k).sort(), ["client_id", "grant_type"])
+        })
+    )
+  }
 
   it.scoped("checkAuthMethod accepts an advertised mTLS method and refuses one the server does not list", () =>
     Effect.gen(function*() {
