@@ -154,8 +154,9 @@ export interface Options {
   /**
    * How long before the refresh token dies to warn (a log line at warning level and a `Warning` event), each once
    * per death instant; a service that starts already inside lead times warns once, at the nearest. A refresh token
-   * born inside a lead time (one that lives less) is not warned about at that lead time. Default: 48 hours,
-   * 12 hours and 1 hour (`RefreshTokenLifetime.defaultWarnings`); `[]` for none.
+   * born inside a lead time (one that lives less) is not warned about at that lead time. Only in `stored` mode,
+   * where a dead refresh token means a login. Default: 48 hours, 12 hours and 1 hour
+   * (`RefreshTokenLifetime.defaultWarnings`); `[]` for none.
    *
    * @since 0.2.0
    */

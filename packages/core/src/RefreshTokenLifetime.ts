@@ -12,7 +12,9 @@
  *   `Metrics.refreshTokenExpiryTimestamp`, publishes {@link Event}s on `refreshTokenEvents` (and to the
  *   `onRefreshTokenEvent` callback): {@link Scheduled} for a new instant, a {@link Warning} at each lead time before
  *   it (default 48 h, 12 h, 1 h), and {@link Died} once it has passed or the server refused the refresh token.
- *   From then on `get` fails with `LoginRequired` and no request is sent with the dead refresh token.
+ *   From then on `get` fails with `LoginRequired` and no request is sent with the dead refresh token. (With
+ *   `acquire: "client_credentials"` a dead refresh token costs nothing, a new token being asked for with the
+ *   client's credentials: its death is logged and exported, but neither warned about nor announced as `Died`.)
  * - **`status`.** {@link statusOf} says the same of any token, e.g. one read from a store (`effect-oauth2 status`).
  *
  * @since 0.2.0
@@ -78,7 +80,7 @@ export class Scheduled extends Schema.TaggedClass<Scheduled>("@effect-oauth2/cor
 ) {
   /** A line for people, with no secret. */
   get message(): string {
-    return `The ${this.provider} (${this.environment}) refresh token dies at ${iso(this.diesAt)}; a login is needed by then.`
+    return `The ${this.provider} (${this.environment}) refresh token dies at ${iso(this.diesAt)}.`
   }
 }
 

@@ -484,6 +484,26 @@ describe("AccessTokens: the refresh token's death as events", () => {
       assert.strictEqual(rotated.authorizedAt, 0)
     }))
 
+  it.scoped("client_credentials: the death is told and exported, not warned about, and costs a grant, not a login", () =>
+    Effect.gen(function*() {
+      const { events, server, tokens } = yield* setup(
+        (request) => TokenServer.token({ access_token: `tok-${request.index}`, expires_in: 86400 }),
+        { acquire: "client_credentials", refreshTokenLifetime: schwab }
+      )
+      yield* tokens.set(tokenAt({ issuedAt: 0, lifetime: 8 * DAY, refreshToken: "rt-login" }))
+      assert.deepStrictEqual(yield* drain(events), [`Scheduled ${7 * DAY}`])
+      assert.strictEqual((yield* Metric.value(gauge)).value, 7 * DAY / 1000)
+      yield* adjustTo(7 * DAY + HOUR)
+      assert.deepStrictEqual(yield* drain(events), [], "no warning, no Died: a grant replaces it")
+      // The access token expires at 8 days: its renewal is a client-credentials grant, not the dead refresh token.
+      yield* adjustTo(8 * DAY - 60_000)
+      yield* server.awaitRequests(1)
+      const request = yield* server.last
+      assert.strictEqual(request.form.grant_type, "client_credentials")
+      yield* adjustTo(8 * DAY)
+      assert.strictEqual(valueOf(yield* tokens.get), "tok-0")
+    }))
+
   it.scoped("a refresh token the server refuses is Died (refused), told once", () =>
     Effect.gen(function*() {
       const { events, server, tokens } = yield* setup(TokenServer.oauthError("invalid_grant"), {})

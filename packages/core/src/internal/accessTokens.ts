@@ -108,7 +108,8 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
       environment: endpoint.environment,
       rule: options.refreshTokenLifetime,
       warnings: options.refreshTokenWarnings,
-      onEvent: options.onRefreshTokenEvent
+      onEvent: options.onRefreshTokenEvent,
+      loginOnDeath: mode === "stored"
     })
 
     const state = yield* Ref.make<State>({

@@ -50,10 +50,16 @@ export const make = (options: {
   readonly rule: RefreshTokenLifetime.Rule | undefined
   readonly warnings: ReadonlyArray<Duration.DurationInput> | undefined
   readonly onEvent: ((event: RefreshTokenLifetime.Event) => Effect.Effect<void, unknown>) | undefined
+  /**
+   * Whether a dead refresh token means a login (`stored` mode). Otherwise (`client_credentials`) its death costs
+   * nothing, a new token being asked for with the client's credentials: it is still told (`Scheduled`, the gauge),
+   * but neither warned about nor announced as `Died`.
+   */
+  readonly loginOnDeath: boolean
 }): Effect.Effect<Tracker, never, Scope.Scope> =>
   Effect.gen(function*() {
     const { environment, provider, rule } = options
-    const leads = RefreshTokenLifetime.leadTimes(options.warnings).map(Duration.toMillis)
+    const leads = options.loginOnDeath ? RefreshTokenLifetime.leadTimes(options.warnings).map(Duration.toMillis) : []
     const startedAt = yield* Clock.currentTimeMillis
     const gauge = Metric.taggedWithLabels(Metrics.refreshTokenExpiryTimestamp, [MetricLabel.make("provider", provider)])
     const pubsub = yield* PubSub.sliding<RefreshTokenLifetime.Event>(capacity)
@@ -123,6 +129,7 @@ export const make = (options: {
             emit(diesAt, new RefreshTokenLifetime.Warning({ provider, environment, diesAt, leadTime: Duration.millis(lead) }))
           )
         }
+        if (!options.loginOnDeath) return
         yield* at(diesAt)
         yield* lock.withPermits(1)(
           emit(diesAt, new RefreshTokenLifetime.Died({ provider, environment, diesAt, reason: "expired" }))
@@ -142,6 +149,7 @@ export const make = (options: {
         if (diesAt === undefined) return
         const now = yield* Clock.currentTimeMillis
         if (now >= diesAt) {
+          if (!options.loginOnDeath) return
           return yield* emit(diesAt, new RefreshTokenLifetime.Died({ provider, environment, diesAt, reason: "expired" }))
         }
         yield* emit(diesAt, new RefreshTokenLifetime.Scheduled({ provider, environment, diesAt }))
