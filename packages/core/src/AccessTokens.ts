@@ -90,7 +90,9 @@ export interface Service {
   readonly current: Effect.Effect<Option.Option<AccessToken.AccessToken>>
   /**
    * Puts a token in the cache (and the store), e.g. the result of an authorization-code login. The background
-   * refresh takes it from there.
+   * refresh takes it from there. What is cached and stored is the token with the instants its refresh token's death
+   * counts from (`authorizedAt`, `refreshTokenIssuedAt`: its `issuedAt` when it has none) and that death (see
+   * `refreshTokenLifetime`), so `current` may return a copy of `token` rather than `token` itself.
    */
   readonly set: (token: AccessToken.AccessToken) => Effect.Effect<void>
   /**
