@@ -28,6 +28,7 @@ import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Data from "effect/Data"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
@@ -47,6 +48,7 @@ import * as InternalIo from "./internal/io.js"
 import { withProgress } from "./internal/progress.js"
 import * as Providers from "./internal/providers.js"
 import * as Settings from "./internal/settings.js"
+import * as Status from "./internal/status.js"
 
 /**
  * The command's version, as `--version` prints it.
@@ -712,6 +714,90 @@ const loginCommand = Command.make(
   )
 )
 
+const statusCommand = Command.make(
+  "status",
+  {
+    provider: Args.text({ name: "provider" }).pipe(
+      Args.withDescription("Only this provider's tokens (any name in the file, e.g. tradier)."),
+      Args.optional
+    ),
+    store: common.store,
+    json: common.json,
+    verbose: common.verbose
+  },
+  (args) =>
+    handle(
+      args,
+      Option.getOrUndefined(args.provider),
+      Effect.gen(function*() {
+        const io = yield* InternalIo.CliIo
+        const env = new Map<string, string>()
+        for (const [name, value] of Object.entries(io.env)) if (value !== undefined) env.set(name, value)
+        const settings = ConfigProvider.fromMap(env)
+        const key = yield* Effect.withConfigProvider(Config.option(TokenCipher.secretConfig), settings)
+        if (Option.isNone(key)) return yield* storeKeyMissing
+        const path = Option.isSome(args.store) ? args.store.value : yield* Effect.withConfigProvider(
+          FileTokenStore.pathConfig.pipe(
+            Effect.mapError(() =>
+              new Settings.UsageError({
+                message: "No token store path: neither HOME nor XDG_CONFIG_HOME nor EFFECT_OAUTH2_STORE_PATH is set. " +
+                  "Give one with --store <path>."
+              })
+            )
+          ),
+          settings
+        )
+        const entries = yield* Status.read(path, key.value)
+        const wanted = Option.getOrUndefined(args.provider)
+        const now = yield* Clock.currentTimeMillis
+        const mine = (entries ?? []).filter((entry) => wanted === undefined || entry.key?.provider === wanted)
+        const described = mine.flatMap((entry) => {
+          if (entry.key === undefined || entry.token === undefined) return []
+          const name = entry.key.provider
+          const login = name in Providers.descriptors &&
+              Providers.descriptors[name as Providers.ProviderName].noLogin === undefined
+            ? `effect-oauth2 login ${name}`
+            : undefined
+          return [Status.describe(entry.key, entry.token, now, login)]
+        })
+        const unreadable = mine.filter((entry) => entry.problem !== undefined)
+        // A login needed (or none stored for the provider asked about): 5, as `token` says it; an entry that
+        // cannot be read: 2, as any unusable store.
+        const code = described.some((d) => d.needsLogin) || (wanted !== undefined && mine.length === 0)
+          ? ExitCode.ExitCode.Expired
+          : unreadable.length > 0
+          ? ExitCode.ExitCode.Usage
+          : ExitCode.ExitCode.Ok
+        if (args.json) {
+          yield* json({
+            ok: code === ExitCode.ExitCode.Ok,
+            exitCode: code,
+            store: path,
+            tokens: described.map((d) => d.json),
+            unreadable: unreadable.map((entry) => ({ entry: entry.name, problem: entry.problem }))
+          })
+        } else {
+          if (entries === undefined) yield* out(`No token file at ${path}: nothing stored yet.`)
+          else if (mine.length === 0) {
+            yield* out(`No stored token${wanted === undefined ? "s" : ` for ${Format.shown(wanted, 100)}`} in ${path}.`)
+          }
+          for (const d of described) for (const line of d.lines) yield* out(line)
+          for (const entry of unreadable) {
+            yield* err(`cannot read the entry ${Format.shown(entry.name, 500)}: ${Format.shown(entry.problem ?? "", 1000)}`)
+          }
+        }
+        if (code !== ExitCode.ExitCode.Ok) return yield* new Reported({ code })
+      })
+    )
+).pipe(
+  Command.withDescription(
+    "Shows every token in the encrypted token file (--store, else EFFECT_OAUTH2_STORE_PATH, else " +
+      "~/.config/effect-oauth2/tokens.json), or a provider's: when its access token expires, when its refresh token " +
+      "dies, and the warning reached (48h, 12h, 1h before). No secret is printed. Exit code 5 when a login is " +
+      "needed (or none is stored for the provider named), 2 when the file or an entry cannot be read."
+  )
+)
+
 const emulatorCommand = Command.make(
   "emulator",
   {
@@ -784,9 +870,18 @@ export const command = Command.make("effect-oauth2", {}, () =>
     ))).pipe(
     Command.withDescription(
       "OAuth 2.0 tokens for Figure Markets, Figure Pay, Tradier and Openmarkets from the shell: get, revoke and " +
-        "introspect tokens, run a provider's credential self-test, log in to Tradier, or start the emulator."
+        "introspect tokens, run a provider's credential self-test, log in to Tradier, show what is stored (status), or " +
+        "start the emulator."
     ),
-    Command.withSubcommands([tokenCommand, revokeCommand, introspectCommand, whoamiCommand, loginCommand, emulatorCommand])
+    Command.withSubcommands([
+      tokenCommand,
+      revokeCommand,
+      introspectCommand,
+      whoamiCommand,
+      loginCommand,
+      statusCommand,
+      emulatorCommand
+    ])
   )
 
 const cli = Command.run(command, {

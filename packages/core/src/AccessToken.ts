@@ -67,9 +67,10 @@ export class AccessToken extends Schema.Class<AccessToken>("@effect-oauth2/core/
   /** The refresh token, when the server issued one (or the previous one, kept when a refresh brought none). */
   refreshToken: Schema.optional(Schema.Redacted(Schema.String)),
   /**
-   * When the refresh token dies (epoch milliseconds), when the server said: its `refresh_token_expires_in`, counted
-   * like `expiresAt` from the start of the second the request was sent (see {@link AccessToken.expiryOf}). A refresh
-   * that brings no new refresh token keeps the old one and this instant with it. Absent when the server gave no
+   * When the refresh token dies (epoch milliseconds), when known: the server's `refresh_token_expires_in`, counted
+   * like `expiresAt` from the start of the second the request was sent (see {@link AccessToken.expiryOf}), or a
+   * provider's `RefreshTokenLifetime.Rule` (`AccessTokens`' `refreshTokenLifetime` option), the earlier of the two.
+   * A refresh that brings no new refresh token keeps the old one and this instant with it. Absent when nobody gave a
    * lifetime (the refresh token may still die at any time; the server then refuses it). Once it has passed,
    * `AccessTokens` sends no refresh request with that refresh token: `get` fails with `LoginRequired` (or, with
    * `client_credentials`, asks for a new token with the client's credentials).
@@ -77,6 +78,23 @@ export class AccessToken extends Schema.Class<AccessToken>("@effect-oauth2/core/
    * @since 0.2.0
    */
   refreshTokenExpiresAt: Schema.optional(Schema.Number),
+  /**
+   * When the login this token descends from happened (epoch milliseconds): the `issuedAt` of the first token of its
+   * grant (an authorization-code exchange, a client-credentials request), kept through every refresh. What a
+   * `RefreshTokenLifetime.Rule` counting `from: "login"` counts from. Absent when unknown (a token from an older
+   * version, or one not yet seen by `AccessTokens`).
+   *
+   * @since 0.2.0
+   */
+  authorizedAt: Schema.optional(Schema.Number),
+  /**
+   * When the refresh token was issued (epoch milliseconds): the `issuedAt` of the token that brought it, kept while
+   * refreshes keep the same refresh token. What a `RefreshTokenLifetime.Rule` counting `from: "issue"` counts from.
+   * Absent when unknown or when there is no refresh token.
+   *
+   * @since 0.2.0
+   */
+  refreshTokenIssuedAt: Schema.optional(Schema.Number),
   /**
    * Members of the token response this library does not interpret. Those known to be harmless (e.g. Tradier's
    * `issued_at` and `status`, see `OAuth2Client.readableMembers`, and those the endpoint's `readableMembers` names)

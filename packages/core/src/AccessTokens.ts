@@ -12,6 +12,9 @@
  * - A refresh token known to be dead (its `refreshTokenExpiresAt` passed) is never sent: with `client_credentials` a
  *   new token is asked for that way; in `stored` mode `get` fails with `LoginRequired` once the access token is no
  *   longer usable, as it does when the server refuses a refresh token (`invalid_grant`).
+ * - That death is told before it happens: logged, exported (`Metrics.refreshTokenExpiryTimestamp`), warned about at
+ *   lead times, and published on `refreshTokenEvents` (see `RefreshTokenLifetime`); a provider rule
+ *   (`refreshTokenLifetime`) gives it where the server does not.
  * - Time always comes from `Clock`, so `TestClock` drives every expiry.
  * - Closing the scope stops the fiber, and revokes the token when `revokeOnClose` is set. From then on `get` and
  *   `refresh` fail at once with `ServiceClosed`; a `get` waiting on an acquisition when the scope closes gets it too.
@@ -48,11 +51,13 @@ import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
+import type * as Stream from "effect/Stream"
 import type * as AccessToken from "./AccessToken.js"
 import * as internal from "./internal/accessTokens.js"
 import * as internalTest from "./internal/accessTokensTest.js"
 import type { OAuth2Client } from "./OAuth2Client.js"
 import type { OAuth2Error } from "./OAuth2Error.js"
+import type * as RefreshTokenLifetime from "./RefreshTokenLifetime.js"
 
 /**
  * @since 0.1.0
@@ -85,9 +90,20 @@ export interface Service {
   readonly current: Effect.Effect<Option.Option<AccessToken.AccessToken>>
   /**
    * Puts a token in the cache (and the store), e.g. the result of an authorization-code login. The background
-   * refresh takes it from there.
+   * refresh takes it from there. What is cached and stored is the token with the instants its refresh token's death
+   * counts from (`authorizedAt`, `refreshTokenIssuedAt`: its `issuedAt` when it has none) and that death (see
+   * `refreshTokenLifetime`), so `current` may return a copy of `token` rather than `token` itself.
    */
   readonly set: (token: AccessToken.AccessToken) => Effect.Effect<void>
+  /**
+   * What happens to the refresh token's death (see `RefreshTokenLifetime`): the latest event about the current
+   * death instant, if any, then each new one as it happens (`Scheduled`, `Warning` at each lead time, `Died`). Each
+   * run of the stream is a subscriber of its own; one that falls behind loses the oldest events (a bounded, sliding
+   * buffer), never holds up the tokens. Ends when the service's scope closes.
+   *
+   * @since 0.2.0
+   */
+  readonly refreshTokenEvents: Stream.Stream<RefreshTokenLifetime.Event>
 }
 
 /**
@@ -127,6 +143,34 @@ export interface Options {
   readonly revokeOnClose?: boolean | undefined
   /** Start acquiring a token as soon as the service is built, in the background. Default: `false`. */
   readonly prefetch?: boolean | undefined
+  /**
+   * When the refresh token dies where the server does not say (no `refresh_token_expires_in`): `duration` after the
+   * login (`from: "login"`, e.g. Schwab's `{ duration: "7 days", from: "login" }`, which no refresh extends) or
+   * after each refresh token is issued (`from: "issue"`). Where the server does say, the earlier of the two is
+   * kept. The death is stored with the token (`refreshTokenExpiresAt`), and once it has passed no request is sent
+   * with that refresh token. Default: none (only the server's word).
+   *
+   * @since 0.2.0
+   */
+  readonly refreshTokenLifetime?: RefreshTokenLifetime.Rule | undefined
+  /**
+   * How long before the refresh token dies to warn (a log line at warning level and a `Warning` event), each once
+   * per death instant; a service that starts already inside lead times warns once, at the nearest. A refresh token
+   * born inside a lead time (one that lives less) is not warned about at that lead time. Only in `stored` mode,
+   * where a dead refresh token means a login. Default: 48 hours, 12 hours and 1 hour
+   * (`RefreshTokenLifetime.defaultWarnings`); `[]` for none.
+   *
+   * @since 0.2.0
+   */
+  readonly refreshTokenWarnings?: ReadonlyArray<Duration.DurationInput> | undefined
+  /**
+   * Called with each event of {@link Service.refreshTokenEvents}, in order, in a fiber of its own (a slow callback
+   * falls behind and loses the oldest events; a failing one is logged): e.g. to page an operator on a `Warning`.
+   * Default: none.
+   *
+   * @since 0.2.0
+   */
+  readonly onRefreshTokenEvent?: ((event: RefreshTokenLifetime.Event) => Effect.Effect<void, unknown>) | undefined
 }
 
 /**
@@ -156,7 +200,7 @@ export const layer = (options: Options = {}): Layer.Layer<AccessTokens, never, O
  * @category layers
  */
 export const layerConfig = (
-  config: Config.Config.Wrap<Omit<Options, "retrySchedule">>
+  config: Config.Config.Wrap<Omit<Options, "retrySchedule" | "onRefreshTokenEvent">>
 ): Layer.Layer<AccessTokens, ConfigError.ConfigError, OAuth2Client> =>
   Layer.unwrapEffect(Effect.map(Config.unwrap(config), (options) => layer(options)))
 

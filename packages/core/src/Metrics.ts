@@ -1,6 +1,6 @@
 /**
- * Metrics, with Effect's `Metric`: token requests by outcome, refresh failures, cache hits and misses. Every metric
- * is tagged with the provider; none carries a secret.
+ * Metrics, with Effect's `Metric`: token requests by outcome, refresh failures, cache hits and misses, and when the
+ * refresh token dies. Every metric is tagged with the provider; none carries a secret.
  *
  * @since 0.1.0
  */
@@ -51,6 +51,20 @@ export const cacheMissesTotal: Metric.Metric.Counter<number> = Metric.counter("o
   description: "Token gets that waited for a token request",
   incremental: true
 })
+
+/**
+ * When the cached token's refresh token dies, as a Unix timestamp in seconds (the Prometheus convention for
+ * instants: alert on `oauth2_refresh_token_expiry_timestamp_seconds - time() < 12 * 3600`), tagged `provider`.
+ * Set whenever the death instant changes (see `RefreshTokenLifetime`); `+Inf` once the cached token has a refresh
+ * token whose death nobody knows, or none at all. Unset until the service has had a token.
+ *
+ * @since 0.2.0
+ * @category metrics
+ */
+export const refreshTokenExpiryTimestamp: Metric.Metric.Gauge<number> = Metric.gauge(
+  "oauth2_refresh_token_expiry_timestamp_seconds",
+  { description: "When the refresh token dies, in Unix seconds (+Inf: no known death)" }
+)
 
 /** @internal */
 export const tokenRequests = (provider: string, grantType: string, outcome: "success" | "failure") =>

@@ -36,3 +36,5 @@ export * as TokenStore from "./TokenStore.js"
 export * as ProviderConfig from "./ProviderConfig.js"
 /** @since 0.1.0 */
 export * as TokenCipher from "./TokenCipher.js"
+/** @since 0.2.0 */
+export * as RefreshTokenLifetime from "./RefreshTokenLifetime.js"

@@ -14,13 +14,14 @@ import * as FiberId from "effect/FiberId"
 import * as Metric from "effect/Metric"
 import * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
+import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as AccessToken from "../AccessToken.js"
 import * as Grant from "../Grant.js"
 import { CachedGet } from "./cachedGet.js"
+import * as RefreshTokenDeath from "./refreshTokenDeath.js"
 import * as Metrics from "../Metrics.js"
 import { OAuth2Client } from "../OAuth2Client.js"
 import {
@@ -101,6 +102,15 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
     }
     const annotate = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
       Effect.annotateLogs(effect, { provider, environment: endpoint.environment })
+    // The refresh token's death: tokens coming in are stamped with it, and each change of the cached token is told.
+    const death = yield* RefreshTokenDeath.make({
+      provider,
+      environment: endpoint.environment,
+      rule: options.refreshTokenLifetime,
+      warnings: options.refreshTokenWarnings,
+      onEvent: options.onRefreshTokenEvent,
+      loginOnDeath: mode === "stored"
+    })
 
     const state = yield* Ref.make<State>({
       token: undefined,
@@ -193,7 +203,7 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
     const storeGet: Effect.Effect<AccessToken.AccessToken | undefined> = store === undefined
       ? Effect.succeed(undefined)
       : guarded("get", store.get(key)).pipe(
-        Effect.map(Option.getOrUndefined),
+        Effect.map((stored) => Option.isSome(stored) ? death.stamp(stored.value) : undefined),
         Effect.catchAll((error) =>
           Effect.as(annotate(Effect.logWarning(`token store read failed, continuing without it: ${error.message}`)), undefined)
         )
@@ -238,6 +248,7 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
     const announce = (token: AccessToken.AccessToken, changed: Deferred.Deferred<void>) =>
       Deferred.succeed(changed, undefined).pipe(
         Effect.zipRight(serveHot(token)),
+        Effect.zipRight(death.track(token)),
         Effect.zipRight(flushHits)
       )
     const install = (token: AccessToken.AccessToken) =>
@@ -287,16 +298,11 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
 
     /**
      * A refresh with `stale`'s refresh token. A refresh that brings no new refresh token keeps the old one, and with
-     * it the instant the old one dies.
+     * it the instant the old one dies; the login it descends from is kept either way (see `RefreshTokenLifetime`).
      */
     const refreshWith = (stale: AccessToken.AccessToken, refreshToken: Redacted.Redacted<string>) =>
       client.requestToken(Grant.refreshToken({ refreshToken, grantedScopes: stale.scopes })).pipe(
-        Effect.map((token) =>
-          token.refreshTokenExpiresAt === undefined && stale.refreshTokenExpiresAt !== undefined &&
-            token.refreshToken !== undefined && Redacted.value(token.refreshToken) === Redacted.value(refreshToken)
-            ? new AccessToken.AccessToken({ ...token, refreshTokenExpiresAt: stale.refreshTokenExpiresAt })
-            : token
-        )
+        Effect.map((token) => death.afterRefresh(stale, refreshToken, token))
       )
 
     /**
@@ -407,7 +413,7 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
     ): Effect.Effect<void> => {
       let obtained: AccessToken.AccessToken | undefined
       const body = Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
-        coordinated(stale).pipe(
+        death.observe(coordinated(stale)).pipe(
           Effect.withSpan("AccessTokens.acquire", {
             attributes: { "oauth2.provider": provider, "oauth2.refresh": stale !== undefined }
           }),
@@ -649,7 +655,10 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
     }).pipe(Effect.withSpan("AccessTokens.revoke", { attributes: { "oauth2.provider": provider } }))
 
     const set = (token: AccessToken.AccessToken): Effect.Effect<void> =>
-      Effect.zipRight(install(token), storeSet(token))
+      Effect.suspend(() => {
+        const stamped = death.stamp(token)
+        return Effect.zipRight(install(stamped), storeSet(stamped))
+      })
 
     // -- background refresh -------------------------------------------------------------------------------------------
     const retryPolicy = (options.retrySchedule ?? defaultRetrySchedule).pipe(
@@ -778,7 +787,8 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
       invalidate,
       revoke,
       current: Effect.map(Ref.get(state), (s) => Option.fromNullable(s.token)),
-      set
+      set,
+      refreshTokenEvents: death.events
     }
     return service
   })

@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
+import * as Stream from "effect/Stream"
 import * as AccessToken from "../AccessToken.js"
 import { type OAuth2Error } from "../OAuth2Error.js"
 
@@ -60,6 +61,8 @@ export const makeTest = (
       revoke: Ref.set(cached, undefined),
       current: Effect.map(Ref.get(cached), Option.fromNullable),
       set: (token) => Ref.set(cached, token),
+      // The double has no refresh tokens to watch: it tells nothing.
+      refreshTokenEvents: Stream.empty,
       acquisitions: Ref.get(count)
     }
   })

@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
+import * as Stream from "effect/Stream"
 import { provider } from "../TradierEndpoint.js"
 
 /** A static token never expires: the largest instant a `Date` can show. @internal */
@@ -44,6 +45,8 @@ export const make = (options: {
       invalidate: () => Effect.void,
       revoke: cannot("revoking a static API token"),
       current: Effect.map(Ref.get(ref), Option.some),
-      set: (token) => Ref.set(ref, token)
+      set: (token) => Ref.set(ref, token),
+      // A static token has no refresh token to die.
+      refreshTokenEvents: Stream.empty
     }
   })
