@@ -409,3 +409,29 @@ describe("DPoP on API calls", () => {
       }
     }))
 })
+
+describe("DPoP layers", () => {
+  it.scoped("Dpop.layer provided under OAuth2Client.layer and AccessTokens.layer reaches both clients (the README's shape)", () =>
+    Effect.gen(function*() {
+      const server = yield* TokenServer.make((request) =>
+        request.path === "/token" ? dpopToken() : TokenServer.json({ ok: true })
+      )
+      const TokensLive = AccessTokens.layer({ scopes: ["read"] }).pipe(
+        Layer.provide(OAuth2Client.layer({
+          endpoint: { provider: "test", tokenUrl: server.url("/token"), authMethod: "client_secret_post" },
+          credentials: Endpoint.credentials("desk-7", "s3cret")
+        })),
+        Layer.provideMerge(Dpop.layer()),
+        Layer.provideMerge(NodeHttpClient.layerUndici)
+      )
+      const dpop = yield* Effect.gen(function*() {
+        const api = yield* OAuth2HttpClient.make()
+        assert.strictEqual((yield* api.get(server.url("/api/x"))).status, 200)
+        return yield* Dpop.Dpop
+      }).pipe(Effect.provide(TokensLive))
+      const [tokenRequest, apiCall] = yield* server.requests
+      const proofs = yield* Effect.forEach([tokenRequest!, apiCall!], (r) => verifyProof(r.headers.dpop))
+      for (const proof of proofs) assert.deepStrictEqual(proof.header.jwk, dpop.publicJwk, "one key for both")
+      assert.strictEqual(apiCall!.headers.authorization, `DPoP ${TOKEN}`)
+    }))
+})
