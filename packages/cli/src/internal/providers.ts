@@ -7,6 +7,8 @@
 import * as AccessTokens from "@effect-oauth2/core/AccessTokens"
 import * as ApiResponse from "@effect-oauth2/core/ApiResponse"
 import type * as Endpoint from "@effect-oauth2/core/Endpoint"
+import * as Discovery from "@effect-oauth2/core/Discovery"
+import * as Dpop from "@effect-oauth2/core/Dpop"
 import * as OAuth2Client from "@effect-oauth2/core/OAuth2Client"
 import * as ClientAuth from "@effect-oauth2/core/ClientAuth"
 import type { InvalidConfiguration, OAuth2Error } from "@effect-oauth2/core/OAuth2Error"
@@ -182,6 +184,7 @@ export const descriptors: { readonly [P in ProviderName]: Descriptor } = {
       "EFFECT_OAUTH2_KEY_ID",
       "EFFECT_OAUTH2_ALG",
       "EFFECT_OAUTH2_AUDIENCE",
+      "EFFECT_OAUTH2_DPOP",
       "EFFECT_OAUTH2_SCOPES"
     ]
   }
@@ -473,6 +476,7 @@ const discovered = (secrets: Secrets) =>
       keyId: optionalString("EFFECT_OAUTH2_KEY_ID"),
       algorithm: optionalString("EFFECT_OAUTH2_ALG"),
       audience: optionalString("EFFECT_OAUTH2_AUDIENCE"),
+      dpop: Config.boolean("EFFECT_OAUTH2_DPOP").pipe(Config.withDefault(false)),
       scopes: optionalString("EFFECT_OAUTH2_SCOPES")
     })
     const issuer = fromEnv.issuer.trim()
@@ -495,12 +499,18 @@ const discovered = (secrets: Secrets) =>
         audience: fromEnv.audience
       }
     }
-    const clientLayer = OAuth2Client.layerDiscovery({
+    const discoveredClient = OAuth2Client.layerDiscovery({
       issuer,
       credentials,
       method: fromEnv.method,
       endpoint: { provider: host, environment }
     })
+    // DPoP: a key pair for this command, its algorithm chosen from (and checked against) the server's metadata.
+    const clientLayer = fromEnv.dpop
+      ? discoveredClient.pipe(
+        Layer.provide(Dpop.layer().pipe(Layer.provide(Discovery.layer({ issuer, provider: host }))))
+      )
+      : discoveredClient
     // Discovery runs once per command, whether the token or only the client is used.
     const client = yield* Effect.cached(Effect.provide(OAuth2Client.OAuth2Client, clientLayer))
     const plan: Plan = {
