@@ -36,6 +36,7 @@ import * as Redacted from "effect/Redacted"
 import type { AccessToken } from "./AccessToken.js"
 import { AccessTokens, type Service as AccessTokensService } from "./AccessTokens.js"
 import { Dpop, type Service as DpopService } from "./Dpop.js"
+import * as dpopInternal from "./internal/dpop.js"
 import * as dpopFlow from "./internal/dpopFlow.js"
 import * as authorisedResponse from "./internal/authorisedResponse.js"
 import { guardHops } from "./internal/hopGuard.js"
@@ -192,6 +193,11 @@ export const withAccessToken: {
       })
       : undefined
 
+    // A DPoP-bound token's refusals come in a `DPoP` challenge (RFC 9449 §7.1), a Bearer token's in a `Bearer` one.
+    const challengeOf = dpop === undefined
+      ? parseBearerChallenge
+      : (header: string | undefined) => dpopInternal.parseDpopChallenge(header) ?? parseBearerChallenge(header)
+
     const allowedOrigin = (origin: string | undefined): boolean =>
       origin !== undefined && (listed !== undefined ? listed.has(origin) : origin === pinned)
 
@@ -269,7 +275,7 @@ export const withAccessToken: {
       token: AccessToken
     ): InvalidScope | undefined => {
       if (response.status !== 403) return undefined
-      const challenge = parseBearerChallenge(response.headers["www-authenticate"])
+      const challenge = challengeOf(response.headers["www-authenticate"])
       if (challenge?.error !== "insufficient_scope") return undefined
       return new InvalidScope({
         provider,
@@ -321,7 +327,7 @@ export const withAccessToken: {
                         reason: "rejected-token",
                         status: 401,
                         description: wire.scrub(
-                          parseBearerChallenge(second.headers["www-authenticate"])?.error_description,
+                          challengeOf(second.headers["www-authenticate"])?.error_description,
                           [Redacted.value(fresh.value)]
                         )
                       })

@@ -396,6 +396,20 @@ describe("DPoP on API calls", () => {
       assert.strictEqual((yield* server.requests).filter((r) => r.path === "/api/proof").length, 1)
     }))
 
+  it.scoped("a 403 with a DPoP insufficient_scope challenge is InvalidScope naming the scope needed", () =>
+    Effect.gen(function*() {
+      const server = yield* apiServer(() =>
+        TokenServer.reply("", {
+          status: 403,
+          headers: { "www-authenticate": `DPoP error="insufficient_scope", scope="trade", algs="ES256"` }
+        })
+      )
+      const { authorised } = yield* setup(server, yield* Dpop.make())
+      const error = failureOf(yield* Effect.exit(authorised.get(server.url("/api/orders"))))
+      assert.strictEqual(error._tag, "InvalidScope")
+      if (error._tag === "InvalidScope") assert.strictEqual(error.requiredScope, "trade")
+    }))
+
   it.scoped("the DPoP proof and token never show in an answer's or an error's request", () =>
     Effect.gen(function*() {
       const server = yield* apiServer(() => TokenServer.json({ ok: true }))
