@@ -7,6 +7,8 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
+import * as Config from "effect/Config"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as fc from "effect/FastCheck"
@@ -447,5 +449,27 @@ describe("DPoP layers", () => {
       const proofs = yield* Effect.forEach([tokenRequest!, apiCall!], (r) => verifyProof(r.headers.dpop))
       for (const proof of proofs) assert.deepStrictEqual(proof.header.jwk, dpop.publicJwk, "one key for both")
       assert.strictEqual(apiCall!.headers.authorization, `DPoP ${TOKEN}`)
+    }))
+})
+
+describe("Dpop.layerConfig", () => {
+  it.effect("reads the key and the algorithm from Config; the key stays Redacted", () =>
+    Effect.gen(function*() {
+      const pair = yield* Effect.promise(() => jose.generateKeyPair("ES384", { extractable: true }))
+      const pem = yield* Effect.promise(() => jose.exportPKCS8(pair.privateKey))
+      const layer = Dpop.layerConfig({
+        privateKey: Config.redacted("DPOP_KEY"),
+        algorithm: Config.string("DPOP_ALG")
+      })
+      const dpop = yield* Effect.provide(
+        Dpop.Dpop,
+        layer.pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([
+          ["DPOP_KEY", pem],
+          ["DPOP_ALG", "ES384"]
+        ])))))
+      )
+      assert.strictEqual(dpop.algorithm, "ES384")
+      const proof = yield* dpop.proof({ method: "POST", url: "https://as.example/token" })
+      yield* Effect.promise(() => jose.jwtVerify(proof, pair.publicKey, { typ: "dpop+jwt" }))
     }))
 })
