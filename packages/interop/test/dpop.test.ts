@@ -5,6 +5,7 @@
  * a Bearer-only answer and an algorithm the server does not accept each end in a typed error, never a loop.
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
@@ -14,6 +15,7 @@ import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as crypto from "node:crypto"
 import {
   AccessTokens,
   Discovery,
@@ -24,6 +26,7 @@ import {
   OAuth2HttpClient
 } from "@effect-oauth2/core"
 import * as DpopServer from "./utils/dpopServer.js"
+import * as Hygiene from "./utils/hygiene.js"
 
 const Live = Layer.mergeAll(FetchHttpClient.layer, Logger.minimumLogLevel(LogLevel.Warning))
 
@@ -151,5 +154,47 @@ describe("DPoP against oidc-provider", () => {
       assert.strictEqual(error._tag, "InvalidConfiguration")
       assert.match(error.message, /accepts DPoP proofs signed with ES256, Ed25519, EdDSA, not PS256/)
       assert.deepStrictEqual(yield* server.tokenRequests, [])
+    }).pipe(Effect.provide(Live)))
+
+  it.scopedLive("hygiene: no key material, token or proof in any log, span, error or rendering of a DPoP run", () =>
+    Effect.gen(function*() {
+      const server = yield* DpopServer.make()
+      const pair = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" })
+      const pem = pair.privateKey.export({ type: "pkcs8", format: "pem" }) as string
+      const jwk = pair.privateKey.export({ format: "jwk" })
+      const dpop = yield* Dpop.make({ privateKey: Redacted.make(pem) })
+      const other = yield* Dpop.make({ privateKey: Redacted.make(JSON.stringify(jwk)) })
+      assert.strictEqual(other.thumbprint, dpop.thumbprint, "the same key from PEM and JWK")
+      const stranger = yield* Dpop.make()
+      const issued: Array<string> = []
+      const run = Effect.gen(function*() {
+        const client = yield* oauthClient(server, DpopServer.client, dpop)
+        const tokens = yield* AccessTokens.make({ scopes: ["TRADER_READ"] }).pipe(
+          Effect.provideService(OAuth2Client.OAuth2Client, client)
+        )
+        issued.push(Redacted.value((yield* tokens.get).value))
+        const api = OAuth2HttpClient.withAccessToken(yield* HttpClient.HttpClient, tokens, { dpop })
+        const ok = yield* api.get(server.apiUrl)
+        yield* Effect.log(ok, dpop, yield* tokens.get)
+        // A proof with a stranger's key: refused, replayed with a new token, refused again.
+        const wrong = OAuth2HttpClient.withAccessToken(yield* HttpClient.HttpClient, tokens, { dpop: stranger })
+        return yield* wrong.get(server.apiUrl)
+      }).pipe(Effect.scoped)
+      const { exit, texts } = yield* Hygiene.collectAndCheck(
+        () => [
+          ...pem.split("\n").filter((line) => line !== "" && !line.startsWith("-----")).map((value, i) => ({
+            name: `pem line ${i}`,
+            value
+          })),
+          { name: "jwk d", value: jwk.d! },
+          { name: "client secret", value: DpopServer.client.secret },
+          ...issued.map((value, i) => ({ name: `access token ${i}`, value })),
+          ...Effect.runSync(server.proofs).map((value, i) => ({ name: `proof ${i}`, value }))
+        ],
+        run
+      )
+      assert.strictEqual(Hygiene.failureOf(exit)?._tag, "Unauthorized")
+      assert.isAbove(texts, 5)
+      assert.isAtLeast((yield* server.proofs).length, 5, "proofs went to both servers")
     }).pipe(Effect.provide(Live)))
 })

@@ -41,6 +41,8 @@ export interface DpopServer {
   readonly tokenRequests: Effect.Effect<ReadonlyArray<string>>
   /** Every call the protected resource answered, in order. */
   readonly apiCalls: Effect.Effect<ReadonlyArray<ApiCall>>
+  /** Every DPoP proof either server received (short-lived credentials, for the hygiene checks), in order. */
+  readonly proofs: Effect.Effect<ReadonlyArray<string>>
   /** Makes the resource server's nonce change: the next proof with the old one is refused (`use_dpop_nonce`). */
   readonly rotateApiNonce: Effect.Effect<void>
 }
@@ -70,6 +72,7 @@ export const make = (): Effect.Effect<DpopServer, never, Scope.Scope> =>
   Effect.gen(function*() {
     const tokenRequests: Array<string> = []
     const apiCalls: Array<ApiCall> = []
+    const proofs: Array<string> = []
     let handler: (req: http.IncomingMessage, res: http.ServerResponse) => void = (_req, res) => {
       res.writeHead(503).end()
     }
@@ -100,6 +103,11 @@ export const make = (): Effect.Effect<DpopServer, never, Scope.Scope> =>
     provider.on("grant.success", (ctx: unknown) => tokenRequests.push(`${grantTypeOf(ctx)}: success`))
     provider.on("grant.error", (ctx: unknown, error: { error?: string }) =>
       tokenRequests.push(`${grantTypeOf(ctx)}: ${error.error ?? "error"}`))
+    provider.use(async (ctx, next) => {
+      const proof = (ctx as unknown as { get(name: string): string }).get("dpop")
+      if (proof !== "") proofs.push(proof)
+      await next()
+    })
     handler = provider.callback()
 
     // The resource server: its own origin, its own nonce, its own replay check.
@@ -116,6 +124,7 @@ export const make = (): Effect.Effect<DpopServer, never, Scope.Scope> =>
       }
       const match = /^DPoP (\S+)$/.exec(req.headers.authorization ?? "")
       const proof = req.headers.dpop
+      if (typeof proof === "string") proofs.push(proof)
       if (match === null || typeof proof !== "string") return refuse("invalid_token", "a DPoP token and proof are required", undefined)
       const value = match[1]!
       let verified: jose.JWTVerifyResult & { readonly protectedHeader: jose.JWTHeaderParameters }
@@ -160,6 +169,7 @@ export const make = (): Effect.Effect<DpopServer, never, Scope.Scope> =>
       apiUrl: `${apiOrigin}/v1/accounts`,
       tokenRequests: Effect.sync(() => [...tokenRequests]),
       apiCalls: Effect.sync(() => [...apiCalls]),
+      proofs: Effect.sync(() => [...proofs]),
       rotateApiNonce: Effect.sync(() => {
         apiNonce = crypto.randomBytes(16).toString("base64url")
       })
