@@ -4,6 +4,7 @@
  * server that verifies every proof and the binding, through its own nonce round. A proof signed with another key,
  * a Bearer-only answer and an algorithm the server does not accept each end in a typed error, never a loop.
  */
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
@@ -16,8 +17,10 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as crypto from "node:crypto"
+import * as http from "node:http"
 import {
   AccessTokens,
+  AuthorizationCode,
   Discovery,
   Dpop,
   Endpoint,
@@ -25,10 +28,15 @@ import {
   OAuth2Client,
   OAuth2HttpClient
 } from "@effect-oauth2/core"
+import * as AuthServer from "./utils/authServer.js"
 import * as DpopServer from "./utils/dpopServer.js"
 import * as Hygiene from "./utils/hygiene.js"
 
-const Live = Layer.mergeAll(FetchHttpClient.layer, Logger.minimumLogLevel(LogLevel.Warning))
+const Live = Layer.mergeAll(
+  FetchHttpClient.layer,
+  NodeHttpServer.layer(() => http.createServer(), { host: "127.0.0.1", port: 0 }),
+  Logger.minimumLogLevel(LogLevel.Warning)
+)
 
 /** The typed failure of an exit; fails the test on a success or a defect. */
 const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
@@ -49,6 +57,7 @@ const oauthClient = (
     issuer: server.issuer,
     tokenUrl: server.tokenUrl,
     introspectionUrl: server.introspectionUrl,
+    authorizeUrl: server.authorizeUrl,
     requestTimeout: "5 seconds"
   }).pipe(
     Effect.flatMap((endpoint) => OAuth2Client.make({ endpoint, credentials: Endpoint.credentials(who.id, who.secret) })),
@@ -106,6 +115,40 @@ describe("DPoP against oidc-provider", () => {
       assert.strictEqual(calls[1]!.nonce, calls[2]!.nonce)
       // One token for all of it: a nonce refusal never costs the token.
       assert.strictEqual((yield* server.tokenRequests).length, 2)
+    }).pipe(Effect.provide(Live)))
+
+  it.scopedLive("login and refresh: the code exchange (through a nonce round) and the refresh carry proofs; both tokens bound", () =>
+    Effect.gen(function*() {
+      const server = yield* DpopServer.make()
+      const dpop = yield* Dpop.make()
+      const oauth = yield* oauthClient(server, DpopServer.appClient, dpop)
+      const first = yield* AuthorizationCode.login({
+        scopes: ["openid", "offline_access"],
+        pkce: true,
+        extraParams: { prompt: "consent" },
+        timeout: "20 seconds",
+        onAuthorizeUrl: (url) => AuthServer.browse(server.issuer, url)
+      }).pipe(Effect.provideService(OAuth2Client.OAuth2Client, oauth))
+      assert.strictEqual(first.type, "DPoP")
+      assert.isDefined(first.refreshToken)
+      const second = yield* oauth.requestToken(
+        Grant.refreshToken({ refreshToken: first.refreshToken!, grantedScopes: first.scopes })
+      )
+      assert.strictEqual(second.type, "DPoP")
+      assert.deepStrictEqual(yield* server.tokenRequests, [
+        "authorization_code: use_dpop_nonce",
+        "authorization_code: success",
+        "refresh_token: success"
+      ])
+      for (const token of [first, second]) {
+        assert.deepStrictEqual((yield* oauth.introspect(token.value)).extra.cnf, { jkt: dpop.thumbprint })
+      }
+      const tokens = yield* AccessTokens.make().pipe(Effect.provideService(OAuth2Client.OAuth2Client, oauth))
+      yield* tokens.set(second)
+      const api = OAuth2HttpClient.withAccessToken(yield* HttpClient.HttpClient, tokens, { dpop })
+      const response = yield* api.get(server.apiUrl)
+      assert.strictEqual(response.status, 200)
+      assert.deepStrictEqual(yield* response.json, { client_id: DpopServer.appClient.id, jkt: dpop.thumbprint })
     }).pipe(Effect.provide(Live)))
 
   it.scopedLive("a proof signed with another key than the token's: refused, replayed once, then Unauthorized", () =>

@@ -21,6 +21,9 @@ export const client = { id: "trader-dpop", secret: "dpop-Secret-4e8a0c2b7d9f13" 
 /** A client that gets DPoP-bound tokens only when it sends a proof (dpop_bound_access_tokens: false). */
 export const optionalClient = { id: "trader-dpop-optional", secret: "dpop-optional-Secret-9b1c" } as const
 
+/** authorization_code + refresh_token, a native app with a loopback redirect (any port), DPoP-bound tokens only. */
+export const appClient = { id: "trader-dpop-app", secret: "dpop-app-Secret-2c7e5a90" } as const
+
 /** What the protected resource saw of one call. */
 export interface ApiCall {
   readonly status: number
@@ -35,6 +38,7 @@ export interface DpopServer {
   readonly issuer: string
   readonly tokenUrl: string
   readonly introspectionUrl: string
+  readonly authorizeUrl: string
   /** The protected resource (another origin than the issuer's): `GET` answers `{ client_id, jkt }`. */
   readonly apiUrl: string
   /** Every token request so far: its grant type and `"success"` or the error code answered. */
@@ -89,10 +93,28 @@ export const make = (): Effect.Effect<DpopServer, never, Scope.Scope> =>
       scope: "TRADER_READ TRADER_TRADE"
     })
     const provider = new Provider(issuer, {
-      clients: [ccClient(client.id, client.secret, true), ccClient(optionalClient.id, optionalClient.secret, false)],
-      scopes: ["TRADER_READ", "TRADER_TRADE"],
-      ttl: { ClientCredentials: 60 },
+      clients: [
+        ccClient(client.id, client.secret, true),
+        ccClient(optionalClient.id, optionalClient.secret, false),
+        {
+          client_id: appClient.id,
+          client_secret: appClient.secret,
+          application_type: "native",
+          grant_types: ["authorization_code", "refresh_token"],
+          response_types: ["code"],
+          redirect_uris: ["http://127.0.0.1/callback"],
+          token_endpoint_auth_method: "client_secret_basic",
+          dpop_bound_access_tokens: true,
+          scope: "openid offline_access"
+        }
+      ],
+      scopes: ["openid", "offline_access", "TRADER_READ", "TRADER_TRADE"],
+      findAccount: (_ctx: unknown, sub: string) => ({ accountId: sub, claims: () => ({ sub }) }),
+      cookies: { keys: ["interop-cookie-key-not-a-secret"] },
+      pkce: { required: () => true },
+      ttl: { ClientCredentials: 60, AccessToken: 60, AuthorizationCode: 60, RefreshToken: 600, IdToken: 60 },
       features: {
+        devInteractions: { enabled: true },
         clientCredentials: { enabled: true },
         introspection: { enabled: true },
         dPoP: { enabled: true, nonceSecret: crypto.randomBytes(32), requireNonce: () => true }
@@ -147,7 +169,7 @@ export const make = (): Effect.Effect<DpopServer, never, Scope.Scope> =>
       seenJti.add(payload.jti!)
       if (nonce !== apiNonce) return refuse("use_dpop_nonce", "Resource server requires nonce in DPoP proof", nonce)
       // oidc-provider keeps the thumbprint a token is bound to as `jkt` (its `cnf.jkt`).
-      const token = (await provider.ClientCredentials.find(value)) as
+      const token = ((await provider.ClientCredentials.find(value)) ?? (await provider.AccessToken.find(value))) as
         | (DpopStoredToken & { readonly jkt?: string | undefined })
         | undefined
       const jkt = await jose.calculateJwkThumbprint(protectedHeader.jwk!, "sha256")
@@ -166,6 +188,7 @@ export const make = (): Effect.Effect<DpopServer, never, Scope.Scope> =>
       issuer,
       tokenUrl: `${issuer}/token`,
       introspectionUrl: `${issuer}/token/introspection`,
+      authorizeUrl: `${issuer}/auth`,
       apiUrl: `${apiOrigin}/v1/accounts`,
       tokenRequests: Effect.sync(() => [...tokenRequests]),
       apiCalls: Effect.sync(() => [...apiCalls]),
