@@ -125,7 +125,8 @@ describe("DPoP against oidc-provider", () => {
       const first = yield* AuthorizationCode.login({
         scopes: ["openid", "offline_access"],
         pkce: true,
-        extraParams: { prompt: "consent" },
+        // The code is bound to the key too (RFC 9449 §10): the server refuses its exchange with another key.
+        extraParams: { prompt: "consent", dpop_jkt: dpop.thumbprint },
         timeout: "20 seconds",
         onAuthorizeUrl: (url) => AuthServer.browse(server.issuer, url)
       }).pipe(Effect.provideService(OAuth2Client.OAuth2Client, oauth))
@@ -149,6 +150,27 @@ describe("DPoP against oidc-provider", () => {
       const response = yield* api.get(server.apiUrl)
       assert.strictEqual(response.status, 200)
       assert.deepStrictEqual(yield* response.json, { client_id: DpopServer.appClient.id, jkt: dpop.thumbprint })
+    }).pipe(Effect.provide(Live)))
+
+  it.scopedLive("a code bound (dpop_jkt) to another key than the exchange's proof is refused: Unauthorized, no token", () =>
+    Effect.gen(function*() {
+      const server = yield* DpopServer.make()
+      const oauth = yield* oauthClient(server, DpopServer.appClient, yield* Dpop.make())
+      const other = yield* Dpop.make()
+      const error = failureOf(
+        yield* Effect.exit(
+          AuthorizationCode.login({
+            scopes: ["openid", "offline_access"],
+            pkce: true,
+            extraParams: { prompt: "consent", dpop_jkt: other.thumbprint },
+            timeout: "20 seconds",
+            onAuthorizeUrl: (url) => AuthServer.browse(server.issuer, url)
+          }).pipe(Effect.provideService(OAuth2Client.OAuth2Client, oauth))
+        )
+      )
+      assert.strictEqual(error._tag, "Unauthorized")
+      if (error._tag === "Unauthorized") assert.strictEqual(error.reason, "invalid_grant")
+      assert.isFalse((yield* server.tokenRequests).some((r) => r.endsWith("success")))
     }).pipe(Effect.provide(Live)))
 
   it.scopedLive("a proof signed with another key than the token's: refused, replayed once, then Unauthorized", () =>
