@@ -60,8 +60,9 @@ export const tokenRequest = <A extends { readonly answer: wire.Answer }>(
               attempt(true, given)
             )
           }
-          return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            Effect.fail(
+          return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            const said = describe(answer, ctx, now)
+            return Effect.fail(
               new Unauthorized({
                 provider: ctx.provider,
                 source: ctx.source,
@@ -70,9 +71,10 @@ export const tokenRequest = <A extends { readonly answer: wire.Answer }>(
                 description: (given === undefined
                   ? "the token endpoint asked for a DPoP nonce (use_dpop_nonce) without giving one (no DPoP-Nonce header)"
                   : "the token endpoint refused the DPoP nonce it had just given (use_dpop_nonce twice)") +
-                  (describe(answer, ctx, now) === undefined ? "" : `: ${describe(answer, ctx, now)}`)
+                  (said === undefined ? "" : `: ${said}`)
               })
-            ))
+            )
+          })
         }
         if (code === "invalid_dpop_proof") {
           return Effect.flatMap(Clock.currentTimeMillis, (now) =>
