@@ -215,6 +215,14 @@ const common = {
     Options.withDescription("oauth2 only: the client assertion's aud. Default: the issuer."),
     Options.optional
   ),
+  dpop: Options.boolean("dpop").pipe(
+    Options.withDescription(
+      "oauth2 only: DPoP (RFC 9449). A key pair made for this command signs a proof on every token request, and the " +
+        "server binds the token to that key (token type DPoP); the algorithm is the server's (its " +
+        "dpop_signing_alg_values_supported, ES256 when listed). The key dies with the command: use it to check a " +
+        "server's DPoP setup, not to hand a token to another program."
+    )
+  ),
   json: Options.boolean("json").pipe(Options.withDescription("Machine-readable output on standard output.")),
   verbose: Options.boolean("verbose").pipe(
     Options.withDescription("Errors with their tag and details; debug logs on standard error.")

@@ -50,7 +50,10 @@ const Extra = Schema.transform(
 export class AccessToken extends Schema.Class<AccessToken>("@effect-oauth2/core/AccessToken")({
   /** The bearer value to put on requests. */
   value: Schema.Redacted(Schema.String),
-  /** The token type, normalised to `"Bearer"` for bearer tokens (RFC 6750), as given otherwise. */
+  /**
+   * The token type, normalised to `"Bearer"` for bearer tokens (RFC 6750) and `"DPoP"` for DPoP-bound ones (RFC 9449,
+   * accepted only while a `Dpop` key is in use), as given otherwise.
+   */
   type: Schema.String,
   /**
    * When the token was issued (epoch milliseconds): the start of the second its request was sent, as a whole-second

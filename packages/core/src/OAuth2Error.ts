@@ -134,6 +134,9 @@ export class InvalidScope extends Schema.TaggedError<InvalidScope>("@effect-oaut
  * - `unauthorized_client`: the client may not use this grant type.
  * - `access_denied`: the resource owner refused the authorization request.
  * - `rejected-token`: a resource server kept answering 401 even to a freshly acquired token.
+ * - `use_dpop_nonce`: a server refused a DPoP proof for its nonce a second time, after one retry with the nonce it
+ *   gave (RFC 9449 §8, §9), or refused it without giving a nonce (since 0.2.0).
+ * - `invalid_dpop_proof`: a server refused a DPoP proof (RFC 9449 §5.2, §7.1) (since 0.2.0).
  *
  * @since 0.1.0
  * @category models
@@ -143,7 +146,9 @@ export const UnauthorizedReason = Schema.Literal(
   "invalid_grant",
   "unauthorized_client",
   "access_denied",
-  "rejected-token"
+  "rejected-token",
+  "use_dpop_nonce",
+  "invalid_dpop_proof"
 )
 
 /**
@@ -160,7 +165,11 @@ const unauthorizedAdvice: Record<UnauthorizedReason, string> = {
   unauthorized_client: "This client is not allowed to use this grant type: check its registration with the provider.",
   access_denied: "The user refused the authorization request: ask them to log in again and approve it.",
   "rejected-token":
-    "The API rejected a freshly acquired token too: check that the token comes from the same environment as the API and that the credentials have API access."
+    "The API rejected a freshly acquired token too: check that the token comes from the same environment as the API and that the credentials have API access.",
+  use_dpop_nonce:
+    "The server refused the DPoP proof for its nonce again, although the retry carried the nonce it had just given (or it gave none): nothing more is retried. Its nonces may expire faster than a request takes, or servers behind one address may not share them: check the server's DPoP nonce settings.",
+  invalid_dpop_proof:
+    "The server refused the DPoP proof: check that the DPoP algorithm is one it accepts (dpop_signing_alg_values_supported), that this machine's clock is right (the proof's iat), and that the token was bound to this DPoP key (a new key needs a new token)."
 }
 
 /**

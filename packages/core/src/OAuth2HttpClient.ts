@@ -29,11 +29,15 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import { dual } from "effect/Function"
 import * as Redacted from "effect/Redacted"
 import type { AccessToken } from "./AccessToken.js"
 import { AccessTokens, type Service as AccessTokensService } from "./AccessTokens.js"
+import { Dpop, type Service as DpopService } from "./Dpop.js"
+import * as dpopInternal from "./internal/dpop.js"
+import * as dpopFlow from "./internal/dpopFlow.js"
 import * as authorisedResponse from "./internal/authorisedResponse.js"
 import { guardHops } from "./internal/hopGuard.js"
 import * as wire from "./internal/wire.js"
@@ -61,6 +65,14 @@ export interface Options {
   readonly requestTimeout?: Duration.DurationInput | undefined
   /** The largest answer body read, in bytes. Default: 16 MiB ({@link defaultMaxResponseBytes}). */
   readonly maxResponseBytes?: number | undefined
+  /**
+   * The DPoP key (RFC 9449, see `Dpop`): a DPoP-bound token is then sent as `Authorization: DPoP …` with a proof, and
+   * a resource server's `use_dpop_nonce` refusal is retried once with its nonce. It must be the key the tokens were
+   * requested with (the `Dpop` given to `OAuth2Client`). Default: none (`make` takes the `Dpop` from the context).
+   *
+   * @since 0.2.0
+   */
+  readonly dpop?: DpopService | undefined
 }
 
 /**
@@ -164,6 +176,7 @@ export const withAccessToken: {
     let pinned: string | undefined
     const replay = options.replayOnUnauthorized ?? true
     const provider = tokens.provider
+    const dpop = options.dpop
     const limits: authorisedResponse.Limits = {
       provider,
       maxBytes: options.maxResponseBytes ?? defaultMaxResponseBytes,
@@ -179,6 +192,11 @@ export const withAccessToken: {
           "a positive duration."
       })
       : undefined
+
+    // A DPoP-bound token's refusals come in a `DPoP` challenge (RFC 9449 §7.1), a Bearer token's in a `Bearer` one.
+    const challengeOf = dpop === undefined
+      ? parseBearerChallenge
+      : (header: string | undefined) => dpopInternal.parseDpopChallenge(header) ?? parseBearerChallenge(header)
 
     const allowedOrigin = (origin: string | undefined): boolean =>
       origin !== undefined && (listed !== undefined ? listed.has(origin) : origin === pinned)
@@ -211,7 +229,9 @@ export const withAccessToken: {
         return any ? hopOrigin === origin : allowedOrigin(hopOrigin)
       }
       return guardHops(
-        client.execute(HttpClientRequest.setHeader(request, "authorization", `Bearer ${secret}`)),
+        dpop === undefined
+          ? client.execute(HttpClientRequest.setHeader(request, "authorization", `Bearer ${secret}`))
+          : dpopFlow.execute(dpop, client, request, token, provider),
         hopAllowed,
         (hop) => refused(originOf(hop.url), "redirect")
       ).pipe(
@@ -255,7 +275,7 @@ export const withAccessToken: {
       token: AccessToken
     ): InvalidScope | undefined => {
       if (response.status !== 403) return undefined
-      const challenge = parseBearerChallenge(response.headers["www-authenticate"])
+      const challenge = challengeOf(response.headers["www-authenticate"])
       if (challenge?.error !== "insufficient_scope") return undefined
       return new InvalidScope({
         provider,
@@ -307,7 +327,7 @@ export const withAccessToken: {
                         reason: "rejected-token",
                         status: 401,
                         description: wire.scrub(
-                          parseBearerChallenge(second.headers["www-authenticate"])?.error_description,
+                          challengeOf(second.headers["www-authenticate"])?.error_description,
                           [Redacted.value(fresh.value)]
                         )
                       })
@@ -327,7 +347,8 @@ export const withAccessToken: {
 )
 
 /**
- * The `HttpClient` from the context, wrapped with the `AccessTokens` from the context.
+ * The `HttpClient` from the context, wrapped with the `AccessTokens` from the context (and the `Dpop` key from the
+ * context, when there is one and `options.dpop` is not given).
  *
  * @since 0.1.0
  * @category constructors
@@ -342,5 +363,6 @@ export const make = (
   Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
     const tokens = yield* AccessTokens
-    return withAccessToken(client, tokens, options)
+    const dpop = options?.dpop ?? Option.getOrUndefined(yield* Effect.serviceOption(Dpop))
+    return withAccessToken(client, tokens, dpop === undefined ? options : { ...options, dpop })
   })

@@ -10,6 +10,8 @@ export * as AccessToken from "./AccessToken.js"
 export * as ClientAuth from "./ClientAuth.js"
 /** @since 0.2.0 */
 export * as Discovery from "./Discovery.js"
+/** @since 0.2.0 */
+export * as Dpop from "./Dpop.js"
 /** @since 0.1.0 */
 export * as Endpoint from "./Endpoint.js"
 /** @since 0.1.0 */

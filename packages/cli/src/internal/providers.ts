@@ -10,6 +10,7 @@ import * as AuthorizationCode from "@effect-oauth2/core/AuthorizationCode"
 import * as Discovery from "@effect-oauth2/core/Discovery"
 import * as ApiResponse from "@effect-oauth2/core/ApiResponse"
 import type * as Endpoint from "@effect-oauth2/core/Endpoint"
+import * as Dpop from "@effect-oauth2/core/Dpop"
 import * as OAuth2Client from "@effect-oauth2/core/OAuth2Client"
 import * as ClientAuth from "@effect-oauth2/core/ClientAuth"
 import type { InvalidConfiguration, OAuth2Error } from "@effect-oauth2/core/OAuth2Error"
@@ -189,6 +190,7 @@ export const descriptors: { readonly [P in ProviderName]: Descriptor } = {
       "EFFECT_OAUTH2_KEY_ID",
       "EFFECT_OAUTH2_ALG",
       "EFFECT_OAUTH2_AUDIENCE",
+      "EFFECT_OAUTH2_DPOP",
       "EFFECT_OAUTH2_SCOPES"
     ]
   }
@@ -498,6 +500,7 @@ const discovered = (secrets: Secrets, purpose: Purpose) =>
       keyId: optionalString("EFFECT_OAUTH2_KEY_ID"),
       algorithm: optionalString("EFFECT_OAUTH2_ALG"),
       audience: optionalString("EFFECT_OAUTH2_AUDIENCE"),
+      dpop: Config.boolean("EFFECT_OAUTH2_DPOP").pipe(Config.withDefault(false)),
       scopes: optionalString("EFFECT_OAUTH2_SCOPES")
     })
     const issuer = fromEnv.issuer.trim()
@@ -533,13 +536,19 @@ const discovered = (secrets: Secrets, purpose: Purpose) =>
       : undefined
     const method = fromEnv.method ??
       (mtls && fromEnv.clientSecret === undefined && secrets.privateKey === undefined ? "tls_client_auth" : undefined)
-    const clientLayer = OAuth2Client.layerDiscovery({
+    const discoveredClient = OAuth2Client.layerDiscovery({
       issuer,
       credentials,
       method,
       endpoint: { provider: host, environment },
       discovery: { mtls }
     })
+    // DPoP: a key pair for this command, its algorithm chosen from (and checked against) the server's metadata.
+    const clientLayer = fromEnv.dpop
+      ? discoveredClient.pipe(
+        Layer.provide(Dpop.layer().pipe(Layer.provide(Discovery.layer({ issuer, provider: host }))))
+      )
+      : discoveredClient
     // Discovery runs once per command, whether the token or only the client is used.
     const client = yield* Effect.cached(Effect.provide(OAuth2Client.OAuth2Client, clientLayer))
     const storeKey: TokenStore.Key = { provider: host, environment, clientId: fromEnv.clientId, scopes }

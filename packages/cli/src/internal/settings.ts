@@ -34,6 +34,8 @@ export interface Common {
   readonly keyId: Option.Option<string>
   readonly alg: Option.Option<string>
   readonly audience: Option.Option<string>
+  /** The `oauth2` mode's DPoP (RFC 9449): a key pair for the command, proofs on token requests. */
+  readonly dpop: boolean
   readonly json: boolean
   readonly verbose: boolean
 }
@@ -333,6 +335,15 @@ export const resolve = (
         })
       }
       flags.set(`${prefix}_${suffix}`, value.value.trim())
+    }
+    if (common.dpop) {
+      if (!generic) {
+        return yield* new UsageError({
+          message: `--dpop is for the oauth2 mode (any server, found by discovery), e.g. \`effect-oauth2 token ` +
+            `oauth2 --issuer <url> --dpop\`; ${descriptor.name} does not bind tokens to a DPoP key.`
+        })
+      }
+      flags.set(`${prefix}_DPOP`, "true")
     }
     if (generic && Option.isSome(common.env)) {
       return yield* new UsageError({ message: "oauth2 has no --env: the server is the one --issuer names." })

@@ -44,9 +44,13 @@ export const describeRequest = (request: HttpClientRequest.HttpClientRequest): s
   }
 }
 
-/** A copy of the request with its `Authorization` header `<redacted>`. @internal */
-export const scrubRequest = (request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest =>
-  request.headers["authorization"] === undefined ? request : HttpClientRequest.setHeader(request, "authorization", REDACTED)
+/** A copy of the request with its `Authorization` header (and DPoP proof, RFC 9449) `<redacted>`. @internal */
+export const scrubRequest = (request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest => {
+  const scrubbed = request.headers["authorization"] === undefined
+    ? request
+    : HttpClientRequest.setHeader(request, "authorization", REDACTED)
+  return scrubbed.headers["dpop"] === undefined ? scrubbed : HttpClientRequest.setHeader(scrubbed, "dpop", REDACTED)
+}
 
 const shows = (value: unknown, secret: string): boolean => {
   try {

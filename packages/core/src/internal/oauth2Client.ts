@@ -17,6 +17,8 @@ import * as ClientAuth from "../ClientAuth.js"
 import type * as Endpoint from "../Endpoint.js"
 import * as Grant from "../Grant.js"
 import * as clientAssertion from "./clientAssertion.js"
+import { Dpop } from "../Dpop.js"
+import * as dpopFlow from "./dpopFlow.js"
 import { guardHops } from "./hopGuard.js"
 import { CODE_MAX, sanitize } from "./sanitize.js"
 import * as wire from "./wire.js"
@@ -114,6 +116,12 @@ export const decodeTokenResponse = (options: {
     return malformed("token_type is not a string")
   } else {
     const match = endpoint.acceptedTokenTypes.find((t) => t.toLowerCase() === rawType.toLowerCase())
+    if (match === undefined && rawType.toLowerCase() === "dpop") {
+      return malformed(
+        "token_type is DPoP: the server bound the token to a DPoP key, but this client has no DPoP key (provide " +
+          "Dpop.layer() to the OAuth2Client and the authorised client, or have the server issue Bearer tokens)"
+      )
+    }
     if (match === undefined) {
       // Quote the type only when it looks like a type name and is not the value of another member (a token).
       const quotable = /^[A-Za-z][\w.-]{0,19}$/.test(rawType) &&
@@ -234,6 +242,11 @@ export const make = (options: {
     // refused for its declared length, instead of leaving the connection busy until garbage collection.
     const client = HttpClient.withScope(yield* HttpClient.HttpClient)
     const timeoutMillis = Duration.toMillis(endpoint.requestTimeout)
+    // DPoP (RFC 9449): on when a Dpop service is in the context; a DPoP-bound token is then accepted too.
+    const dpop = Option.getOrUndefined(yield* Effect.serviceOption(Dpop))
+    const decodeEndpoint = dpop === undefined || endpoint.acceptedTokenTypes.includes(dpopFlow.TOKEN_TYPE)
+      ? endpoint
+      : { ...endpoint, acceptedTokenTypes: [...endpoint.acceptedTokenTypes, dpopFlow.TOKEN_TYPE] }
     // What the request carries that must never come back in an error, should the server echo it.
     const clientSecrets = [
       ...(credentials.clientSecret === undefined ? [] : [Redacted.value(credentials.clientSecret)]),
@@ -260,13 +273,15 @@ export const make = (options: {
     const exchange = (
       url: string,
       params: ReadonlyArray<readonly [string, string]>,
-      ctx: wire.Context
+      ctx: wire.Context,
+      dpopProof?: string | undefined
     ): Effect.Effect<{ readonly answer: wire.Answer; readonly sentAt: number }, OAuth2Error> =>
       Effect.gen(function*() {
         const parts = yield* authParts
         const request = HttpClientRequest.post(url).pipe(
           HttpClientRequest.setHeaders(endpoint.headers),
           HttpClientRequest.setHeaders(parts.headers),
+          dpopProof === undefined ? (r) => r : HttpClientRequest.setHeader("dpop", dpopProof),
           HttpClientRequest.acceptJson,
           HttpClientRequest.bodyUrlParams([...params, ...parts.params])
         )
@@ -330,19 +345,22 @@ export const make = (options: {
       }
       const params = [...Grant.toParams(grant, endpoint.scopeDelimiter), ...Object.entries(endpoint.params)]
       return Effect.gen(function*() {
-        const { answer, sentAt } = yield* exchange(url, params, ctx)
+        const { answer, sentAt } = yield* (dpop === undefined
+          ? exchange(url, params, ctx)
+          : dpopFlow.tokenRequest(dpop, url, ctx, (proof) => exchange(url, params, ctx, proof)))
         const ok = answer.status >= 200 && answer.status < 300
         if (!ok || answer.body === undefined || answer.body.error !== undefined) {
           return yield* Effect.fail(wire.toError(answer, ctx, yield* Clock.currentTimeMillis))
         }
-        return yield* decodeTokenResponse({
-          endpoint,
+        const token = yield* decodeTokenResponse({
+          endpoint: decodeEndpoint,
           grant,
           body: answer.body,
           status: answer.status,
           contentType: answer.contentType,
           issuedAt: sentAt
         })
+        return dpop === undefined ? token : yield* dpopFlow.checkTokenType(dpop, token, endpoint.provider)
       }).pipe(
         Effect.tapBoth({
           onFailure: (error) =>

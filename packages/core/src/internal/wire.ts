@@ -370,8 +370,8 @@ export const toError = (answer: Answer, ctx: Context, now: number): OAuth2Error 
 }
 
 /**
- * Runs an HTTP exchange with the headers a server may echo secrets in (`WWW-Authenticate`, `Location`) redacted
- * from the platform's spans, beside the ones it redacts already (`Authorization`, cookies).
+ * Runs an HTTP exchange with the headers a server may echo secrets in (`WWW-Authenticate`, `Location`) and the DPoP
+ * proof redacted from the platform's spans, beside the ones it redacts already (`Authorization`, cookies).
  *
  * @internal
  */
@@ -381,7 +381,9 @@ export const redactEchoingHeaders = <A, E, R>(effect: Effect.Effect<A, E, R>): E
 const addEchoingHeaders = (names: ReadonlyArray<string | RegExp>): ReadonlyArray<string | RegExp> => [
   ...names,
   "www-authenticate",
-  "location"
+  "location",
+  // A DPoP proof (RFC 9449) is a short-lived credential of its own.
+  "dpop"
 ]
 
 /** Maps a platform request failure (never its headers) into a TransportError. @internal */
