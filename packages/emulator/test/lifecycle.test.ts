@@ -16,6 +16,10 @@ describe("lifecycle", () => {
         figurePay: { api: `${e.baseUrl}/figure-pay` },
         tradier: { api: `${e.baseUrl}/tradier` },
         openmarkets: { identity: `${e.baseUrl}/openmarkets/identity`, api: `${e.baseUrl}/openmarkets/api` },
+        schwab: { api: `${e.baseUrl}/schwab` },
+        tradestation: { signin: `${e.baseUrl}/tradestation/signin`, api: `${e.baseUrl}/tradestation/api` },
+        tastytrade: { api: `${e.baseUrl}/tastytrade` },
+        saxo: { logon: `${e.baseUrl}/saxo/logon`, openapi: `${e.baseUrl}/saxo/openapi` },
         control: `${e.baseUrl}/_emulator`
       })
       assert.deepStrictEqual(e.clients, Clients.demo)
@@ -86,7 +90,8 @@ describe("start / stop (Promise API, live clock)", () => {
       })
       assert.isTrue(rejected)
       assert.strictEqual((await emulator.tokens()).filter((t) => t.provider === "figure-markets").length, 1)
-      assert.strictEqual(await emulator.revokeAllTokens(), 2)
+      // the token, the static Tradier token and the demo tastytrade personal grant
+      assert.strictEqual(await emulator.revokeAllTokens(), 3)
     } finally {
       await emulator.stop()
     }

@@ -1,5 +1,5 @@
 import type * as Clients from "../Clients.js"
-import type { Urls } from "../Emulator.js"
+import type { BrokerOptions, Urls } from "../Emulator.js"
 import type { State } from "./state.js"
 
 /** Path prefixes under the base URL. @internal */
@@ -10,6 +10,12 @@ export const prefixes = {
   tradier: "/tradier",
   openmarketsIdentity: "/openmarkets/identity",
   openmarketsApi: "/openmarkets/api",
+  schwab: "/schwab",
+  tradestationSignin: "/tradestation/signin",
+  tradestationApi: "/tradestation/api",
+  tastytrade: "/tastytrade",
+  saxoLogon: "/saxo/logon",
+  saxoOpenapi: "/saxo/openapi",
   control: "/_emulator"
 } as const
 
@@ -19,6 +25,10 @@ export const makeUrls = (base: string): Urls => ({
   figurePay: { api: base + prefixes.figurePay },
   tradier: { api: base + prefixes.tradier },
   openmarkets: { identity: base + prefixes.openmarketsIdentity, api: base + prefixes.openmarketsApi },
+  schwab: { api: base + prefixes.schwab },
+  tradestation: { signin: base + prefixes.tradestationSignin, api: base + prefixes.tradestationApi },
+  tastytrade: { api: base + prefixes.tastytrade },
+  saxo: { logon: base + prefixes.saxoLogon, openapi: base + prefixes.saxoOpenapi },
   control: base + prefixes.control
 })
 
@@ -33,6 +43,8 @@ export interface Settings {
   readonly codeLifetime: number
   readonly consentLifetime: number
   readonly tradierRefreshToken: "same" | "rotate" | "none"
+  /** The brokers' options as given; each broker's module applies its own defaults. */
+  readonly brokers: BrokerOptions
 }
 
 /** Everything a provider's routes need. @internal */
