@@ -100,7 +100,7 @@ describe("control API", () => {
       assert.isFalse(listed.body.includes(Clients.tradierStaticDemo.token))
       const fmTokens = json(listed).tokens.filter((t: any) => t.provider === "figure-markets")
       assert.strictEqual(fmTokens.length, 2)
-      assert.deepStrictEqual(Object.keys(fmTokens[0]).sort(), ["clientId", "expired", "expiresAt", "grant", "id", "issuedAt", "kind", "provider", "refusals", "revoked", "scopes", "uses"])
+      assert.deepStrictEqual(Object.keys(fmTokens[0]).sort(), ["clientId", "expired", "expiresAt", "id", "issuedAt", "kind", "provider", "refusals", "revoked", "scopes", "uses"])
       assert.strictEqual(fmTokens[0].expiresAt, 86399000)
 
       assert.deepStrictEqual(json(yield* request("POST", `${control}/tokens/revoke`, JSON.stringify({ token: a }))), { revoked: 1 })

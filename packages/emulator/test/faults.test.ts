@@ -179,7 +179,7 @@ describe("tokens and clock", () => {
       assert.strictEqual(yield* emulator.revokeAllTokens, 3)
       assert.strictEqual((yield* who(b)).status, 401)
       const infos = yield* emulator.tokens
-      assert.strictEqual(infos.length, 3)
+      assert.strictEqual(infos.length, 4)
       assert.isTrue(infos.every((i) => i.revoked))
       assert.isFalse(JSON.stringify(infos).includes(a))
     }).pipe(Effect.provide(HttpLive)))
