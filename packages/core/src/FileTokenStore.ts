@@ -512,12 +512,12 @@ const lockSettings = (options: Options): Effect.Effect<
   const waitMillis = millisOf(options.lockWaitTimeout ?? Duration.seconds(15))
   const staleMillis = millisOf(options.staleLockTimeout ?? Duration.seconds(10))
   const pollMillis = millisOf(options.lockPollInterval ?? Duration.millis(50))
-  if (!(waitMillis >= 0) || !(staleMillis >= 2000) || !Number.isFinite(staleMillis) || !(pollMillis > 0)) {
+  if (!(waitMillis >= 0) || !Number.isFinite(waitMillis) || !(staleMillis >= 2000) || !Number.isFinite(staleMillis) || !(pollMillis > 0)) {
     return Effect.fail(
       new InvalidConfiguration({
         source: "configuration",
         description:
-          "FileTokenStore: lockWaitTimeout must not be negative, staleLockTimeout must be at least 2 seconds (and finite), lockPollInterval positive."
+          "FileTokenStore: lockWaitTimeout must be finite, staleLockTimeout must be at least 2 seconds (and finite), lockPollInterval positive."
       })
     )
   }
