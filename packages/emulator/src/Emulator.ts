@@ -6,8 +6,8 @@
  * The brokers' authorize endpoints approve at once (the emulated user consents): they redirect to the callback with
  * a code, or answer an error page where the real one shows one (a callback that is not registered).
  *
- * Each provider's hosts live under a path prefix of the one base URL; `urls` says where, and a provider package
- * appends its real paths to them:
+ * Each provider's hosts live under a path prefix of the one base URL; `urls` (and `brokerUrls` for the brokers) says
+ * where, and a provider package appends its real paths to them:
  *
  * | host | URL | paths |
  * |---|---|---|
@@ -45,7 +45,7 @@ import * as Scope from "effect/Scope"
 import * as Http from "node:http"
 import * as Clients from "./Clients.js"
 import * as Faults from "./Faults.js"
-import { type Env, makeUrls } from "./internal/context.js"
+import { type Env, makeBrokerUrls, makeUrls } from "./internal/context.js"
 import { maxSkew } from "./internal/control.js"
 import { millis } from "./internal/http.js"
 import { makeApp } from "./internal/server.js"
@@ -64,16 +64,22 @@ export interface Urls {
   readonly figurePay: { readonly api: string }
   readonly tradier: { readonly api: string }
   readonly openmarkets: { readonly identity: string; readonly api: string }
-  /** @since 0.2.0 */
-  readonly schwab: { readonly api: string }
-  /** @since 0.2.0 */
-  readonly tradestation: { readonly signin: string; readonly api: string }
-  /** @since 0.2.0 */
-  readonly tastytrade: { readonly api: string }
-  /** @since 0.2.0 */
-  readonly saxo: { readonly logon: string; readonly openapi: string }
   /** The control API. */
   readonly control: string
+}
+
+/**
+ * Where each emulated broker host lives (Schwab, TradeStation, tastytrade, Saxo). Append the broker's real paths,
+ * e.g. `brokerUrls.saxo.logon + "/token"`.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface BrokerUrls {
+  readonly schwab: { readonly api: string }
+  readonly tradestation: { readonly signin: string; readonly api: string }
+  readonly tastytrade: { readonly api: string }
+  readonly saxo: { readonly logon: string; readonly openapi: string }
 }
 
 /**
@@ -333,6 +339,12 @@ export interface Emulator {
   /** `http://127.0.0.1:{port}`, no trailing slash. */
   readonly baseUrl: string
   readonly urls: Urls
+  /**
+   * Where the brokers' hosts live.
+   *
+   * @since 0.2.0
+   */
+  readonly brokerUrls: BrokerUrls
   /** The clients it knows. */
   readonly clients: Clients.Registry
   /** Faults currently set, by endpoint (counted faults show what is left). */
@@ -412,6 +424,7 @@ export const make = (options: Options = {}): Effect.Effect<Emulator, HttpServerE
       ? `http://${formatHost(address.hostname)}:${address.port}`
       : `http://unix:${address.path}`
     const urls = makeUrls(baseUrl)
+    const brokerUrls = makeBrokerUrls(baseUrl)
     const registry = Clients.withDemo(options.clients)
     const lifetime = (key: keyof TokenLifetimes): number =>
       millis(options.tokenLifetimes?.[key] ?? options.tokenLifetime ?? defaultTokenLifetimes[key])
@@ -443,6 +456,7 @@ export const make = (options: Options = {}): Effect.Effect<Emulator, HttpServerE
       state,
       registry,
       urls,
+      brokerUrls,
       baseUrl,
       settings: {
         lifetimes: {
@@ -462,6 +476,7 @@ export const make = (options: Options = {}): Effect.Effect<Emulator, HttpServerE
     const emulator: Emulator = {
       baseUrl,
       urls,
+      brokerUrls,
       clients: registry,
       faults: state.faults,
       getFaults: state.faultsFor,
@@ -503,6 +518,8 @@ export interface Handle {
   /** `http://127.0.0.1:{port}`, no trailing slash. */
   readonly baseUrl: string
   readonly urls: Urls
+  /** @since 0.2.0 */
+  readonly brokerUrls: BrokerUrls
   readonly clients: Clients.Registry
   readonly faults: () => Promise<Readonly<Partial<Record<Faults.Endpoint, Faults.Faults>>>>
   readonly getFaults: (endpoint: Faults.Endpoint) => Promise<Faults.Faults>
@@ -550,6 +567,7 @@ export const start = async (options: Options = {}): Promise<Handle> => {
   return {
     baseUrl: emulator.baseUrl,
     urls: emulator.urls,
+    brokerUrls: emulator.brokerUrls,
     clients: emulator.clients,
     faults: () => run(emulator.faults),
     getFaults: (endpoint) => run(emulator.getFaults(endpoint)),

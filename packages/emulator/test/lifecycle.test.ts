@@ -16,11 +16,13 @@ describe("lifecycle", () => {
         figurePay: { api: `${e.baseUrl}/figure-pay` },
         tradier: { api: `${e.baseUrl}/tradier` },
         openmarkets: { identity: `${e.baseUrl}/openmarkets/identity`, api: `${e.baseUrl}/openmarkets/api` },
+        control: `${e.baseUrl}/_emulator`
+      })
+      assert.deepStrictEqual(e.brokerUrls, {
         schwab: { api: `${e.baseUrl}/schwab` },
         tradestation: { signin: `${e.baseUrl}/tradestation/signin`, api: `${e.baseUrl}/tradestation/api` },
         tastytrade: { api: `${e.baseUrl}/tastytrade` },
-        saxo: { logon: `${e.baseUrl}/saxo/logon`, openapi: `${e.baseUrl}/saxo/openapi` },
-        control: `${e.baseUrl}/_emulator`
+        saxo: { logon: `${e.baseUrl}/saxo/logon`, openapi: `${e.baseUrl}/saxo/openapi` }
       })
       assert.deepStrictEqual(e.clients, Clients.demo)
     }))

@@ -7,14 +7,14 @@ import { basicRaw, bearer, get, HttpLive, json, location, postForm } from "./uti
 
 const demo = Clients.saxoDemo
 const pkce = Clients.saxoPkceDemo
-const callback = demo.callbackUrl
+const callback: string = demo.callbackUrl
 const verifier = "a-verifier-that-is-long-enough-for-rfc-7636-xyz"
 const challenge = createHash("sha256").update(verifier).digest("base64url")
 
 const setup = (options?: Emulator.Options) =>
   Effect.gen(function*() {
     const emulator = yield* Emulator.make(options)
-    const { logon, openapi } = emulator.urls.saxo
+    const { logon, openapi } = emulator.brokerUrls.saxo
     const authorize = (params: Record<string, string>) => get(`${logon}/authorize?${new URLSearchParams(params)}`)
     const codeFor = (clientId: string = demo.clientId, extra: Record<string, string> = {}, redirectUri = callback) =>
       Effect.map(authorize({ response_type: "code", client_id: clientId, state: "st", redirect_uri: redirectUri, ...extra }), (reply) => {

@@ -5,12 +5,12 @@ import { Clients, Emulator } from "../src/index.js"
 import { basicRaw, bearer, get, HttpLive, json, location, postForm } from "./utils.js"
 
 const demo = Clients.schwabDemo
-const callback = demo.callbackUrl
+const callback: string = demo.callbackUrl
 
 const setup = (options?: Emulator.Options) =>
   Effect.gen(function*() {
     const emulator = yield* Emulator.make(options)
-    const api = emulator.urls.schwab.api
+    const api = emulator.brokerUrls.schwab.api
     const authorize = (params: Record<string, string>) => get(`${api}/v1/oauth/authorize?${new URLSearchParams(params)}`)
     /** A login: the callback's raw Location and its decoded code. */
     const login = Effect.gen(function*() {

@@ -11,7 +11,7 @@ const ua = { "user-agent": "my-bot/1.0" }
 const setup = (options?: Emulator.Options) =>
   Effect.gen(function*() {
     const emulator = yield* Emulator.make(options)
-    const api = emulator.urls.tastytrade.api
+    const api = emulator.brokerUrls.tastytrade.api
     const tokenJson = (body: Record<string, string>, headers: Record<string, string> = ua) =>
       postText(`${api}/oauth/token`, JSON.stringify(body), "application/json", headers)
     const refresh = (extra: Record<string, string> = {}, headers: Record<string, string> = ua) =>

@@ -15,7 +15,7 @@ type Key = { readonly clientId: string; readonly clientSecret?: string | undefin
 const setup = (options?: Emulator.Options) =>
   Effect.gen(function*() {
     const emulator = yield* Emulator.make(options)
-    const { signin, api } = emulator.urls.tradestation
+    const { signin, api } = emulator.brokerUrls.tradestation
     const authorize = (params: Record<string, string>) => get(`${signin}/authorize?${new URLSearchParams(params)}`)
     const codeFor = (key: Key = demo, extra: Record<string, string> = {}) =>
       Effect.map(

@@ -23,10 +23,10 @@ const REFRESHES = 12
 
 const run = (emulator: Emulator.Emulator, store: TokenStore.Service, storeConfig: StoreConfig) =>
   Effect.gen(function*() {
-    yield* loginInto(emulator.urls.saxo, store)
+    yield* loginInto(emulator.brokerUrls.saxo, store)
     yield* emulator.resetCounters
     const config: RotationChildConfig = {
-      tokenUrl: `${emulator.urls.saxo.logon}/token`,
+      tokenUrl: `${emulator.brokerUrls.saxo.logon}/token`,
       store: storeConfig,
       key: Redacted.value(testKey),
       refreshes: REFRESHES,

@@ -1,5 +1,5 @@
 import type * as Clients from "../Clients.js"
-import type { BrokerOptions, Urls } from "../Emulator.js"
+import type { BrokerOptions, BrokerUrls, Urls } from "../Emulator.js"
 import type { State } from "./state.js"
 
 /** Path prefixes under the base URL. @internal */
@@ -25,11 +25,15 @@ export const makeUrls = (base: string): Urls => ({
   figurePay: { api: base + prefixes.figurePay },
   tradier: { api: base + prefixes.tradier },
   openmarkets: { identity: base + prefixes.openmarketsIdentity, api: base + prefixes.openmarketsApi },
+  control: base + prefixes.control
+})
+
+/** @internal */
+export const makeBrokerUrls = (base: string): BrokerUrls => ({
   schwab: { api: base + prefixes.schwab },
   tradestation: { signin: base + prefixes.tradestationSignin, api: base + prefixes.tradestationApi },
   tastytrade: { api: base + prefixes.tastytrade },
-  saxo: { logon: base + prefixes.saxoLogon, openapi: base + prefixes.saxoOpenapi },
-  control: base + prefixes.control
+  saxo: { logon: base + prefixes.saxoLogon, openapi: base + prefixes.saxoOpenapi }
 })
 
 /** Resolved settings, in milliseconds. @internal */
@@ -52,6 +56,7 @@ export interface Env {
   readonly state: State
   readonly registry: Clients.Registry
   readonly urls: Urls
+  readonly brokerUrls: BrokerUrls
   readonly baseUrl: string
   readonly settings: Settings
 }

@@ -99,6 +99,7 @@ export const routes = (env: Env): ReadonlyArray<Route> => {
         GET: Effect.succeed(json(200, {
           baseUrl: env.baseUrl,
           urls: env.urls,
+          brokerUrls: env.brokerUrls,
           endpoints: Faults.endpoints,
           clients: {
             figureMarkets: env.registry.figureMarkets.map((c) => c.clientId),

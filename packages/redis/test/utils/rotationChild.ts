@@ -44,6 +44,8 @@ const program = Effect.gen(function*() {
       Effect.provide(http)
     )
   const tokens = yield* makeSaxoTokens(config.tokenUrl, store).pipe(Effect.provide(http))
+  // The login's pair, from the store: the refreshes below each renew from the pair this process holds.
+  yield* tokens.get
   emit({ event: "ready" })
   // Bounded: `refreshes` rounds, each with a short random pause so that the processes interleave.
   for (let i = 0; i < config.refreshes; i++) {
