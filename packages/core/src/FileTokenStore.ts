@@ -16,11 +16,20 @@
  * protect and delete, and one key id to check.
  *
  * **Writes** are atomic: a new file (mode 0600, in a directory created with mode 0700) is written next to the old
- * one, synced, then renamed over it, so a reader sees the old file or the new one, never half of one. Writers in one
- * process are serialised per file, across store instances (each re-reads the file, changes one entry, and renames),
- * so none loses another's entry. Several processes writing the same file: each write re-reads the file first, but
- * two writes at the same moment can still race, and then the last rename wins the whole file (the other's entry is
- * lost until it is written again). For a fleet of processes, share tokens through `@effect-oauth2/redis`.
+ * one, synced, then renamed over it, so a reader sees the old file or the new one, never half of one. Writers are
+ * serialised per file: in one process across store instances, and across processes by a lock file
+ * (`{path}.write.lock`), so each re-reads the file, changes one entry, and renames without losing another's entry.
+ *
+ * **Single flight across processes** (`coordinate`). A token acquisition takes a lock per store key
+ * (`{path}.{hash of the key}.lock`). The holder re-reads the file under the lock, asks the token endpoint only if no
+ * usable token appeared, and stores the token before it releases; the others look for that token every
+ * `lockPollInterval` and use it, for at most `lockWaitTimeout`, then acquire on their own (with a warning). So two
+ * processes never both spend the same single-use refresh token. A holder that dies stops refreshing its lock, which
+ * is taken over once `staleLockTimeout` has passed. The locks are [proper-lockfile](https://github.com/moxystudio/node-proper-lockfile)
+ * directories (atomic `mkdir`, an mtime kept fresh by the holder), which works on local and network file systems.
+ * proper-lockfile is an optional peer dependency, loaded on first use: without it (or with `crossProcessLock: false`)
+ * the store coordinates within one process only, and says so once in a warning. For processes on several machines,
+ * share tokens through `@effect-oauth2/redis`.
  *
  * **A file it cannot read is never written over.** Not JSON, not an effect-oauth2 token file, an unknown version, or
  * written with another key: every operation fails with a `TokenStoreError` naming the path and what to do (restore
@@ -35,6 +44,7 @@ import * as Path from "@effect/platform/Path"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Encoding from "effect/Encoding"
@@ -43,7 +53,8 @@ import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as AccessToken from "./AccessToken.js"
-import { type InvalidConfiguration, TokenStoreError } from "./OAuth2Error.js"
+import { type FileLock, loadFileLock } from "./internal/fileLock.js"
+import { InvalidConfiguration, TokenStoreError } from "./OAuth2Error.js"
 import * as TokenCipher from "./TokenCipher.js"
 import * as TokenStore from "./TokenStore.js"
 
@@ -61,6 +72,34 @@ export interface Options {
    * Required.
    */
   readonly key: Redacted.Redacted<string> | TokenCipher.Secret
+  /**
+   * Lock the file across processes (for writes, and for token acquisitions: see the module documentation). Needs the
+   * optional peer dependency `proper-lockfile`; without it the store warns once and locks within this process only.
+   * Default: `true`.
+   *
+   * @since 0.2.0
+   */
+  readonly crossProcessLock?: boolean | undefined
+  /**
+   * How long a process waits for another's lock: for a token acquisition, then it acquires on its own (with a
+   * warning); for a write, then the write fails with a `TokenStoreError`. Default: 15 seconds.
+   *
+   * @since 0.2.0
+   */
+  readonly lockWaitTimeout?: Duration.DurationInput | undefined
+  /**
+   * A lock its holder has not refreshed for this long is taken over (its holder crashed or hangs); the holder
+   * refreshes it every half of this. At least 2 seconds. Default: 10 seconds.
+   *
+   * @since 0.2.0
+   */
+  readonly staleLockTimeout?: Duration.DurationInput | undefined
+  /**
+   * How often a process waiting for a lock looks again. Default: 50 milliseconds.
+   *
+   * @since 0.2.0
+   */
+  readonly lockPollInterval?: Duration.DurationInput | undefined
 }
 
 /**
@@ -146,6 +185,7 @@ export const make = (
     const rawCipher = secret._tag === "RawKey" ? yield* TokenCipher.make(secret) : undefined
     const derived = new Map<string, TokenCipher.Cipher>()
     const writeLock = writeLockFor(file)
+    const locks = yield* lockSettings(options)
 
     const fail = (operation: string, description: string) =>
       new TokenStoreError({ source: "token-store", operation, description })
@@ -235,6 +275,84 @@ export const make = (
         )
       }).pipe(Effect.mapError((error) => fail("set", `cannot write ${file}: ${error.message}`)))
 
+    // -- cross-process locks ------------------------------------------------------------------------------------------
+    let warnedNoLock = false
+    /** proper-lockfile, when the store locks across processes and it can be loaded; warns once when it cannot. */
+    const lockLibrary: Effect.Effect<FileLock | undefined> = !locks.enabled
+      ? Effect.succeed(undefined)
+      : Effect.flatMap(Effect.promise(loadFileLock), (lib) => {
+        if (lib !== undefined || warnedNoLock) return Effect.succeed(lib)
+        warnedNoLock = true
+        return Effect.as(
+          Effect.logWarning(
+            `FileTokenStore ${file}: proper-lockfile is not installed, so the file is locked within this process only ` +
+              "(processes sharing it may both spend a single-use refresh token). Install proper-lockfile to lock it across processes."
+          ),
+          lib
+        )
+      })
+
+    /** Tries once to take the lock at `lockPath`; `undefined` when another holds it. */
+    const tryLock = (lib: FileLock, lockPath: string, operation: string, compromised: { lost: boolean }) =>
+      fs.makeDirectory(path.dirname(file), { recursive: true, mode: 0o700 }).pipe(
+        Effect.mapError((error) => fail(operation, `cannot create the directory of ${file}: ${error.message}`)),
+        Effect.zipRight(Effect.tryPromise({
+          try: () =>
+            lib.tryLock(lockPath, locks.staleMillis, () => {
+              compromised.lost = true
+            }),
+          catch: (error) => fail(operation, `cannot lock ${lockPath}.lock: ${error instanceof Error ? error.message : String(error)}`)
+        }))
+      )
+
+    /** Releases a lock, bounded (a release that hangs is abandoned: the lock goes stale and is taken over). */
+    const releaseLock = (held: HeldLockOf, lockPath: string, compromised: { lost: boolean }) =>
+      Effect.promise(() => held.release().catch(() => undefined)).pipe(
+        Effect.timeout(Duration.seconds(5)),
+        Effect.ignore,
+        Effect.interruptible,
+        Effect.zipRight(
+          compromised.lost
+            ? Effect.logWarning(`the lock ${lockPath}.lock was lost while held (not refreshed in time, or taken over)`)
+            : Effect.void
+        )
+      )
+
+    /** Takes the lock at `lockPath`, waiting (polling) at most `waitMillis`: the lock, or `undefined` on timeout. */
+    const lockWithin = (lib: FileLock, lockPath: string, operation: string, compromised: { lost: boolean }) =>
+      Effect.gen(function*() {
+        const deadline = (yield* Clock.currentTimeMillis) + locks.waitMillis
+        // Bounded by the deadline.
+        while (true) {
+          const held = yield* tryLock(lib, lockPath, operation, compromised)
+          if (held !== undefined) return held
+          if ((yield* Clock.currentTimeMillis) >= deadline) return undefined
+          yield* Effect.sleep(locks.pollInterval)
+        }
+      })
+
+    const writeLockPath = `${file}.write`
+    /** Runs `effect` holding the file's cross-process write lock (when there is one). */
+    const withWriteLock = <A>(operation: string, effect: Effect.Effect<A, TokenStoreError>) =>
+      Effect.flatMap(lockLibrary, (lib) => {
+        if (lib === undefined) return effect
+        const compromised = { lost: false }
+        return Effect.acquireUseRelease(
+          Effect.flatMap(lockWithin(lib, writeLockPath, operation, compromised), (held) =>
+            held === undefined
+              ? Effect.fail(
+                fail(
+                  operation,
+                  `${writeLockPath}.lock is held by another process for more than ${Duration.format(Duration.millis(locks.waitMillis))}. ` +
+                    `If no process is using ${file}, delete ${writeLockPath}.lock.`
+                )
+              )
+              : Effect.succeed(held)),
+          () => effect,
+          (held) => releaseLock(held, writeLockPath, compromised)
+        )
+      })
+
     /** Changes the file under the in-process write lock: re-read, change, write (or not, when nothing changed). */
     const modify = (
       operation: string,
@@ -243,8 +361,12 @@ export const make = (
       ) => Effect.Effect<TokenFile | undefined, TokenStoreError>
     ) =>
       writeLock.withPermits(1)(
-        Effect.flatMap(load(operation), change).pipe(
-          Effect.flatMap((next) => (next === undefined ? Effect.void : writeAtomically(next))),
+        withWriteLock(
+          operation,
+          Effect.flatMap(load(operation), change).pipe(
+            Effect.flatMap((next) => (next === undefined ? Effect.void : writeAtomically(next)))
+          )
+        ).pipe(
           Effect.mapError((error) => (error.operation === operation ? error : fail(operation, error.description)))
         )
       )
@@ -269,6 +391,13 @@ export const make = (
     const set = (key: TokenStore.Key, token: AccessToken.AccessToken): Effect.Effect<void, TokenStoreError> =>
       modify("set", (loaded) =>
         Effect.gen(function*() {
+          const name = TokenStore.keyToString(key)
+          const current = loaded?.content.tokens[name]
+          if (loaded !== undefined && current !== undefined) {
+            // The token already stored (e.g. stored under the acquisition lock, then handed to `set` again): no write.
+            const existing = yield* Effect.option(TokenCipher.openToken(loaded.cipher, key, current))
+            if (Option.isSome(existing) && sameToken(existing.value, token)) return undefined
+          }
           const cipher = loaded?.cipher ?? (yield* cipherFor("set", undefined))
           const sealed = yield* TokenCipher.sealToken(cipher, key, token)
           const base: TokenFile = loaded?.content ?? {
@@ -290,8 +419,11 @@ export const make = (
         return Effect.succeed({ ...loaded.content, tokens })
       })
 
-    // No lock across processes: re-reading the file first reuses a token another process (or a login) stored.
-    const coordinate = <E>(
+    const readFailed = <E>(error: TokenStoreError, acquire: Effect.Effect<AccessToken.AccessToken, E>) =>
+      Effect.zipRight(Effect.logWarning(`token store read failed, acquiring without it: ${error.message}`), acquire)
+
+    /** Without a cross-process lock: re-reading the file first reuses a token another process (or a login) stored. */
+    const coordinateInProcess = <E>(
       key: TokenStore.Key,
       stale: AccessToken.AccessToken | undefined,
       acquire: Effect.Effect<AccessToken.AccessToken, E>
@@ -299,10 +431,7 @@ export const make = (
       Effect.either(get(key)).pipe(
         Effect.flatMap((stored) =>
           Either.isLeft(stored)
-            ? Effect.zipRight(
-              Effect.logWarning(`token store read failed, acquiring without it: ${stored.left.message}`),
-              acquire
-            )
+            ? readFailed(stored.left, acquire)
             : Effect.flatMap(Clock.currentTimeMillis, (now) =>
               Option.isSome(stored.right) && reusable(stored.right.value, stale, now)
                 ? Effect.succeed(stored.right.value)
@@ -310,8 +439,105 @@ export const make = (
         )
       )
 
+    /** Holding the key's lock: re-read, acquire if still needed, store, release. */
+    const whileLocked = <E>(
+      key: TokenStore.Key,
+      stale: AccessToken.AccessToken | undefined,
+      acquire: Effect.Effect<AccessToken.AccessToken, E>
+    ) =>
+      Effect.gen(function*() {
+        const stored = yield* Effect.either(get(key))
+        const now = yield* Clock.currentTimeMillis
+        if (Either.isRight(stored) && Option.isSome(stored.right) && reusable(stored.right.value, stale, now)) {
+          return stored.right.value
+        }
+        const token = yield* acquire
+        yield* set(key, token).pipe(
+          Effect.catchAll((error) => Effect.logWarning(`storing the new token failed: ${error.message}`))
+        )
+        return token
+      })
+
+    const coordinate = <E>(
+      key: TokenStore.Key,
+      stale: AccessToken.AccessToken | undefined,
+      acquire: Effect.Effect<AccessToken.AccessToken, E>
+    ): Effect.Effect<AccessToken.AccessToken, E> =>
+      Effect.gen(function*() {
+        const lib = yield* lockLibrary
+        if (lib === undefined) return yield* coordinateInProcess(key, stale, acquire)
+        const lockPath = `${file}.${yield* Effect.promise(() => keyHash(key))}`
+        const deadline = (yield* Clock.currentTimeMillis) + locks.waitMillis
+        const compromised = { lost: false }
+        // Each round: a usable stored token? the lock? else wait a little. Bounded by the deadline.
+        while (true) {
+          const stored = yield* Effect.either(get(key))
+          if (Either.isLeft(stored)) return yield* readFailed(stored.left, acquire)
+          const now = yield* Clock.currentTimeMillis
+          if (Option.isSome(stored.right) && reusable(stored.right.value, stale, now)) return stored.right.value
+          const held = yield* Effect.either(tryLock(lib, lockPath, "coordinate", compromised))
+          if (Either.isLeft(held)) {
+            yield* Effect.logWarning(`token store lock failed, acquiring in this process alone: ${held.left.message}`)
+            return yield* acquire
+          }
+          if (held.right !== undefined) {
+            const lock = held.right
+            return yield* whileLocked(key, stale, acquire).pipe(
+              Effect.ensuring(releaseLock(lock, lockPath, compromised))
+            )
+          }
+          if (now >= deadline) {
+            yield* Effect.logWarning(
+              `no token from the process holding ${lockPath}.lock within ${
+                Duration.format(Duration.millis(locks.waitMillis))
+              }; acquiring in this process`
+            )
+            return yield* acquire
+          }
+          yield* Effect.sleep(locks.pollInterval)
+        }
+      }).pipe(Effect.annotateLogs({ provider: key.provider, environment: key.environment, store: "file" }))
+
     return TokenStore.TokenStore.of({ get, set, delete: remove, coordinate })
   })
+
+type HeldLockOf = NonNullable<Awaited<ReturnType<FileLock["tryLock"]>>>
+
+/** The lock options, checked. */
+const lockSettings = (options: Options): Effect.Effect<
+  { readonly enabled: boolean; readonly waitMillis: number; readonly staleMillis: number; readonly pollInterval: Duration.Duration },
+  InvalidConfiguration
+> => {
+  const millisOf = (d: Duration.DurationInput) => Duration.toMillis(Duration.decode(d))
+  const waitMillis = millisOf(options.lockWaitTimeout ?? Duration.seconds(15))
+  const staleMillis = millisOf(options.staleLockTimeout ?? Duration.seconds(10))
+  const pollMillis = millisOf(options.lockPollInterval ?? Duration.millis(50))
+  if (!(waitMillis >= 0) || !Number.isFinite(waitMillis) || !(staleMillis >= 2000) || !Number.isFinite(staleMillis) || !(pollMillis > 0)) {
+    return Effect.fail(
+      new InvalidConfiguration({
+        source: "configuration",
+        description:
+          "FileTokenStore: lockWaitTimeout must be finite, staleLockTimeout must be at least 2 seconds (and finite), lockPollInterval positive."
+      })
+    )
+  }
+  return Effect.succeed({
+    enabled: options.crossProcessLock ?? true,
+    waitMillis,
+    staleMillis,
+    pollInterval: Duration.millis(pollMillis)
+  })
+}
+
+/** A short, stable, file-name-safe name for a store key: its SHA-256, hex, first 16 characters. */
+const keyHash = async (key: TokenStore.Key): Promise<string> => {
+  const digest = await globalThis.crypto.subtle.digest("SHA-256", new TextEncoder().encode(TokenStore.keyToString(key)))
+  return Encoding.encodeHex(new Uint8Array(digest)).slice(0, 16)
+}
+
+/** Whether two tokens are the same in every member a store keeps. */
+const sameToken = (a: AccessToken.AccessToken, b: AccessToken.AccessToken): boolean =>
+  JSON.stringify(AccessToken.encode(a)) === JSON.stringify(AccessToken.encode(b))
 
 /**
  * Whether a stored token can be handed out instead of acquiring one: not the one being replaced, and not in its

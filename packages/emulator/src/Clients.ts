@@ -9,12 +9,20 @@
 import type * as Duration from "effect/Duration"
 
 /**
- * The four emulated providers.
+ * The emulated providers: the four seed providers and the brokers Schwab, TradeStation, tastytrade and Saxo.
  *
  * @since 0.1.0
  * @category models
  */
-export type Provider = "figure-markets" | "figure-pay" | "tradier" | "openmarkets"
+export type Provider =
+  | "figure-markets"
+  | "figure-pay"
+  | "tradier"
+  | "openmarkets"
+  | "schwab"
+  | "tradestation"
+  | "tastytrade"
+  | "saxo"
 
 /**
  * Every provider, in a stable order.
@@ -22,7 +30,16 @@ export type Provider = "figure-markets" | "figure-pay" | "tradier" | "openmarket
  * @since 0.1.0
  * @category constants
  */
-export const providers: ReadonlyArray<Provider> = ["figure-markets", "figure-pay", "tradier", "openmarkets"]
+export const providers: ReadonlyArray<Provider> = [
+  "figure-markets",
+  "figure-pay",
+  "tradier",
+  "openmarkets",
+  "schwab",
+  "tradestation",
+  "tastytrade",
+  "saxo"
+]
 
 /**
  * A Figure Markets Trader API client (client_secret_post, client_credentials).
@@ -106,6 +123,89 @@ export interface OpenmarketsClient {
 }
 
 /**
+ * A Schwab Trader API app (authorization code, Basic `base64(appKey:appSecret)`).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface SchwabClient {
+  /** The "App Key". */
+  readonly clientId: string
+  /** The "App Secret". */
+  readonly clientSecret: string
+  /**
+   * The registered callback URL. Schwab compares `redirect_uri` with it byte for byte (case, port, trailing slash);
+   * the usual value is `https://127.0.0.1:<port>`.
+   */
+  readonly callbackUrl: string
+  /** The accounts `accounts/accountNumbers` lists. Default: one, `"12345678"`. */
+  readonly accountNumbers?: ReadonlyArray<string> | undefined
+}
+
+/**
+ * A TradeStation API key (Auth0: authorization code, `client_secret_post`, `audience`, `offline_access`).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface TradeStationClient {
+  readonly clientId: string
+  /** The secret; absent for a key switched to PKCE (SPA/Native), which must then use PKCE. */
+  readonly clientSecret?: string | undefined
+  /** The "Allowed Callback URLs": `redirect_uri` must be one of them exactly. */
+  readonly callbackUrls: ReadonlyArray<string>
+  /** Refresh tokens "expire and rotate" (enabled by Client Services on request). Default: `false` (never expire). */
+  readonly rotatingRefreshTokens?: boolean | undefined
+  /** The account ids `brokerage/accounts` lists. Default: one, `"11111111"`. */
+  readonly accountIds?: ReadonlyArray<string> | undefined
+}
+
+/**
+ * A refresh token minted in tastytrade's web UI ("Create Grant"): a personal grant that never expires.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface TastytradeGrant {
+  readonly refreshToken: string
+  /** The scopes granted. Default: `read trade openid`. */
+  readonly scopes?: ReadonlyArray<string> | undefined
+}
+
+/**
+ * A tastytrade OAuth app (refresh grant with a JSON body, `client_secret` without `client_id`).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface TastytradeClient {
+  readonly clientId: string
+  readonly clientSecret: string
+  /** Personal grants of this app: refresh tokens that work from the start. Default: none. */
+  readonly grants?: ReadonlyArray<TastytradeGrant> | undefined
+  /** The customer `customers/me` answers with. Default: `"demo-customer"`. */
+  readonly customerId?: string | undefined
+}
+
+/**
+ * A Saxo OpenAPI app: confidential (an AppSecret, Basic `base64(appKey:appSecret)`) or, without a secret, a public
+ * PKCE app.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface SaxoClient {
+  /** The "AppKey". */
+  readonly clientId: string
+  /** The "AppSecret"; absent for a PKCE app. */
+  readonly clientSecret?: string | undefined
+  /** The registered "AppUrl" (redirect URL). */
+  readonly callbackUrl: string
+  /** The user `port/v1/users/me` answers with. Default: `"demo-user"`. */
+  readonly userId?: string | undefined
+}
+
+/**
  * Every client the emulator knows, per provider.
  *
  * @since 0.1.0
@@ -117,6 +217,14 @@ export interface Registry {
   readonly tradier: ReadonlyArray<TradierClient>
   readonly tradierStaticTokens: ReadonlyArray<TradierStaticToken>
   readonly openmarkets: ReadonlyArray<OpenmarketsClient>
+  /** @since 0.2.0 */
+  readonly schwab: ReadonlyArray<SchwabClient>
+  /** @since 0.2.0 */
+  readonly tradestation: ReadonlyArray<TradeStationClient>
+  /** @since 0.2.0 */
+  readonly tastytrade: ReadonlyArray<TastytradeClient>
+  /** @since 0.2.0 */
+  readonly saxo: ReadonlyArray<SaxoClient>
 }
 
 /**
@@ -228,6 +336,78 @@ export const openmarketsDemo = {
 } as const satisfies OpenmarketsClient
 
 /**
+ * Schwab demo app. Its callback is HTTPS on loopback with a port, as Schwab requires.
+ *
+ * @since 0.2.0
+ * @category demo clients
+ */
+export const schwabDemo = {
+  clientId: "SchwabDemoAppKey0000000000000000",
+  clientSecret: "SchwabDemoSecret",
+  callbackUrl: "https://127.0.0.1:8182"
+} as const satisfies SchwabClient
+
+/**
+ * TradeStation demo key with the default (non-expiring) refresh tokens and the default localhost callbacks.
+ *
+ * @since 0.2.0
+ * @category demo clients
+ */
+export const tradestationDemo = {
+  clientId: "ts-demo-client",
+  clientSecret: "ts-demo-secret",
+  callbackUrls: ["http://localhost", "http://localhost:80", "http://localhost:3000", "http://localhost:3001", "http://localhost:8080", "http://localhost:31022"]
+} as const satisfies TradeStationClient
+
+/**
+ * TradeStation demo key with rotating refresh tokens ("expire and rotate").
+ *
+ * @since 0.2.0
+ * @category demo clients
+ */
+export const tradestationRotatingDemo = {
+  clientId: "ts-rotating-client",
+  clientSecret: "ts-rotating-secret",
+  callbackUrls: ["http://localhost:31022"],
+  rotatingRefreshTokens: true
+} as const satisfies TradeStationClient
+
+/**
+ * tastytrade demo app with one personal grant.
+ *
+ * @since 0.2.0
+ * @category demo clients
+ */
+export const tastytradeDemo = {
+  clientId: "tt-demo-client",
+  clientSecret: "tt-demo-secret",
+  grants: [{ refreshToken: "tt-demo-personal-grant", scopes: ["read", "trade", "openid"] }]
+} as const satisfies TastytradeClient
+
+/**
+ * Saxo demo app (confidential: Basic client authentication).
+ *
+ * @since 0.2.0
+ * @category demo clients
+ */
+export const saxoDemo = {
+  clientId: "saxo-demo-app-key",
+  clientSecret: "saxo-demo-app-secret",
+  callbackUrl: "http://127.0.0.1:8765/saxo/callback"
+} as const satisfies SaxoClient
+
+/**
+ * Saxo demo PKCE app (public: no secret; the refresh re-sends `code_verifier` and `redirect_uri`).
+ *
+ * @since 0.2.0
+ * @category demo clients
+ */
+export const saxoPkceDemo = {
+  clientId: "saxo-pkce-app-key",
+  callbackUrl: "http://127.0.0.1:8765/saxo/callback"
+} as const satisfies SaxoClient
+
+/**
  * The built-in demo registry: every demo client above. The emulator's default.
  *
  * @since 0.1.0
@@ -238,7 +418,11 @@ export const demo: Registry = {
   figurePay: [figurePayDemo],
   tradier: [tradierDemo, tradierPartnerDemo],
   tradierStaticTokens: [tradierStaticDemo],
-  openmarkets: [openmarketsDemo]
+  openmarkets: [openmarketsDemo],
+  schwab: [schwabDemo],
+  tradestation: [tradestationDemo, tradestationRotatingDemo],
+  tastytrade: [tastytradeDemo],
+  saxo: [saxoDemo, saxoPkceDemo]
 }
 
 /**

@@ -1,9 +1,13 @@
 /**
  * The emulator: one loopback HTTP server that behaves like the token, revocation and API endpoints of Figure
- * Markets, Figure Pay, Tradier and Openmarkets, with fault injection and counters.
+ * Markets, Figure Pay, Tradier, Openmarkets, Schwab, TradeStation, tastytrade and Saxo, with fault injection and
+ * counters.
  *
- * Each provider's hosts live under a path prefix of the one base URL; `urls` says where, and a provider package
- * appends its real paths to them:
+ * The brokers' authorize endpoints approve at once (the emulated user consents): they redirect to the callback with
+ * a code, or answer an error page where the real one shows one (a callback that is not registered).
+ *
+ * Each provider's hosts live under a path prefix of the one base URL; `urls` (and `brokerUrls` for the brokers) says
+ * where, and a provider package appends its real paths to them:
  *
  * | host | URL | paths |
  * |---|---|---|
@@ -13,7 +17,13 @@
  * | Tradier | `{base}/tradier` | `/v1/oauth/authorize`, `/v1/oauth/accesstoken`, `/v1/oauth/refreshtoken`, `/v1/user/profile`, `/oauth/consent` |
  * | Openmarkets identity | `{base}/openmarkets/identity` | `/connect/token` |
  * | Openmarkets API | `{base}/openmarkets/api` | `/v1/market-data/quotes?symbols=BHP`, `/v1/news` |
- * | control API | `{base}/_emulator` | `/faults`, `/counters`, `/tokens`, `/clock`, `/tradier/authorization` |
+ * | Schwab | `{base}/schwab` | `/v1/oauth/authorize`, `/v1/oauth/token`, `/trader/v1/accounts/accountNumbers` |
+ * | TradeStation sign-in | `{base}/tradestation/signin` | `/authorize`, `/oauth/token`, `/oauth/revoke` |
+ * | TradeStation API | `{base}/tradestation/api` | `/v3/brokerage/accounts` |
+ * | tastytrade | `{base}/tastytrade` | `/oauth/token`, `/customers/me` |
+ * | Saxo logon | `{base}/saxo/logon` | `/authorize`, `/token` |
+ * | Saxo OpenAPI | `{base}/saxo/openapi` | `/port/v1/users/me` |
+ * | control API | `{base}/_emulator` | `/faults`, `/counters`, `/tokens`, `/token-requests`, `/clock`, `/tradier/authorization` |
  *
  * **Time.** The emulator reads time from the `Clock` of the runtime it was started in, plus the clock skew. Under
  * `TestClock`, `TestClock.adjust` ages its tokens, codes and consent requests; the `latency` fault sleeps on that
@@ -35,10 +45,11 @@ import * as Scope from "effect/Scope"
 import * as Http from "node:http"
 import * as Clients from "./Clients.js"
 import * as Faults from "./Faults.js"
-import { type Env, makeUrls } from "./internal/context.js"
+import { type Env, makeBrokerUrls, makeUrls } from "./internal/context.js"
 import { maxSkew } from "./internal/control.js"
 import { millis } from "./internal/http.js"
 import { makeApp } from "./internal/server.js"
+import * as Tastytrade from "./internal/tastytrade.js"
 import * as State from "./internal/state.js"
 
 /**
@@ -55,6 +66,20 @@ export interface Urls {
   readonly openmarkets: { readonly identity: string; readonly api: string }
   /** The control API. */
   readonly control: string
+}
+
+/**
+ * Where each emulated broker host lives (Schwab, TradeStation, tastytrade, Saxo). Append the broker's real paths,
+ * e.g. `brokerUrls.saxo.logon + "/token"`.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface BrokerUrls {
+  readonly schwab: { readonly api: string }
+  readonly tradestation: { readonly signin: string; readonly api: string }
+  readonly tastytrade: { readonly api: string }
+  readonly saxo: { readonly logon: string; readonly openapi: string }
 }
 
 /**
@@ -96,6 +121,142 @@ export interface TokenInfo {
   readonly expiresAt: number | undefined
   readonly revoked: boolean
   readonly expired: boolean
+  /**
+   * The grant (one login, or one imported refresh token) the token belongs to; `undefined` for the seed providers.
+   *
+   * @since 0.2.0
+   */
+  readonly grant: string | undefined
+  /**
+   * How many token requests accepted this token as their grant (a refresh token's refreshes); a single-use refresh
+   * token spent correctly shows exactly 1.
+   *
+   * @since 0.2.0
+   */
+  readonly uses: number
+  /**
+   * How many token requests presented this token and were refused (spent, revoked, expired, another client's).
+   *
+   * @since 0.2.0
+   */
+  readonly refusals: number
+}
+
+/**
+ * One request to a broker's token endpoint (Schwab, TradeStation, tastytrade, Saxo), in arrival order.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface TokenRequest {
+  /** The endpoint's name, e.g. `"saxo.token"`. */
+  readonly endpoint: string
+  readonly provider: Clients.Provider
+  /** The authenticated client, when the request got that far. */
+  readonly clientId: string | undefined
+  readonly grantType: string | undefined
+  /** The `TokenInfo.id` of the refresh token presented, if any. */
+  readonly refreshTokenId: string | undefined
+  /** The status answered. */
+  readonly status: number
+  /** The OAuth error answered (tastytrade's `error_code` included), if any. */
+  readonly error: string | undefined
+  /** Emulator time of the request (milliseconds since the epoch). */
+  readonly at: number
+}
+
+/**
+ * Schwab's quirks. Every default is a third-party fact (Schwab's developer portal is behind a login); see
+ * `shared/PROVIDERS-NEXT.md` §3.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface SchwabOptions {
+  /** Access-token lifetime. Default: 1800 seconds. */
+  readonly accessTokenLifetime?: Duration.DurationInput | undefined
+  /** Refresh-token lifetime, counted from the login; a refresh never extends it. Default: 7 days (UNCERTAIN). */
+  readonly refreshTokenLifetime?: Duration.DurationInput | undefined
+  /** How long an authorization code can be exchanged. Default: 30 seconds (UNCERTAIN). */
+  readonly authorizationCodeLifetime?: Duration.DurationInput | undefined
+  /** A new login kills the app's earlier refresh tokens (one live grant per app). Default: `true`. */
+  readonly oneGrantPerApp?: boolean | undefined
+  /**
+   * What a refresh answers in `refresh_token`: the same token (`"same"`), or a new one that replaces it and keeps
+   * the login's deadline (`"rotate"`). Default: `"same"` (UNCERTAIN).
+   */
+  readonly refreshToken?: "same" | "rotate" | undefined
+}
+
+/**
+ * TradeStation's quirks (Auth0); see `shared/PROVIDERS-NEXT.md` §4.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface TradeStationOptions {
+  /** Access-token lifetime. Default: 1200 seconds (doc). */
+  readonly accessTokenLifetime?: Duration.DurationInput | undefined
+  /** The `audience` the authorize request must name for a token the API accepts. Default: `"https://api.tradestation.com"` (doc). */
+  readonly audience?: string | undefined
+  /** With rotation, a refresh token dies this long after it was issued unless used. Default: 30 minutes (UNCERTAIN: 30 or 40). */
+  readonly rotatingRefreshIdleLifetime?: Duration.DurationInput | undefined
+  /** With rotation, every refresh token of a login dies this long after the login. Default: 24 hours (doc). */
+  readonly rotatingRefreshAbsoluteLifetime?: Duration.DurationInput | undefined
+  /** How long an authorization code can be exchanged. Default: 10 minutes (inferred). */
+  readonly authorizationCodeLifetime?: Duration.DurationInput | undefined
+}
+
+/**
+ * tastytrade's quirks; see `shared/PROVIDERS-NEXT.md` §5.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface TastytradeOptions {
+  /** Access-token lifetime. Default: 900 seconds (third-party). */
+  readonly accessTokenLifetime?: Duration.DurationInput | undefined
+  /** Whether the token endpoint also takes a form body. Default: `false`, JSON only (UNCERTAIN). */
+  readonly acceptFormBody?: boolean | undefined
+  /** Whether every request needs a `User-Agent` of the form `<product>/<version>`. Default: `true` (third-party). */
+  readonly requireUserAgent?: boolean | undefined
+}
+
+/**
+ * Saxo's quirks; see `shared/PROVIDERS-NEXT.md` §6.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface SaxoOptions {
+  /** Access-token lifetime. Default: 1200 seconds (doc). */
+  readonly accessTokenLifetime?: Duration.DurationInput | undefined
+  /** Refresh-token lifetime, sent as `refresh_token_expires_in`. Default: 3600 seconds (SIM samples). */
+  readonly refreshTokenLifetime?: Duration.DurationInput | undefined
+  /**
+   * What becomes of a refresh token once used: it is refused from then on (`"single-use"`), or it stays valid until
+   * it expires (`"valid-until-expiry"`). Either way the refresh answers a new one. Default: `"single-use"` (UNCERTAIN).
+   */
+  readonly spentRefreshTokens?: "single-use" | "valid-until-expiry" | undefined
+  /** How long an authorization code can be exchanged. Default: 10 minutes (inferred). */
+  readonly authorizationCodeLifetime?: Duration.DurationInput | undefined
+  /** A PKCE app's refresh must re-send `code_verifier` and `redirect_uri`. Default: `true` (the official sample sends them). */
+  readonly pkceRefreshNeedsVerifier?: boolean | undefined
+  /** A loopback `http` callback may differ from the registered one in its port. Default: `true` (UNCERTAIN). */
+  readonly anyLoopbackPort?: boolean | undefined
+}
+
+/**
+ * The brokers' options.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface BrokerOptions {
+  readonly schwab?: SchwabOptions | undefined
+  readonly tradestation?: TradeStationOptions | undefined
+  readonly tastytrade?: TastytradeOptions | undefined
+  readonly saxo?: SaxoOptions | undefined
 }
 
 /**
@@ -160,6 +321,12 @@ export interface Options {
   readonly faults?: Partial<Record<Faults.Endpoint, Faults.Faults>> | undefined
   /** Milliseconds added to the emulator's clock. Default: `0`. */
   readonly clockSkew?: number | undefined
+  /**
+   * The brokers' quirks (Schwab, TradeStation, tastytrade, Saxo). Default: each broker's defaults.
+   *
+   * @since 0.2.0
+   */
+  readonly brokers?: BrokerOptions | undefined
 }
 
 /**
@@ -172,6 +339,12 @@ export interface Emulator {
   /** `http://127.0.0.1:{port}`, no trailing slash. */
   readonly baseUrl: string
   readonly urls: Urls
+  /**
+   * Where the brokers' hosts live.
+   *
+   * @since 0.2.0
+   */
+  readonly brokerUrls: BrokerUrls
   /** The clients it knows. */
   readonly clients: Clients.Registry
   /** Faults currently set, by endpoint (counted faults show what is left). */
@@ -194,6 +367,12 @@ export interface Emulator {
   readonly revokeAllTokens: Effect.Effect<number>
   /** Metadata of every token issued so far. */
   readonly tokens: Effect.Effect<ReadonlyArray<TokenInfo>>
+  /**
+   * Every request to a broker's token endpoint so far, in arrival order.
+   *
+   * @since 0.2.0
+   */
+  readonly tokenRequests: Effect.Effect<ReadonlyArray<TokenRequest>>
   /** Sets the clock skew: the emulator's time becomes the `Clock`'s plus `millis` (clamped to ±100 years). */
   readonly skewClock: (millis: number) => Effect.Effect<void>
   /** The current clock skew in milliseconds. */
@@ -245,6 +424,7 @@ export const make = (options: Options = {}): Effect.Effect<Emulator, HttpServerE
       ? `http://${formatHost(address.hostname)}:${address.port}`
       : `http://unix:${address.path}`
     const urls = makeUrls(baseUrl)
+    const brokerUrls = makeBrokerUrls(baseUrl)
     const registry = Clients.withDemo(options.clients)
     const lifetime = (key: keyof TokenLifetimes): number =>
       millis(options.tokenLifetimes?.[key] ?? options.tokenLifetime ?? defaultTokenLifetimes[key])
@@ -271,10 +451,12 @@ export const make = (options: Options = {}): Effect.Effect<Emulator, HttpServerE
         revoked: false
       })
     }
+    yield* Tastytrade.seed(state, registry)
     const env: Env = {
       state,
       registry,
       urls,
+      brokerUrls,
       baseUrl,
       settings: {
         lifetimes: {
@@ -285,7 +467,8 @@ export const make = (options: Options = {}): Effect.Effect<Emulator, HttpServerE
         },
         codeLifetime: millis(options.authorizationCodeLifetime ?? "10 minutes"),
         consentLifetime: millis(options.consentLifetime ?? "10 minutes"),
-        tradierRefreshToken: options.tradierRefreshToken ?? "same"
+        tradierRefreshToken: options.tradierRefreshToken ?? "same",
+        brokers: options.brokers ?? {}
       }
     }
     yield* server.serve(yield* makeApp(env))
@@ -293,6 +476,7 @@ export const make = (options: Options = {}): Effect.Effect<Emulator, HttpServerE
     const emulator: Emulator = {
       baseUrl,
       urls,
+      brokerUrls,
       clients: registry,
       faults: state.faults,
       getFaults: state.faultsFor,
@@ -305,6 +489,7 @@ export const make = (options: Options = {}): Effect.Effect<Emulator, HttpServerE
       revokeToken: state.revoke,
       revokeAllTokens: state.revokeWhere(() => true),
       tokens: state.tokens,
+      tokenRequests: state.tokenRequests,
       skewClock: (millis) => state.setSkew(clampSkew(millis)),
       clockSkew: state.skew,
       now: state.now,
@@ -333,6 +518,8 @@ export interface Handle {
   /** `http://127.0.0.1:{port}`, no trailing slash. */
   readonly baseUrl: string
   readonly urls: Urls
+  /** @since 0.2.0 */
+  readonly brokerUrls: BrokerUrls
   readonly clients: Clients.Registry
   readonly faults: () => Promise<Readonly<Partial<Record<Faults.Endpoint, Faults.Faults>>>>
   readonly getFaults: (endpoint: Faults.Endpoint) => Promise<Faults.Faults>
@@ -345,6 +532,8 @@ export interface Handle {
   readonly revokeToken: (token: string) => Promise<boolean>
   readonly revokeAllTokens: () => Promise<number>
   readonly tokens: () => Promise<ReadonlyArray<TokenInfo>>
+  /** @since 0.2.0 */
+  readonly tokenRequests: () => Promise<ReadonlyArray<TokenRequest>>
   readonly skewClock: (millis: number) => Promise<void>
   readonly setAuthorizationMode: (mode: AuthorizationMode) => Promise<void>
   /** Stops the server and closes its connections. Calling it again does nothing. */
@@ -378,6 +567,7 @@ export const start = async (options: Options = {}): Promise<Handle> => {
   return {
     baseUrl: emulator.baseUrl,
     urls: emulator.urls,
+    brokerUrls: emulator.brokerUrls,
     clients: emulator.clients,
     faults: () => run(emulator.faults),
     getFaults: (endpoint) => run(emulator.getFaults(endpoint)),
@@ -390,6 +580,7 @@ export const start = async (options: Options = {}): Promise<Handle> => {
     revokeToken: (token) => run(emulator.revokeToken(token)),
     revokeAllTokens: () => run(emulator.revokeAllTokens),
     tokens: () => run(emulator.tokens),
+    tokenRequests: () => run(emulator.tokenRequests),
     skewClock: (millis) => run(emulator.skewClock(millis)),
     setAuthorizationMode: (mode) => run(emulator.setAuthorizationMode(mode)),
     stop: () => Effect.runPromise(Scope.close(scope, Exit.void))

@@ -35,6 +35,18 @@ import * as Schema from "effect/Schema"
  * - `tradier.profile`: `GET {api}/v1/user/profile`
  * - `openmarkets.token`: `POST {identity}/connect/token`
  * - `openmarkets.api`: `GET {api}/v1/market-data/quotes` and `GET {api}/v1/news`
+ * - `schwab.authorize`: `GET {api}/v1/oauth/authorize`
+ * - `schwab.token`: `POST {api}/v1/oauth/token`
+ * - `schwab.accounts`: `GET {api}/trader/v1/accounts/accountNumbers`
+ * - `tradestation.authorize`: `GET {signin}/authorize`
+ * - `tradestation.token`: `POST {signin}/oauth/token`
+ * - `tradestation.revoke`: `POST {signin}/oauth/revoke`
+ * - `tradestation.accounts`: `GET {api}/v3/brokerage/accounts`
+ * - `tastytrade.token`: `POST {api}/oauth/token`
+ * - `tastytrade.customer`: `GET {api}/customers/me`
+ * - `saxo.authorize`: `GET {logon}/authorize`
+ * - `saxo.token`: `POST {logon}/token`
+ * - `saxo.users`: `GET {openapi}/port/v1/users/me`
  *
  * @since 0.1.0
  * @category endpoints
@@ -51,7 +63,19 @@ export const endpoints = [
   "tradier.refresh",
   "tradier.profile",
   "openmarkets.token",
-  "openmarkets.api"
+  "openmarkets.api",
+  "schwab.authorize",
+  "schwab.token",
+  "schwab.accounts",
+  "tradestation.authorize",
+  "tradestation.token",
+  "tradestation.revoke",
+  "tradestation.accounts",
+  "tastytrade.token",
+  "tastytrade.customer",
+  "saxo.authorize",
+  "saxo.token",
+  "saxo.users"
 ] as const
 
 /**

@@ -175,11 +175,11 @@ describe("tokens and clock", () => {
       assert.isFalse(yield* emulator.revokeToken("unknown"))
       assert.strictEqual((yield* who(a)).status, 401)
       assert.strictEqual((yield* who(b)).status, 200)
-      // b and the static Tradier token
-      assert.strictEqual(yield* emulator.revokeAllTokens, 2)
+      // b, the static Tradier token and the demo tastytrade personal grant
+      assert.strictEqual(yield* emulator.revokeAllTokens, 3)
       assert.strictEqual((yield* who(b)).status, 401)
       const infos = yield* emulator.tokens
-      assert.strictEqual(infos.length, 3)
+      assert.strictEqual(infos.length, 4)
       assert.isTrue(infos.every((i) => i.revoked))
       assert.isFalse(JSON.stringify(infos).includes(a))
     }).pipe(Effect.provide(HttpLive)))

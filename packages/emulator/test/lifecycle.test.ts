@@ -18,6 +18,12 @@ describe("lifecycle", () => {
         openmarkets: { identity: `${e.baseUrl}/openmarkets/identity`, api: `${e.baseUrl}/openmarkets/api` },
         control: `${e.baseUrl}/_emulator`
       })
+      assert.deepStrictEqual(e.brokerUrls, {
+        schwab: { api: `${e.baseUrl}/schwab` },
+        tradestation: { signin: `${e.baseUrl}/tradestation/signin`, api: `${e.baseUrl}/tradestation/api` },
+        tastytrade: { api: `${e.baseUrl}/tastytrade` },
+        saxo: { logon: `${e.baseUrl}/saxo/logon`, openapi: `${e.baseUrl}/saxo/openapi` }
+      })
       assert.deepStrictEqual(e.clients, Clients.demo)
     }))
 
@@ -86,7 +92,8 @@ describe("start / stop (Promise API, live clock)", () => {
       })
       assert.isTrue(rejected)
       assert.strictEqual((await emulator.tokens()).filter((t) => t.provider === "figure-markets").length, 1)
-      assert.strictEqual(await emulator.revokeAllTokens(), 2)
+      // the token, the static Tradier token and the demo tastytrade personal grant
+      assert.strictEqual(await emulator.revokeAllTokens(), 3)
     } finally {
       await emulator.stop()
     }

@@ -344,6 +344,25 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
           ))
     }
 
+    // -- rotation safety across processes ------------------------------------------------------------------------------
+    /** Tokens known to be in the store already (stored under the store's coordination, or read from it). */
+    const persisted = new WeakSet<AccessToken.AccessToken>()
+
+    /**
+     * The acquisition run under the store's coordination (a shared store's lock). Another process may have renewed
+     * since `stale` was read, spending `stale`'s refresh token (single use, with rotation): the newest pair is the
+     * stored one then, and the renewal starts from it, never from the spent one. The new token is stored before the
+     * coordination ends, so the next process to take the lock reads it.
+     */
+    const renewUnderLock = (stale: AccessToken.AccessToken | undefined): Effect.Effect<AccessToken.AccessToken, OAuth2Error> =>
+      Effect.flatMap(stale === undefined ? Effect.succeed(undefined) : storeGet, (stored) => {
+        const base = stale !== undefined && stored !== undefined && stored.refreshToken !== undefined &&
+            !AccessToken.sameValue(stored, stale) && stored.issuedAt >= stale.issuedAt
+          ? stored
+          : stale
+        return Effect.tap(fresh(base), (token) => storeSet(token))
+      })
+
     /**
      * The acquisition through the store's coordination, when there is a store. A defect of the store's `coordinate`
      * never loses the acquisition: the token endpoint's answer, when there was one, is used; otherwise the
@@ -353,10 +372,14 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
       if (store === undefined) return fresh(stale)
       return Effect.suspend(() => {
         let outcome: Exit.Exit<AccessToken.AccessToken, OAuth2Error> | undefined
-        const inner = Effect.flatten(Effect.tap(Effect.exit(fresh(stale)), (exit) => {
+        // Rotation safety: renew from the newest stored pair, and store the result before the store's lock is let go.
+        const inner = Effect.flatten(Effect.tap(Effect.exit(renewUnderLock(stale)), (exit) => {
           outcome = exit
         }))
         return store.coordinate(key, stale, inner).pipe(
+          // Whether acquired here (and stored under the lock) or adopted from the store, the token is in the store:
+          // writing it again later, outside the lock, could only roll back a newer pair another process stored since.
+          Effect.tap((token) => Effect.sync(() => persisted.add(token))),
           Effect.catchAllDefect((defect) =>
             annotate(
               Effect.logWarning(
@@ -441,7 +464,7 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
                   backoff: undefined
                 })
                 if (now < usableUntil(token)) cached.current = token
-                yield* storeSet(token)
+                if (!persisted.has(token)) yield* storeSet(token)
                 // A token is never handed out once expired: the callers then learn why, and when the next try is.
                 yield* now < token.expiresAt
                   ? Deferred.succeed(deferred, token)

@@ -169,6 +169,51 @@ export const describe = (
       ""
     )
   }
-  lines.push(`Control API: ${urls.control}  (faults, counters, tokens, clock)`, "Press Ctrl+C to stop.")
+  const brokers = emulator.brokerUrls
+  if (show("schwab")) {
+    lines.push(
+      "Schwab (authorization code, Basic; 30 s codes, 7-day refresh token, one grant per app)",
+      `  authorize     GET  ${brokers.schwab.api}/v1/oauth/authorize?client_id=...&redirect_uri=...&response_type=code`,
+      `  token         POST ${brokers.schwab.api}/v1/oauth/token`,
+      `  accounts      GET  ${brokers.schwab.api}/trader/v1/accounts/accountNumbers`,
+      ...clients.schwab.map((c) => `  app           ${c.clientId} / ${c.clientSecret}  callback: ${c.callbackUrl}`),
+      ""
+    )
+  }
+  if (show("tradestation")) {
+    lines.push(
+      "TradeStation (Auth0: authorization code, client_secret_post, audience, offline_access)",
+      `  authorize     GET  ${brokers.tradestation.signin}/authorize?...&audience=https://api.tradestation.com`,
+      `  token         POST ${brokers.tradestation.signin}/oauth/token`,
+      `  revoke        POST ${brokers.tradestation.signin}/oauth/revoke  (every refresh token of the key)`,
+      `  accounts      GET  ${brokers.tradestation.api}/v3/brokerage/accounts`,
+      ...clients.tradestation.map((c) =>
+        `  key           ${c.clientId} / ${c.clientSecret ?? "(PKCE)"}${c.rotatingRefreshTokens === true ? "  (rotating refresh tokens)" : ""}`
+      ),
+      ""
+    )
+  }
+  if (show("tastytrade")) {
+    lines.push(
+      "tastytrade (personal grant refresh, JSON body, User-Agent required, error_code errors)",
+      `  token         POST ${brokers.tastytrade.api}/oauth/token`,
+      `  customer      GET  ${brokers.tastytrade.api}/customers/me`,
+      ...clients.tastytrade.map((c) =>
+        `  app           ${c.clientId} / ${c.clientSecret}  grants: ${(c.grants ?? []).map((g) => g.refreshToken).join(" ")}`
+      ),
+      ""
+    )
+  }
+  if (show("saxo")) {
+    lines.push(
+      "Saxo (authorization code or PKCE, rotating single-use refresh tokens, refresh_token_expires_in)",
+      `  authorize     GET  ${brokers.saxo.logon}/authorize?response_type=code&client_id=...&redirect_uri=...`,
+      `  token         POST ${brokers.saxo.logon}/token`,
+      `  users/me      GET  ${brokers.saxo.openapi}/port/v1/users/me`,
+      ...clients.saxo.map((c) => `  app           ${c.clientId} / ${c.clientSecret ?? "(PKCE)"}  AppUrl: ${c.callbackUrl}`),
+      ""
+    )
+  }
+  lines.push(`Control API: ${urls.control}  (faults, counters, tokens, token-requests, clock)`, "Press Ctrl+C to stop.")
   return lines.join("\n")
 }

@@ -1,5 +1,5 @@
 import type * as Clients from "../Clients.js"
-import type { Urls } from "../Emulator.js"
+import type { BrokerOptions, BrokerUrls, Urls } from "../Emulator.js"
 import type { State } from "./state.js"
 
 /** Path prefixes under the base URL. @internal */
@@ -10,6 +10,12 @@ export const prefixes = {
   tradier: "/tradier",
   openmarketsIdentity: "/openmarkets/identity",
   openmarketsApi: "/openmarkets/api",
+  schwab: "/schwab",
+  tradestationSignin: "/tradestation/signin",
+  tradestationApi: "/tradestation/api",
+  tastytrade: "/tastytrade",
+  saxoLogon: "/saxo/logon",
+  saxoOpenapi: "/saxo/openapi",
   control: "/_emulator"
 } as const
 
@@ -20,6 +26,14 @@ export const makeUrls = (base: string): Urls => ({
   tradier: { api: base + prefixes.tradier },
   openmarkets: { identity: base + prefixes.openmarketsIdentity, api: base + prefixes.openmarketsApi },
   control: base + prefixes.control
+})
+
+/** @internal */
+export const makeBrokerUrls = (base: string): BrokerUrls => ({
+  schwab: { api: base + prefixes.schwab },
+  tradestation: { signin: base + prefixes.tradestationSignin, api: base + prefixes.tradestationApi },
+  tastytrade: { api: base + prefixes.tastytrade },
+  saxo: { logon: base + prefixes.saxoLogon, openapi: base + prefixes.saxoOpenapi }
 })
 
 /** Resolved settings, in milliseconds. @internal */
@@ -33,6 +47,8 @@ export interface Settings {
   readonly codeLifetime: number
   readonly consentLifetime: number
   readonly tradierRefreshToken: "same" | "rotate" | "none"
+  /** The brokers' options as given; each broker's module applies its own defaults. */
+  readonly brokers: BrokerOptions
 }
 
 /** Everything a provider's routes need. @internal */
@@ -40,6 +56,7 @@ export interface Env {
   readonly state: State
   readonly registry: Clients.Registry
   readonly urls: Urls
+  readonly brokerUrls: BrokerUrls
   readonly baseUrl: string
   readonly settings: Settings
 }

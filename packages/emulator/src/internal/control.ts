@@ -73,6 +73,8 @@ const unknownEndpoint = (name: string) =>
  * - `GET|DELETE /_emulator/faults`, `GET|PUT|DELETE /_emulator/faults/{endpoint}` (PUT replaces, body `Faults`);
  * - `GET|DELETE /_emulator/counters`, `POST /_emulator/counters/reset`, `GET /_emulator/counters/{endpoint}`;
  * - `GET /_emulator/tokens` (metadata, never the tokens), `POST /_emulator/tokens/revoke` `{"token"}` or `{"all":true}`;
+ * - `GET /_emulator/token-requests` (every request to a broker's token endpoint: client, grant type, refresh token id,
+ *   status, error);
  * - `GET|PUT /_emulator/clock` `{"skewMs"}`;
  * - `GET|PUT /_emulator/tradier/authorization` `{"mode":"consent"|"auto-approve"|"auto-deny"}`.
  *
@@ -97,12 +99,17 @@ export const routes = (env: Env): ReadonlyArray<Route> => {
         GET: Effect.succeed(json(200, {
           baseUrl: env.baseUrl,
           urls: env.urls,
+          brokerUrls: env.brokerUrls,
           endpoints: Faults.endpoints,
           clients: {
             figureMarkets: env.registry.figureMarkets.map((c) => c.clientId),
             figurePay: env.registry.figurePay.map((c) => c.clientId),
             tradier: env.registry.tradier.map((c) => c.clientId),
-            openmarkets: env.registry.openmarkets.map((c) => c.clientId)
+            openmarkets: env.registry.openmarkets.map((c) => c.clientId),
+            schwab: env.registry.schwab.map((c) => c.clientId),
+            tradestation: env.registry.tradestation.map((c) => c.clientId),
+            tastytrade: env.registry.tastytrade.map((c) => c.clientId),
+            saxo: env.registry.saxo.map((c) => c.clientId)
           }
         }))
       })
@@ -138,6 +145,10 @@ export const routes = (env: Env): ReadonlyArray<Route> => {
       handler: dispatch({ GET: withEndpoint((e) => Effect.map(state.counters, (c) => json(200, c[e]))) })
     },
     { path: `${p}/tokens`, handler: dispatch({ GET: Effect.map(state.tokens, (tokens) => json(200, { tokens })) }) },
+    {
+      path: `${p}/token-requests`,
+      handler: dispatch({ GET: Effect.map(state.tokenRequests, (requests) => json(200, { requests })) })
+    },
     {
       path: `${p}/tokens/revoke`,
       handler: dispatch({

@@ -10,6 +10,10 @@ import * as FigurePay from "./figurePay.js"
 import { json, notFound } from "./http.js"
 import * as Openmarkets from "./openmarkets.js"
 import type { Route } from "./route.js"
+import * as Saxo from "./saxo.js"
+import * as Schwab from "./schwab.js"
+import * as Tastytrade from "./tastytrade.js"
+import * as TradeStation from "./tradestation.js"
 import * as Tradier from "./tradier.js"
 
 const methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"] as const
@@ -20,6 +24,10 @@ export const routes = (env: Env): ReadonlyArray<Route> => [
   ...FigurePay.routes(env),
   ...Tradier.routes(env),
   ...Openmarkets.routes(env),
+  ...Schwab.routes(env),
+  ...TradeStation.routes(env),
+  ...Tastytrade.routes(env),
+  ...Saxo.routes(env),
   ...Control.routes(env)
 ]
 

@@ -21,7 +21,35 @@ export interface TokenRecord {
   readonly revoked: boolean
   /** The authorization code the token came from, for revoking on code replay. */
   readonly code?: string | undefined
+  /** The grant (one login, or one imported refresh token) the token belongs to. */
+  readonly grant?: string | undefined
+  /** How many token requests this (refresh) token was accepted in. */
+  readonly uses?: number | undefined
+  /** How many token requests presented this (refresh) token and were refused. */
+  readonly refusals?: number | undefined
 }
+
+/** One request to a broker's token endpoint, as the inspection API reports it. @internal */
+export interface TokenRequest {
+  /** The endpoint's name (e.g. `saxo.token`). */
+  readonly endpoint: string
+  readonly provider: Provider
+  /** The authenticated client, when the request got that far. */
+  readonly clientId: string | undefined
+  readonly grantType: string | undefined
+  /** The id (`TokenInfo.id`) of the refresh token presented, if any. */
+  readonly refreshTokenId: string | undefined
+  readonly status: number
+  /** The OAuth error answered, if any. */
+  readonly error: string | undefined
+  /** Emulator time of the request. */
+  readonly at: number
+}
+
+/** What spending a refresh token found. @internal */
+export type Spend =
+  | { readonly _tag: "Spent"; readonly record: TokenRecord }
+  | { readonly _tag: "Refused"; readonly reason: "missing" | "unknown" | "expired" | "revoked" | "wrong-client" }
 
 /** @internal */
 export type Lookup =
@@ -35,6 +63,8 @@ export interface CodeRecord {
   readonly redirectUri: string
   readonly expiresAt: number
   readonly used: boolean
+  /** What else a provider keeps with the code (a PKCE challenge, an audience, a grant id). */
+  readonly extra?: Readonly<Record<string, string>> | undefined
 }
 
 /** @internal */
@@ -76,6 +106,9 @@ export interface TokenInfo {
   readonly expiresAt: number | undefined
   readonly revoked: boolean
   readonly expired: boolean
+  readonly grant: string | undefined
+  readonly uses: number
+  readonly refusals: number
 }
 
 type FaultTable = Readonly<Partial<Record<Faults.Endpoint, Faults.Faults>>>
@@ -155,13 +188,33 @@ export interface State {
     readonly lifetimeMillis: number | undefined
     readonly bytes: number
     readonly code?: string | undefined
+    readonly grant?: string | undefined
+    /** The token itself, when the provider's format is not an opaque random string. Default: random bytes. */
+    readonly token?: string | undefined
   }) => Effect.Effect<{ readonly token: string; readonly record: TokenRecord }>
   readonly put: (token: string, record: TokenRecord) => Effect.Effect<void>
   readonly lookup: (token: string | undefined, provider: Provider, kind: TokenKind) => Effect.Effect<Lookup>
   readonly revoke: (token: string) => Effect.Effect<boolean>
   readonly revokeWhere: (predicate: (record: TokenRecord) => boolean) => Effect.Effect<number>
   readonly tokens: Effect.Effect<ReadonlyArray<TokenInfo>>
-  readonly createCode: (record: Omit<CodeRecord, "used" | "expiresAt">, lifetimeMillis: number) => Effect.Effect<string>
+  /**
+   * Presents a refresh token in a token request, atomically: a valid token of `provider` and `clientId` is counted
+   * as used (and revoked when `singleUse`); any other is counted as refused.
+   */
+  readonly spend: (
+    token: string | undefined,
+    provider: Provider,
+    clientId: string,
+    singleUse: boolean
+  ) => Effect.Effect<Spend>
+  readonly recordTokenRequest: (request: Omit<TokenRequest, "at">) => Effect.Effect<void>
+  readonly tokenRequests: Effect.Effect<ReadonlyArray<TokenRequest>>
+  /** A new code; `format` shapes it from random characters (e.g. Schwab's codes end in `@`). */
+  readonly createCode: (
+    record: Omit<CodeRecord, "used" | "expiresAt">,
+    lifetimeMillis: number,
+    format?: (random: string) => string
+  ) => Effect.Effect<string>
   /** Marks the code used unless it is rejected; `redirectUri`, when given, must be the authorization request's. */
   readonly redeemCode: (
     code: string,
@@ -204,6 +257,7 @@ export const make = (options: {
     const faultsRef = yield* Ref.make<FaultTable>(initialFaults)
     const countersRef = yield* Ref.make<CounterTable>(zeroCounters())
     const authorizationMode = yield* Ref.make(options.authorizationMode)
+    const requestsRef = yield* Ref.make<ReadonlyArray<TokenRequest>>([])
 
     const now = Effect.zipWith(Clock.currentTimeMillis, Ref.get(skewRef), (t, s) => t + s)
 
@@ -224,7 +278,7 @@ export const make = (options: {
       setSkew: (millis) => Ref.set(skewRef, millis),
       issue: (o) =>
         Effect.flatMap(now, (issuedAt) => {
-          const token = randomToken(o.bytes)
+          const token = o.token ?? randomToken(o.bytes)
           const record: TokenRecord = {
             kind: o.kind,
             provider: o.provider,
@@ -233,7 +287,8 @@ export const make = (options: {
             issuedAt,
             expiresAt: o.lifetimeMillis === undefined ? undefined : issuedAt + o.lifetimeMillis,
             revoked: false,
-            code: o.code
+            code: o.code,
+            grant: o.grant
           }
           return Effect.as(Ref.update(tokensRef, HashMap.set(token, record)), { token, record })
         }),
@@ -282,14 +337,41 @@ export const make = (options: {
             issuedAt: r.issuedAt,
             expiresAt: r.expiresAt,
             revoked: r.revoked,
-            expired: r.expiresAt !== undefined && t >= r.expiresAt
+            expired: r.expiresAt !== undefined && t >= r.expiresAt,
+            grant: r.grant,
+            uses: r.uses ?? 0,
+            refusals: r.refusals ?? 0
           })
         }
         return out.sort((a, b) => a.issuedAt - b.issuedAt || a.id.localeCompare(b.id))
       }),
-      createCode: (record, lifetimeMillis) =>
+      spend: (token, provider, clientId, singleUse) =>
+        Effect.flatMap(now, (t) =>
+          Ref.modify(tokensRef, (map): readonly [Spend, HashMap.HashMap<string, TokenRecord>] => {
+            if (token === undefined || token === "") return [{ _tag: "Refused", reason: "missing" }, map]
+            const found = HashMap.get(map, token)
+            if (Option.isNone(found) || found.value.provider !== provider || found.value.kind !== "refresh") {
+              return [{ _tag: "Refused", reason: "unknown" }, map]
+            }
+            const record = found.value
+            const refuse = (reason: "expired" | "revoked" | "wrong-client") =>
+              [
+                { _tag: "Refused", reason } as const,
+                HashMap.set(map, token, { ...record, refusals: (record.refusals ?? 0) + 1 })
+              ] as const
+            if (record.clientId !== clientId) return refuse("wrong-client")
+            if (record.revoked) return refuse("revoked")
+            if (record.expiresAt !== undefined && t >= record.expiresAt) return refuse("expired")
+            const next = { ...record, uses: (record.uses ?? 0) + 1, revoked: singleUse || record.revoked }
+            return [{ _tag: "Spent", record: next }, HashMap.set(map, token, next)]
+          })
+        ),
+      recordTokenRequest: (request) =>
+        Effect.flatMap(now, (at) => Ref.update(requestsRef, (list) => [...list, { ...request, at }])),
+      tokenRequests: Ref.get(requestsRef),
+      createCode: (record, lifetimeMillis, format) =>
         Effect.flatMap(now, (t) => {
-          const code = randomToken(24)
+          const code = format === undefined ? randomToken(24) : format(randomToken(24))
           return Effect.as(
             Ref.update(
               codesRef,
