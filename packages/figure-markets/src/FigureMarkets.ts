@@ -29,6 +29,7 @@ import * as Endpoint from "@effect-oauth2/core/Endpoint"
 import * as OAuth2Client from "@effect-oauth2/core/OAuth2Client"
 import * as OAuth2Error from "@effect-oauth2/core/OAuth2Error"
 import * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
+import type * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -53,6 +54,69 @@ import * as Trader from "./Trader.js"
  * @category constants
  */
 export const provider = "figure-markets"
+
+/** Whether a URL is on the trading host: a `trade.*` host name, or under the resolved trading host. */
+const isTradingHost = (url: string, trade?: string): boolean =>
+  urls.hostnameOf(url).toLowerCase().startsWith("trade.") ||
+  (trade !== undefined && (url === trade || url.startsWith(`${trade}/`)))
+
+/**
+ * Figure Markets as a provider definition: two hosts per environment (`main` for OAuth and the REST API, `trade` for
+ * the low-latency trading API), `client_secret_post`, `TRADER_*` scopes (at least one), 86399-second tokens,
+ * revocation on the main host, and one check of its own: no token or revocation URL on the trading host.
+ *
+ * @since 0.2.0
+ * @category definition
+ */
+export const definition: OAuth2Provider.Definition = {
+  name: "figure-markets",
+  title: "Figure Markets",
+  envPrefix: "FIGURE_MARKETS",
+  environments: {
+    uat: { main: "https://www.figuremarkets.dev", trade: "https://trade.figuremarkets.dev" },
+    production: { main: "https://www.figuremarkets.com", trade: "https://trade.figuremarkets.com" }
+  },
+  defaultEnvironment: "uat",
+  acquire: "client_credentials",
+  scopes: {
+    kind: "open",
+    known: ["TRADER_READ", "TRADER_TRADE"],
+    default: ["TRADER_READ", "TRADER_TRADE"],
+    required: true,
+    delimiter: " "
+  },
+  authorizationServer: {
+    tokenUrl: "{main}/auth/oauth2/token",
+    authMethod: "client_secret_post",
+    defaultLifetime: "86399 seconds",
+    acceptedTokenTypes: ["Bearer"]
+  },
+  revocation: { url: "{main}/auth/oauth2/revoke" },
+  introspection: {
+    unsupported: "Figure Markets documents no introspection endpoint (RFC 7662) for clients: it introspects tokens " +
+      "inside its own gateway. To check that credentials and tokens work, run `effect-oauth2 whoami figure-markets`."
+  },
+  login: {
+    unsupported: "figure-markets uses the client-credentials grant: there is nothing to log in to. " +
+      "`effect-oauth2 token figure-markets` gets a token directly."
+  },
+  apis: { trade: "{trade}/api/v1", rest: "{main}/trader" },
+  hooks: {
+    check: ({ endpoint, hosts }) => {
+      if (hosts.main !== undefined && isTradingHost(hosts.main)) {
+        return "hosts.main (mainUrl) points at the trading host (trade.*): OAuth and the REST API live on the main " +
+          "host (www.*)."
+      }
+      for (const [name, url] of [["tokenUrl", endpoint.tokenUrl], ["revocationUrl", endpoint.revocationUrl]]) {
+        if (url !== undefined && isTradingHost(url, hosts.trade)) {
+          return `${name} is on the trading host (trade.*): Figure Markets issues and revokes tokens only on the ` +
+            "main host (www.*)."
+        }
+      }
+      return undefined
+    }
+  }
+}
 
 /**
  * A Figure Markets environment: `"uat"` (the test environment, `figuremarkets.dev`) or `"production"`

@@ -29,6 +29,7 @@ import * as Endpoint from "@effect-oauth2/core/Endpoint"
 import * as OAuth2Client from "@effect-oauth2/core/OAuth2Client"
 import * as OAuth2Error from "@effect-oauth2/core/OAuth2Error"
 import * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
+import type * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import * as PlatformHttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -54,6 +55,53 @@ import * as urls from "@effect-oauth2/core/ProviderConfig"
  * @category constants
  */
 export const provider = "figure-pay"
+
+/**
+ * Figure Pay as a provider definition: one API host per environment (the token endpoint is `{api}/oauth2/token`),
+ * `client_secret_post`, no scope, a response that may carry only `access_token` (Bearer, one hour), no revocation.
+ * The `X-FigurePay-Api-Version` header and the Deprecation/Sunset/410 observer are this package's own (see
+ * {@link make}).
+ *
+ * @since 0.2.0
+ * @category definition
+ */
+export const definition: OAuth2Provider.Definition = {
+  name: "figure-pay",
+  title: "Figure Pay",
+  envPrefix: "FIGURE_PAY",
+  environments: {
+    sandbox: { api: "https://api.test.figurepay.com" },
+    production: { api: "https://api.figurepay.com" }
+  },
+  defaultEnvironment: "sandbox",
+  acquire: "client_credentials",
+  scopes: { kind: "none", known: [], default: [], delimiter: " " },
+  authorizationServer: {
+    tokenUrl: "{api}/oauth2/token",
+    authMethod: "client_secret_post",
+    defaultLifetime: "1 hour",
+    defaultTokenType: "Bearer",
+    acceptedTokenTypes: ["Bearer"]
+  },
+  revocation: {
+    unsupported: "Figure Pay documents no revocation endpoint: contact Figure Pay support to deactivate a leaked " +
+      "token or credentials. Tokens expire on their own within an hour."
+  },
+  introspection: {
+    unsupported: "Figure Pay documents no introspection endpoint (RFC 7662) for clients. To check that credentials " +
+      "and tokens work, run `effect-oauth2 whoami figure-pay`."
+  },
+  login: {
+    unsupported: "figure-pay uses the client-credentials grant: there is nothing to log in to. " +
+      "`effect-oauth2 token figure-pay` gets a token directly."
+  },
+  apis: { api: "{api}" },
+  variables: [{
+    name: "FIGURE_PAY_API_VERSION",
+    meaning: "`X-FigurePay-Api-Version`, a date written `YYYY-MM-DD`",
+    default: "none (the account's default version)"
+  }]
+}
 
 /**
  * A Figure Pay environment: `"sandbox"` (test) or `"production"`. Client credentials are per environment: test

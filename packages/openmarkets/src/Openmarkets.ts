@@ -15,6 +15,7 @@ import * as AccessTokens from "@effect-oauth2/core/AccessTokens"
 import * as Endpoint from "@effect-oauth2/core/Endpoint"
 import * as OAuth2Client from "@effect-oauth2/core/OAuth2Client"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
+import type * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import type { InvalidConfiguration, OAuth2Error } from "@effect-oauth2/core/OAuth2Error"
 import * as PlatformHttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
@@ -29,6 +30,57 @@ import type * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import * as internalHttp from "./internal/httpClient.js"
 import * as OpenmarketsEndpoint from "./OpenmarketsEndpoint.js"
+
+// -----------------------------------------------------------------------------
+// definition
+// -----------------------------------------------------------------------------
+
+/**
+ * Openmarkets as a provider definition: an IdentityServer-style `{identity}/connect/token` with client credentials,
+ * `client_secret_basic` in the raw encoding of Openmarkets' sample, space-separated scopes (none by default: the
+ * client's whole plan), 3600-second tokens, no refresh token, no revocation. The API host has no documented default:
+ * give `hosts.api` (`OPENMARKETS_API_URL`), or the API client refuses every request and sends the token nowhere.
+ *
+ * @since 0.2.0
+ * @category definition
+ */
+export const definition: OAuth2Provider.Definition = {
+  name: "openmarkets",
+  title: "Openmarkets",
+  envPrefix: "OPENMARKETS",
+  environments: {
+    stage: { identity: "https://stage-identity.openmarkets.com.au" },
+    production: { identity: "https://identity.openmarkets.com.au" }
+  },
+  defaultEnvironment: "stage",
+  acquire: "client_credentials",
+  scopes: { kind: "open", known: ["market-data-api", "news-api", "oms-api"], default: [], delimiter: " " },
+  authorizationServer: {
+    tokenUrl: "{identity}/connect/token",
+    authMethod: "client_secret_basic",
+    basicEncoding: "raw",
+    defaultLifetime: "3600 seconds"
+  },
+  revocation: {
+    unsupported: "Openmarkets documents no revocation endpoint: tokens expire on their own after an hour; to cut " +
+      "off a leaked secret, ask Openmarkets to rotate it."
+  },
+  introspection: {
+    unsupported: "Openmarkets documents no introspection endpoint (RFC 7662) for clients. To check that credentials " +
+      "and tokens work, run `effect-oauth2 whoami openmarkets`."
+  },
+  login: {
+    unsupported: "openmarkets uses the client-credentials grant: there is nothing to log in to. " +
+      "`effect-oauth2 token openmarkets` gets a token directly."
+  },
+  apis: { api: "{api}" },
+  hooks: {
+    rejectedTokenHint: ({ apis, endpoint, environment }) =>
+      `Openmarkets refused a freshly issued token too. A token works only with the API of the environment that ` +
+      `issued it: this client gets its tokens from ${environment} (${originOf(endpoint.tokenUrl)}) and calls ` +
+      `${originOf(apis.api!)}; check the environment, the token URL and the API URL, and that the plan covers this API.`
+  }
+}
 
 // -----------------------------------------------------------------------------
 // tags

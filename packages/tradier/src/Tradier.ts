@@ -20,6 +20,7 @@ import * as AuthorizationCode from "@effect-oauth2/core/AuthorizationCode"
 import * as Endpoint from "@effect-oauth2/core/Endpoint"
 import * as OAuth2Client from "@effect-oauth2/core/OAuth2Client"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
+import type * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import type { InvalidConfiguration, OAuth2Error } from "@effect-oauth2/core/OAuth2Error"
 import * as TokenStore from "@effect-oauth2/core/TokenStore"
 import * as PlatformHttpClient from "@effect/platform/HttpClient"
@@ -38,6 +39,70 @@ import * as internalHttp from "./internal/httpClient.js"
 import * as internalStatic from "./internal/staticTokens.js"
 import * as rejectedToken from "./internal/rejectedToken.js"
 import * as TradierEndpoint from "./TradierEndpoint.js"
+
+// -----------------------------------------------------------------------------
+// definition
+// -----------------------------------------------------------------------------
+
+/**
+ * Tradier as a provider definition: every OAuth endpoint on the API host (`/v1/oauth/authorize` with comma-separated
+ * scopes, `/v1/oauth/accesstoken` with RFC 6749 Basic auth, `/v1/oauth/refreshtoken` for approved partners), tokens
+ * from a login (`acquire: "stored"`), no `token_type` (Bearer) and 86399-second lifetimes, no revocation. Its own:
+ * `Accept: application/json` on API calls (Tradier answers XML otherwise), a rejected token kept when nothing but a
+ * login can renew it, and what a 401 after a fresh token means (the wrong environment, or ended access).
+ *
+ * @since 0.2.0
+ * @category definition
+ */
+export const definition: OAuth2Provider.Definition = {
+  name: "tradier",
+  title: "Tradier",
+  envPrefix: "TRADIER",
+  environments: {
+    sandbox: { api: "https://sandbox.tradier.com" },
+    production: { api: "https://api.tradier.com" }
+  },
+  defaultEnvironment: "sandbox",
+  acquire: "stored",
+  scopes: {
+    kind: "open",
+    known: ["read", "write", "market", "trade", "stream"],
+    default: ["read"],
+    delimiter: " ",
+    authorizeDelimiter: ","
+  },
+  authorizationServer: {
+    tokenUrl: "{api}/v1/oauth/accesstoken",
+    refreshUrl: "{api}/v1/oauth/refreshtoken",
+    authMethod: "client_secret_basic",
+    basicEncoding: "form",
+    defaultLifetime: "86399 seconds",
+    defaultTokenType: "Bearer"
+  },
+  revocation: {
+    unsupported: "Tradier documents no revocation endpoint: to end an application's access, remove it in your " +
+      "Tradier account settings; a static API token is regenerated there too."
+  },
+  introspection: {
+    unsupported: "Tradier documents no introspection endpoint (RFC 7662) for clients. To check that credentials and " +
+      "tokens work, run `effect-oauth2 whoami tradier`."
+  },
+  login: { url: "{api}/v1/oauth/authorize" },
+  apis: { api: "{api}" },
+  variables: [{
+    name: "TRADIER_ACCESS_TOKEN",
+    meaning: "a static API token from Tradier's settings: when set, the static-token mode is used (no OAuth)",
+    default: "none (OAuth mode)"
+  }],
+  hooks: {
+    transformClient: (client) => PlatformHttpClient.mapRequest(client, internalHttp.acceptJson),
+    keepUnrenewableOnInvalidate: true,
+    rejectedTokenHint: ({ environment, hosts }) =>
+      `Tradier refused the token even after a replay. A token works only in the environment that issued it: this ` +
+      `client calls ${environment} (${originOf(hosts.api!)}), and a sandbox token sent to production (or the ` +
+      `reverse) answers 401. If the environment is right, the access was revoked or has ended: log in again.`
+  }
+}
 
 // -----------------------------------------------------------------------------
 // tags
