@@ -116,7 +116,7 @@ export const settings: Effect.Effect<Settings, ConfigError | HttpServerError.Ser
         clientSecret: yield* Config.redacted(Config.nonEmptyString("OPENMARKETS_CLIENT_SECRET")),
         environment: yield* Openmarkets.environmentConfig,
         tokenUrl: Option.getOrUndefined(yield* Config.option(Config.nonEmptyString("OPENMARKETS_TOKEN_URL"))),
-        apiUrl: yield* Config.nonEmptyString("OPENMARKETS_API_URL")
+        hosts: { api: yield* Config.nonEmptyString("OPENMARKETS_API_URL") }
       }
       yield* Console.log(`Openmarkets: the real API (${fromEnv.environment}), client from OPENMARKETS_*`)
       return fromEnv

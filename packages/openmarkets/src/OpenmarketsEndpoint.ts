@@ -92,7 +92,7 @@ export const defaultLifetime: Duration.Duration = Duration.seconds(3600)
  */
 export interface Options {
   /** The environment. Default: `"stage"`. */
-  readonly environment?: Environment | undefined
+  readonly environment?: Environment | (string & {}) | undefined
   /**
    * The token endpoint. Default: the environment's (`https://stage-identity.openmarkets.com.au/connect/token` or
    * `https://identity.openmarkets.com.au/connect/token`); see {@link legacyProductionTokenUrl}.
@@ -113,7 +113,8 @@ export interface Options {
  * @since 0.1.0
  * @category getters
  */
-export const tokenUrl = (options: Options): string => options.tokenUrl ?? tokenUrls[options.environment ?? "stage"]
+export const tokenUrl = (options: Options): string =>
+  options.tokenUrl ?? (tokenUrls as Readonly<Record<string, string>>)[options.environment ?? "stage"] ?? ""
 
 /**
  * Core's endpoint options for Openmarkets: `client_secret_basic` (raw by default), space-separated scopes, 3600-second
@@ -146,12 +147,16 @@ export const make = (opts: Options = {}): Effect.Effect<Endpoint.Endpoint, Inval
  * Turns the URL object of `@effect-oauth2/emulator` (`emulator.urls`) into the options that point this package at
  * it, e.g. `Openmarkets.layer({ ...OpenmarketsEndpoint.fromEmulatorUrls(emulator.urls), clientId, clientSecret })`.
  *
+ * @deprecated Give `hosts` the emulator's hosts for `"openmarkets"`.
  * @since 0.1.0
  * @category constructors
  */
 export const fromEmulatorUrls = (urls: {
   readonly openmarkets: { readonly identity: string; readonly api: string }
-}): { readonly tokenUrl: string; readonly apiUrl: string } => ({
+}): {
+  readonly tokenUrl: string
+  readonly hosts: { readonly identity: string; readonly api: string }
+} => ({
   tokenUrl: `${urls.openmarkets.identity}/connect/token`,
-  apiUrl: urls.openmarkets.api
+  hosts: { identity: urls.openmarkets.identity, api: urls.openmarkets.api }
 })

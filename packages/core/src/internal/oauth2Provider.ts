@@ -242,12 +242,12 @@ const unconfigured = (definition: Definition, name: string, template: string): O
 /** The `Unauthorized` of a token the API rejected, with the provider's advice. */
 const withRejectedTokenHint = (
   provider: string,
-  hint: string,
+  hint: () => string,
   replay: boolean
 ) =>
 (client: OAuth2HttpClient.Authorized): OAuth2HttpClient.Authorized => {
   const rejected = (status: number | undefined, description: string | undefined) =>
-    new Unauthorized({ provider, source: "resource-server", reason: "rejected-token", status, description, hint })
+    new Unauthorized({ provider, source: "resource-server", reason: "rejected-token", status, description, hint: hint() })
   return HttpClient.transformResponse(client, (effect) =>
     effect.pipe(
       Effect.flatMap((response) =>
@@ -278,8 +278,10 @@ export const makeApis = (
     const { definition } = resolved
     const hooks = definition.hooks
     const replay = options.replay ?? true
-    const hint = options.rejectedTokenHint ??
-      ("endpoint" in resolved ? hooks?.rejectedTokenHint?.(resolved as Resolved) : undefined)
+    // Computed when a token is rejected, not before: the hook may read what only a configured API has.
+    const given = options.rejectedTokenHint
+    const hook = "endpoint" in resolved ? hooks?.rejectedTokenHint : undefined
+    const hint = given !== undefined ? () => given : hook !== undefined ? () => hook(resolved as Resolved) : undefined
     // The base URL goes on outside the middleware, so that the origin check sees the full URL and a replay never
     // prepends it twice.
     let authorised: OAuth2HttpClient.Authorized = OAuth2HttpClient.withAccessToken(plain, tokens, {
