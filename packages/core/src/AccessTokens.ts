@@ -175,6 +175,16 @@ export const layerConfig = (
   Layer.unwrapEffect(Effect.map(Config.unwrap(config), (options) => layer(options)))
 
 /**
+ * The token without its refresh token: what {@link Options.dropRefreshTokens} keeps, for a login that must not store
+ * one either.
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const withoutRefreshToken: (token: AccessToken.AccessToken) => AccessToken.AccessToken =
+  policies.withoutRefreshToken
+
+/**
  * A step of a {@link makeTest} script: a token value (valid for the script's lifetime from the moment it is handed
  * out), a full `AccessToken`, or an error to fail that acquisition with.
  *

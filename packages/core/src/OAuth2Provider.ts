@@ -169,7 +169,7 @@ export interface Hooks {
    * observer. Tradier: `Accept: application/json` unless the caller names a type.
    */
   readonly transformClient?:
-    | ((client: OAuth2HttpClient.Authorized, resolved: Resolved) => OAuth2HttpClient.Authorized)
+    | ((client: OAuth2HttpClient.Authorized, resolved: ResolvedHosts) => OAuth2HttpClient.Authorized)
     | undefined
   /**
    * What it means at this provider when the API rejects a token even after a replay with a fresh one (wrong
@@ -462,6 +462,17 @@ export const toContext: (
  * @category config
  */
 export const config: (definition: Definition) => Config.Config<Settings> = internal.config
+
+/**
+ * {@link config} without the client id and secret: the environment, scopes, hosts and token URL, for a mode that
+ * has no client credentials (a static API token).
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const configWithoutCredentials: (
+  definition: Definition
+) => Config.Config<Omit<Settings, "clientId" | "clientSecret">> = internal.configWithoutCredentials
 
 /**
  * The documented environment variables, in order: the common ones ({@link config}), then the definition's own.

@@ -106,7 +106,9 @@ export const defaultLifetime: Duration.Duration = Duration.seconds(86399)
  */
 export interface Options {
   /** The environment. Default: `"sandbox"`. */
-  readonly environment?: Environment | undefined
+  readonly environment?: Environment | (string & {}) | undefined
+  /** Host overrides, `{ api }` (as `Tradier.Options` takes them). Default: none. */
+  readonly hosts?: Readonly<Record<string, string | undefined>> | undefined
   /**
    * The API host, without a trailing path (the OAuth endpoints are `{apiUrl}/v1/oauth/...`). Default: the
    * environment's host (`https://sandbox.tradier.com` or `https://api.tradier.com`). Point it at an emulator with
@@ -124,7 +126,8 @@ export interface Options {
  * @category getters
  */
 export const apiUrl = (options: Options): string =>
-  (options.apiUrl ?? hosts[options.environment ?? "sandbox"].api).replace(/\/+$/, "")
+  (options.apiUrl ?? options.hosts?.api ?? (hosts as Readonly<Record<string, Hosts>>)[options.environment ?? "sandbox"]?.api ?? "")
+    .replace(/\/+$/, "")
 
 /**
  * Core's endpoint options for Tradier: Basic client authentication with the RFC 6749 form encoding, comma-separated

@@ -290,9 +290,7 @@ export const makeApis = (
       ...OAuth2HttpClient.boundsOptions(options)
     })
     if (hint !== undefined) authorised = withRejectedTokenHint(definition.name, hint, replay)(authorised)
-    if (hooks?.transformClient !== undefined && "endpoint" in resolved) {
-      authorised = hooks.transformClient(authorised, resolved as Resolved)
-    }
+    if (hooks?.transformClient !== undefined) authorised = hooks.transformClient(authorised, resolved)
     if (options.transformClient !== undefined) authorised = options.transformClient(authorised)
     const apis: Record<string, OAuth2HttpClient.Authorized> = {}
     for (const [name, template] of Object.entries(definition.apis)) {
@@ -338,14 +336,14 @@ const scopesConfig = (definition: Definition): Config.Config<ReadonlyArray<strin
 }
 
 /** @internal */
-export const config = (definition: Definition): Config.Config<Settings> => {
+export const configWithoutCredentials = (
+  definition: Definition
+): Config.Config<Omit<Settings, "clientId" | "clientSecret">> => {
   const prefix = definition.envPrefix
   const hostConfigs = hostNames(definition).map((host) =>
     Config.map(ProviderConfig.optionalUrl(hostVariable(definition, host)), (url) => [host, url] as const)
   )
   return Config.all({
-    clientId: Config.nonEmptyString(`${prefix}_CLIENT_ID`),
-    clientSecret: Config.redacted(Config.nonEmptyString(`${prefix}_CLIENT_SECRET`)),
     environment: ProviderConfig.oneOf(
       `${prefix}_ENV`,
       Object.keys(definition.environments),
@@ -360,6 +358,17 @@ export const config = (definition: Definition): Config.Config<Settings> => {
     tokenUrl: ProviderConfig.optionalUrl(`${prefix}_TOKEN_URL`)
   })
 }
+
+/** @internal */
+export const config = (definition: Definition): Config.Config<Settings> =>
+  Config.zipWith(
+    Config.all({
+      clientId: Config.nonEmptyString(`${definition.envPrefix}_CLIENT_ID`),
+      clientSecret: Config.redacted(Config.nonEmptyString(`${definition.envPrefix}_CLIENT_SECRET`))
+    }),
+    configWithoutCredentials(definition),
+    (credentials, rest): Settings => ({ ...credentials, ...rest })
+  )
 
 /** @internal */
 export const variables = (definition: Definition): ReadonlyArray<Variable> => {
