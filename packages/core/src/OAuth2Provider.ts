@@ -106,34 +106,32 @@ export interface Scopes {
 }
 
 /**
- * The authorization server, as `Endpoint` models it, with its URLs written as templates over the hosts.
+ * The authorization server, as `Endpoint` models it, with its URLs written as templates over the hosts. The fields
+ * taken from `Endpoint.Options` keep their defaults there (Basic encoding `"form"`, `["Bearer"]` accepted, ...).
  *
  * @since 0.2.0
  * @category models
  */
-export interface AuthorizationServer {
+export interface AuthorizationServer extends
+  Pick<
+    Endpoint.Options,
+    | "basicEncoding"
+    | "maxLifetime"
+    | "defaultTokenType"
+    | "acceptedTokenTypes"
+    | "readableMembers"
+    | "headers"
+    | "params"
+  >
+{
   /** The token endpoint, e.g. `"{main}/auth/oauth2/token"`. */
   readonly tokenUrl: string
   /** Where refresh grants go, when not the token endpoint, e.g. `"{api}/v1/oauth/refreshtoken"`. */
   readonly refreshUrl?: string | undefined
   /** How the client authenticates. */
   readonly authMethod: ClientAuth.Method
-  /** How a Basic header encodes the credentials. Default: `"form"` (RFC 6749 §2.3.1). */
-  readonly basicEncoding?: ClientAuth.BasicEncoding | undefined
   /** The lifetime of a token whose response has no `expires_in`. */
   readonly defaultLifetime: Duration.DurationInput
-  /** The longest lifetime believed. Default: 7 days. */
-  readonly maxLifetime?: Duration.DurationInput | undefined
-  /** The token type assumed when a response has none. Default: none (a missing type is an error). */
-  readonly defaultTokenType?: string | undefined
-  /** Token types accepted. Default: `["Bearer"]`. */
-  readonly acceptedTokenTypes?: ReadonlyArray<string> | undefined
-  /** Members of the token response that may stay readable in `AccessToken.extra`. Default: none. */
-  readonly readableMembers?: ReadonlyArray<string> | undefined
-  /** Headers added to every request to the authorization server. Default: none. */
-  readonly headers?: Readonly<Record<string, string>> | undefined
-  /** Form parameters added to every token request. Default: none. */
-  readonly params?: Readonly<Record<string, string>> | undefined
 }
 
 /**

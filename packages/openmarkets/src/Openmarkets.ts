@@ -15,6 +15,7 @@ import * as AccessTokens from "@effect-oauth2/core/AccessTokens"
 import type { InvalidConfiguration } from "@effect-oauth2/core/OAuth2Error"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
 import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
+import { originOf } from "@effect-oauth2/core/ProviderConfig"
 import type * as PlatformHttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -22,8 +23,6 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-
-const originOf = (url: string) => new URL(url).origin
 
 // -----------------------------------------------------------------------------
 // definition
@@ -103,14 +102,6 @@ export class HttpClient extends Context.Tag("@effect-oauth2/openmarkets/HttpClie
   OAuth2HttpClient.Authorized
 >() {}
 
-/**
- * What the layers of this module provide.
- *
- * @since 0.1.0
- * @category models
- */
-export type Services = AccessTokens.AccessTokens | Tokens | HttpClient
-
 // -----------------------------------------------------------------------------
 // layers
 // -----------------------------------------------------------------------------
@@ -125,6 +116,14 @@ export type Services = AccessTokens.AccessTokens | Tokens | HttpClient
  * @category models
  */
 export interface Options extends OAuth2Provider.Settings {}
+
+/**
+ * What the layers of this module provide.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Services = AccessTokens.AccessTokens | Tokens | HttpClient
 
 /**
  * Tokens by client credentials at Openmarkets' token endpoint, and the authorised {@link HttpClient}. A `TokenStore`

@@ -21,6 +21,7 @@ import * as OAuth2Client from "@effect-oauth2/core/OAuth2Client"
 import type { InvalidConfiguration, OAuth2Error } from "@effect-oauth2/core/OAuth2Error"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
 import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
+import { originOf } from "@effect-oauth2/core/ProviderConfig"
 import * as TokenStore from "@effect-oauth2/core/TokenStore"
 import * as PlatformHttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -36,8 +37,6 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as internalStatic from "./internal/staticTokens.js"
 import type * as TradierEndpoint from "./TradierEndpoint.js"
-
-const originOf = (url: string) => new URL(url).origin
 
 // -----------------------------------------------------------------------------
 // definition
