@@ -283,3 +283,34 @@ describe("OAuth2Provider.layerConfig", () => {
       assert.strictEqual(Context.get(context, OAuth2Client.OAuth2Client).clientId, "env")
     }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici)))
 })
+
+describe("OAuth2Client.layerConfig (the generic path)", () => {
+  it.live("reads the endpoint and the credentials from Config; a bad URL is InvalidConfiguration", () =>
+    Effect.gen(function*() {
+      const { hosts, server } = yield* acmeServer
+      const layer = OAuth2Client.layerConfig({
+        endpoint: {
+          provider: Config.succeed("generic"),
+          tokenUrl: Config.string("GENERIC_TOKEN_URL"),
+          authMethod: Config.succeed("client_secret_basic" as const)
+        },
+        credentials: { clientId: Config.string("GENERIC_CLIENT_ID"), clientSecret: Config.redacted("GENERIC_CLIENT_SECRET") }
+      })
+      const env = { GENERIC_CLIENT_ID: "generic", GENERIC_CLIENT_SECRET: secret }
+      const context = yield* Layer.build(layer).pipe(
+        withEnv({ ...env, GENERIC_TOKEN_URL: `${hosts.auth}/oauth2/token` })
+      )
+      const token = yield* Effect.flatMap(AccessTokens.make(), (tokens) => tokens.get).pipe(
+        Effect.provideService(OAuth2Client.OAuth2Client, Context.get(context, OAuth2Client.OAuth2Client))
+      )
+      assert.strictEqual(Redacted.value(token.value), "tok-generic-0")
+      assert.strictEqual((yield* server.requests)[0]!.form.grant_type, "client_credentials")
+      const missing = yield* Effect.flip(Layer.build(layer).pipe(withEnv(env)))
+      assert.isTrue(ConfigError.isConfigError(missing))
+      assert.include(String(missing), "GENERIC_TOKEN_URL")
+      const insecure = yield* Effect.flip(
+        Layer.build(layer).pipe(withEnv({ ...env, GENERIC_TOKEN_URL: "http://auth.example/token" }))
+      )
+      assert.strictEqual((insecure as { _tag?: string })._tag, "InvalidConfiguration")
+    }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici)))
+})
