@@ -295,6 +295,7 @@ export const layerStaticToken = (
     const hosts = options.apiUrl === undefined ? options.hosts : { api: options.apiUrl, ...options.hosts }
     const located = yield* OAuth2Provider.resolveHosts(definition, { environment: options.environment, hosts })
     const tokens = yield* internalStatic.make({
+      provider: definition.name,
       token: Redacted.isRedacted(options.token) ? options.token : Redacted.make(options.token),
       scopes: options.scopes ?? definition.scopes.known,
       settingsHint: "A static API token neither expires nor can be renewed here: generate a new one in your " +
