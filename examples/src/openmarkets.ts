@@ -16,7 +16,7 @@
  */
 import { ApiResponse, type OAuth2Error } from "@effect-oauth2/core"
 import { Clients, Emulator } from "@effect-oauth2/emulator"
-import { Openmarkets, OpenmarketsEndpoint } from "@effect-oauth2/openmarkets"
+import { Openmarkets, type OpenmarketsEndpoint } from "@effect-oauth2/openmarkets"
 import type { HttpClient, HttpServerError } from "@effect/platform"
 import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import { Config, Console, Effect, Option, Schema, type Scope } from "effect"
@@ -100,7 +100,7 @@ export const program = (
 export const emulatorSettings = (emulator: Emulator.Emulator): Settings => ({
   clientId: Clients.openmarketsDemo.clientId,
   clientSecret: Clients.openmarketsDemo.clientSecret,
-  ...OpenmarketsEndpoint.fromEmulatorUrls(emulator.urls)
+  hosts: emulator.urls.openmarkets
 })
 
 /**
