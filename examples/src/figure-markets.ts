@@ -116,7 +116,7 @@ export const emulatorLayer = (emulator: Emulator.Emulator, overrides: Partial<Fi
   FigureMarkets.layer({
     clientId: Clients.figureMarketsDemo.clientId,
     clientSecret: Clients.figureMarketsDemo.clientSecret,
-    ...FigureMarkets.emulatorUrls(emulator.urls),
+    hosts: emulator.urls.figureMarkets,
     revokeOnClose: true,
     ...overrides
   })
@@ -131,7 +131,7 @@ export const layer = Layer.unwrapScoped(
     if (Option.isSome(clientId)) {
       const environment = yield* Config.withDefault(Config.string("FIGURE_MARKETS_ENV"), "uat")
       yield* Console.log(`Figure Markets: the real API (${environment}), credentials from FIGURE_MARKETS_*`)
-      return FigureMarkets.layerConfig({ revokeOnClose: true })
+      return FigureMarkets.layerConfig(Config.map(FigureMarkets.config, (options) => ({ ...options, revokeOnClose: true })))
     }
     const emulator = yield* Emulator.make()
     yield* Console.log(

@@ -16,7 +16,7 @@
  */
 import { ApiResponse, type OAuth2Error } from "@effect-oauth2/core"
 import { Clients, Emulator } from "@effect-oauth2/emulator"
-import { Openmarkets, OpenmarketsEndpoint } from "@effect-oauth2/openmarkets"
+import { Openmarkets, type OpenmarketsEndpoint } from "@effect-oauth2/openmarkets"
 import type { HttpClient, HttpServerError } from "@effect/platform"
 import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import { Config, Console, Effect, Option, Schema, type Scope } from "effect"
@@ -100,7 +100,7 @@ export const program = (
 export const emulatorSettings = (emulator: Emulator.Emulator): Settings => ({
   clientId: Clients.openmarketsDemo.clientId,
   clientSecret: Clients.openmarketsDemo.clientSecret,
-  ...OpenmarketsEndpoint.fromEmulatorUrls(emulator.urls)
+  hosts: emulator.urls.openmarkets
 })
 
 /**
@@ -116,7 +116,7 @@ export const settings: Effect.Effect<Settings, ConfigError | HttpServerError.Ser
         clientSecret: yield* Config.redacted(Config.nonEmptyString("OPENMARKETS_CLIENT_SECRET")),
         environment: yield* Openmarkets.environmentConfig,
         tokenUrl: Option.getOrUndefined(yield* Config.option(Config.nonEmptyString("OPENMARKETS_TOKEN_URL"))),
-        apiUrl: yield* Config.nonEmptyString("OPENMARKETS_API_URL")
+        hosts: { api: yield* Config.nonEmptyString("OPENMARKETS_API_URL") }
       }
       yield* Console.log(`Openmarkets: the real API (${fromEnv.environment}), client from OPENMARKETS_*`)
       return fromEnv

@@ -1,26 +1,27 @@
-import { AccessTokens, OAuth2Client, OAuth2HttpClient } from "@effect-oauth2/core"
+import { AccessTokens, OAuth2HttpClient, OAuth2Provider } from "@effect-oauth2/core"
 import { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
-import { Config, Effect, Layer } from "effect"
+import { Effect, Layer } from "effect"
 
-// Any OAuth 2.0 server: describe the endpoint, give the credentials, get a cached, self-refreshing token.
-export const TokensLive = AccessTokens.layer({ scopes: ["read"], revokeOnClose: true }).pipe(
-  Layer.provide(
-    Layer.unwrapEffect(
-      Effect.map(Config.redacted("MY_CLIENT_SECRET"), (clientSecret) =>
-        OAuth2Client.layer({
-          endpoint: {
-            provider: "my-broker",
-            tokenUrl: "https://auth.example.com/oauth2/token",
-            revocationUrl: "https://auth.example.com/oauth2/revoke",
-            authMethod: "client_secret_basic"
-          },
-          credentials: { clientId: "my-client", clientSecret }
-        }))
-    )
-  ),
-  Layer.provide(NodeHttpClient.layerUndici)
-)
+// Any OAuth 2.0 server is a provider definition: plain data, URLs as templates over its hosts.
+export const myBroker: OAuth2Provider.Definition = {
+  name: "my-broker",
+  title: "My Broker",
+  envPrefix: "MY_BROKER",
+  environments: { production: { auth: "https://auth.example.com", api: "https://api.example.com" } },
+  defaultEnvironment: "production",
+  acquire: "client_credentials",
+  scopes: { kind: "open", known: ["read", "trade"], default: ["read"], delimiter: " " },
+  authorizationServer: { tokenUrl: "{auth}/oauth2/token", authMethod: "client_secret_basic", defaultLifetime: "1 hour" },
+  revocation: { url: "{auth}/oauth2/revoke" },
+  introspection: { unsupported: "My Broker has no introspection endpoint." },
+  login: { unsupported: "My Broker uses the client-credentials grant." },
+  apis: { api: "{api}/v1" }
+}
+
+// A cached, self-refreshing token from MY_BROKER_CLIENT_ID and MY_BROKER_CLIENT_SECRET (the whole table:
+// OAuth2Provider.variables(myBroker)); OAuth2Provider.layer(myBroker, { clientId, clientSecret }) takes them in code.
+export const TokensLive = OAuth2Provider.layerConfig(myBroker).pipe(Layer.provide(NodeHttpClient.layerUndici))
 
 export const program = Effect.gen(function*() {
   const tokens = yield* AccessTokens.AccessTokens

@@ -55,6 +55,7 @@ import type * as Stream from "effect/Stream"
 import type * as AccessToken from "./AccessToken.js"
 import * as internal from "./internal/accessTokens.js"
 import * as internalTest from "./internal/accessTokensTest.js"
+import * as policies from "./internal/tokenPolicies.js"
 import type { OAuth2Client } from "./OAuth2Client.js"
 import type { OAuth2Error } from "./OAuth2Error.js"
 import type * as RefreshTokenLifetime from "./RefreshTokenLifetime.js"
@@ -171,6 +172,19 @@ export interface Options {
    * @since 0.2.0
    */
   readonly onRefreshTokenEvent?: ((event: RefreshTokenLifetime.Event) => Effect.Effect<void, unknown>) | undefined
+  /**
+   * Keep no refresh token: tokens read from the `TokenStore`, and tokens given to `set`, are kept without theirs, so
+   * each token lives its lifetime and is then acquired anew (or, in `stored` mode, logged in again). For a client
+   * that must not renew on its own (Tradier's `refreshTokens: false`). Default: `false`.
+   */
+  readonly dropRefreshTokens?: boolean | undefined
+  /**
+   * Make `invalidate` keep a token that has no refresh token. With `acquire: "stored"`, dropping such a token only
+   * turns the API's 401 into `Expired` (nothing can renew it without a login): keeping it lets the authorised
+   * client's replay meet the same 401, so the caller gets `Unauthorized` with the provider's advice (wrong
+   * environment, revoked access). Default: `false` (every rejected token is dropped).
+   */
+  readonly keepUnrenewableOnInvalidate?: boolean | undefined
 }
 
 /**
@@ -181,7 +195,7 @@ export interface Options {
  * @category constructors
  */
 export const make = (options: Options = {}): Effect.Effect<Service, never, OAuth2Client | Scope.Scope> =>
-  internal.make(options)
+  policies.apply(options, internal.make(options))
 
 /**
  * The service as a layer, over the `OAuth2Client` (and optional `TokenStore`) in the context.
@@ -203,6 +217,16 @@ export const layerConfig = (
   config: Config.Config.Wrap<Omit<Options, "retrySchedule" | "onRefreshTokenEvent">>
 ): Layer.Layer<AccessTokens, ConfigError.ConfigError, OAuth2Client> =>
   Layer.unwrapEffect(Effect.map(Config.unwrap(config), (options) => layer(options)))
+
+/**
+ * The token without its refresh token: what {@link Options.dropRefreshTokens} keeps, for a login that must not store
+ * one either.
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const withoutRefreshToken: (token: AccessToken.AccessToken) => AccessToken.AccessToken =
+  policies.withoutRefreshToken
 
 /**
  * A step of a {@link makeTest} script: a token value (valid for the script's lifetime from the moment it is handed

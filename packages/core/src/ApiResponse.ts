@@ -6,11 +6,14 @@
  * @since 0.1.0
  */
 import type * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import { parseRetryAfter } from "./internal/wire.js"
 import * as OAuth2Error from "./OAuth2Error.js"
+import type * as OAuth2HttpClient from "./OAuth2HttpClient.js"
 
 /**
  * What an error should say about the call.
@@ -187,3 +190,47 @@ export const toOAuth2Error = (
   error: HttpClientError.HttpClientError | OAuth2Error.OAuth2Error,
   ctx: Context
 ): OAuth2Error.OAuth2Error => OAuth2Error.isOAuth2Error(error) ? error : fromHttpClientError(error, ctx)
+
+/**
+ * Sends `request` through an authorised client and reads the JSON answer ({@link readJson}): every failure, the
+ * platform's included, is an error of the family. The response is released before the result is returned.
+ *
+ * ```ts
+ * const ctx = { provider: "figure-pay", request: "GET /profiles", scopes: [] }
+ * ApiResponse.json(client, HttpClientRequest.get("/profiles"), ctx).pipe(Effect.flatMap(ApiResponse.decode(Profiles, ctx)))
+ * ```
+ *
+ * @since 0.2.0
+ * @category decoding
+ */
+export const json = (
+  client: OAuth2HttpClient.Authorized,
+  request: HttpClientRequest.HttpClientRequest,
+  ctx: Context
+): Effect.Effect<unknown, OAuth2Error.OAuth2Error> =>
+  client.execute(request).pipe(
+    Effect.flatMap((response) => readJson(response, ctx)),
+    Effect.mapError((error) => toOAuth2Error(error, ctx)),
+    Effect.scoped
+  )
+
+/**
+ * Decodes a parsed answer with a schema; an answer of another shape is a `MalformedResponse` that names the call and
+ * quotes nothing of the body.
+ *
+ * @since 0.2.0
+ * @category decoding
+ */
+export const decode = <A, I>(schema: Schema.Schema<A, I>, ctx: Context) =>
+(body: unknown): Effect.Effect<A, OAuth2Error.MalformedResponse> =>
+  Schema.decodeUnknown(schema)(body).pipe(
+    Effect.mapError(() =>
+      new OAuth2Error.MalformedResponse({
+        provider: ctx.provider,
+        source,
+        status: 200,
+        contentType: "application/json",
+        reason: `the answer to ${ctx.request} does not have the documented shape`
+      })
+    )
+  )

@@ -40,6 +40,10 @@ export interface Endpoint {
   readonly revocationUrl: string | undefined
   /** The introspection endpoint (RFC 7662), when the provider exposes one to clients. */
   readonly introspectionUrl: string | undefined
+  /** What to do instead, said by the `Unsupported` of a revocation when there is no revocation endpoint. */
+  readonly revocationUnsupportedHint?: string | undefined
+  /** What to do instead, said by the `Unsupported` of an introspection when there is no introspection endpoint. */
+  readonly introspectionUnsupportedHint?: string | undefined
   /** The authorization endpoint (RFC 6749 §3.1), for the authorization-code grant. */
   readonly authorizeUrl: string | undefined
   /** How the client authenticates to the token, revocation and introspection endpoints. */
@@ -96,6 +100,10 @@ export interface Options {
   readonly revocationUrl?: string | undefined
   /** The introspection endpoint. Default: none (introspection fails with `Unsupported`). */
   readonly introspectionUrl?: string | undefined
+  /** Without a revocation endpoint: what revocation's `Unsupported` tells the user to do instead. Default: a generic hint. */
+  readonly revocationUnsupportedHint?: string | undefined
+  /** Without an introspection endpoint: what introspection's `Unsupported` says to do instead. Default: none. */
+  readonly introspectionUnsupportedHint?: string | undefined
   /** The authorization endpoint. Default: none. */
   readonly authorizeUrl?: string | undefined
   /** The client authentication method. Default: `"client_secret_basic"` (RFC 6749 §2.3.1's must-support). */
@@ -232,6 +240,8 @@ export const make = (options: Options): Effect.Effect<Endpoint, InvalidConfigura
       refreshUrl,
       revocationUrl,
       introspectionUrl,
+      revocationUnsupportedHint: options.revocationUnsupportedHint,
+      introspectionUnsupportedHint: options.introspectionUnsupportedHint,
       authorizeUrl,
       authMethod: options.authMethod ?? "client_secret_basic",
       basicEncoding: options.basicEncoding ?? "form",

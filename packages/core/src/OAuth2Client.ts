@@ -10,6 +10,8 @@
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -154,6 +156,20 @@ export const layer = (options: {
       Effect.flatMap((endpoint) => make({ endpoint, credentials: options.credentials }))
     )
   )
+
+/**
+ * {@link layer} with its endpoint and credentials read from a `Config`, e.g.
+ * `OAuth2Client.layerConfig({ endpoint: { provider: Config.succeed("my-broker"), tokenUrl: Config.string("TOKEN_URL") },
+ * credentials: { clientId: Config.string("CLIENT_ID"), clientSecret: Config.redacted("CLIENT_SECRET") } })`. For a
+ * provider with environments, hosts and a documented variable table, write an `OAuth2Provider.Definition` instead.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config.Wrap<{ readonly endpoint: Endpoint.Options; readonly credentials: Endpoint.Credentials }>
+): Layer.Layer<OAuth2Client, ConfigError.ConfigError | InvalidConfiguration, HttpClient.HttpClient> =>
+  Layer.unwrapEffect(Effect.map(Config.unwrap(config), layer))
 
 /**
  * A layer of the token-endpoint client from the issuer alone: the server's metadata is read once (RFC 8414 / OpenID

@@ -44,6 +44,15 @@ import * as wire from "./internal/wire.js"
 import { InvalidConfiguration, InvalidScope, type OAuth2Error, TransportError, Unauthorized } from "./OAuth2Error.js"
 
 /**
+ * An `HttpClient` that puts an access token on every request (and replays once after a 401): what
+ * {@link withAccessToken} makes of a plain client, and the service of every provider package's API-client tag.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type Authorized = HttpClient.HttpClient.With<HttpClientError.HttpClientError | OAuth2Error>
+
+/**
  * The options of {@link withAccessToken}.
  *
  * @since 0.1.0

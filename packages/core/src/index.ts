@@ -32,6 +32,8 @@ export * as ApiResponse from "./ApiResponse.js"
 export * as AuthorizationCode from "./AuthorizationCode.js"
 /** @since 0.1.0 */
 export * as OAuth2HttpClient from "./OAuth2HttpClient.js"
+/** @since 0.2.0 */
+export * as OAuth2Provider from "./OAuth2Provider.js"
 /** @since 0.1.0 */
 export * as TokenStore from "./TokenStore.js"
 /** @since 0.1.0 */

@@ -9,14 +9,14 @@
  *
  * @since 0.1.0
  */
+import * as ApiResponse from "@effect-oauth2/core/ApiResponse"
 import type * as OAuth2Error from "@effect-oauth2/core/OAuth2Error"
-import { InvalidConfiguration, MalformedResponse } from "@effect-oauth2/core/OAuth2Error"
+import { InvalidConfiguration } from "@effect-oauth2/core/OAuth2Error"
+import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import type { AuthorizedHttpClient } from "./FigureMarkets.js"
-import * as api from "@effect-oauth2/core/ApiResponse"
 
 const provider = "figure-markets"
 
@@ -115,8 +115,14 @@ export interface Options {
  * @since 0.1.0
  * @category constructors
  */
-export const fromHttpClient = (client: AuthorizedHttpClient, options: Options = {}): Service => {
+export const fromHttpClient = (client: OAuth2HttpClient.Authorized, options: Options = {}): Service => {
   const scopes = options.scopes ?? []
+  const context = (operation: string): ApiResponse.Context => ({
+    provider,
+    request: `POST ${operation}`,
+    scopes,
+    forbiddenHint: "Trader API access is granted per account"
+  })
 
   const call = (operation: string, body?: unknown): Effect.Effect<unknown, OAuth2Error.OAuth2Error> => {
     if (!/^[a-z][a-z0-9_]*$/.test(operation)) {
@@ -128,40 +134,18 @@ export const fromHttpClient = (client: AuthorizedHttpClient, options: Options = 
         })
       )
     }
-    const ctx: api.Context = {
-      provider,
-      request: `POST ${operation}`,
-      scopes,
-      forbiddenHint: "Trader API access is granted per account"
-    }
     const request = HttpClientRequest.post(`/${operation}`).pipe(
       HttpClientRequest.acceptJson,
       body === undefined ? (r) => r : HttpClientRequest.bodyUnsafeJson(body)
     )
-    return client.execute(request).pipe(
-      Effect.flatMap((response) => api.readJson(response, ctx)),
-      Effect.mapError((error) => api.toOAuth2Error(error, ctx)),
-      Effect.scoped,
+    return ApiResponse.json(client, request, context(operation)).pipe(
       Effect.withSpan(`FigureMarkets.Trader.${operation}`, { kind: "client", attributes: { "oauth2.provider": provider } })
     )
   }
 
-  const decode = <A, I>(schema: Schema.Schema<A, I>, operation: string) => (u: unknown) =>
-    Schema.decodeUnknown(schema)(u).pipe(
-      Effect.mapError(() =>
-        new MalformedResponse({
-          provider,
-          source: "resource-server",
-          status: 200,
-          contentType: "application/json",
-          reason: `the answer to ${operation} does not have the documented shape`
-        })
-      )
-    )
-
   return Trader.of({
-    whoAmI: Effect.flatMap(call("get_who_am_i"), decode(WhoAmI, "get_who_am_i")),
-    listAccounts: Effect.flatMap(call("list_accounts", {}), decode(ListAccountsResponse, "list_accounts")).pipe(
+    whoAmI: Effect.flatMap(call("get_who_am_i"), ApiResponse.decode(WhoAmI, context("get_who_am_i"))),
+    listAccounts: Effect.flatMap(call("list_accounts", {}), ApiResponse.decode(ListAccountsResponse, context("list_accounts"))).pipe(
       Effect.map((response) => ("accounts" in response ? response.accounts : response))
     ),
     call

@@ -3,6 +3,7 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
+import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Context from "effect/Context"
@@ -56,8 +57,8 @@ describe("FigureMarkets", () => {
         assert.strictEqual(uat.endpoint.defaultTokenType, undefined)
         assert.strictEqual(Duration.toMillis(uat.endpoint.defaultLifetime), 86399 * 1000)
         assert.deepStrictEqual(uat.scopes, ["TRADER_READ", "TRADER_TRADE"])
-        assert.strictEqual(uat.tradeApiUrl, "https://trade.figuremarkets.dev/api/v1")
-        assert.strictEqual(uat.restUrl, "https://www.figuremarkets.dev/trader")
+        assert.strictEqual(uat.apis.trade, "https://trade.figuremarkets.dev/api/v1")
+        assert.strictEqual(uat.apis.rest, "https://www.figuremarkets.dev/trader")
         assert.deepStrictEqual(uat.allowedOrigins, ["https://www.figuremarkets.dev", "https://trade.figuremarkets.dev"])
         assert.isTrue(Redacted.isRedacted(uat.credentials.clientSecret))
 
@@ -68,16 +69,16 @@ describe("FigureMarkets", () => {
           scopes: ["TRADER_READ", "TRADER_READ"]
         })
         assert.strictEqual(prod.endpoint.tokenUrl, "https://www.figuremarkets.com/auth/oauth2/token")
-        assert.strictEqual(prod.tradeApiUrl, "https://trade.figuremarkets.com/api/v1")
+        assert.strictEqual(prod.apis.trade, "https://trade.figuremarkets.com/api/v1")
         assert.deepStrictEqual(prod.scopes, ["TRADER_READ"])
 
         const regional = yield* FigureMarkets.resolve({
           clientId: "id",
           clientSecret: "secret",
           environment: "production",
-          tradeUrl: "https://trade-eu.example.com/"
+          hosts: { trade: "https://trade-eu.example.com/" }
         })
-        assert.strictEqual(regional.tradeApiUrl, "https://trade-eu.example.com/api/v1")
+        assert.strictEqual(regional.apis.trade, "https://trade-eu.example.com/api/v1")
         assert.strictEqual(regional.endpoint.tokenUrl, "https://www.figuremarkets.com/auth/oauth2/token")
       }))
 
@@ -85,13 +86,13 @@ describe("FigureMarkets", () => {
       Effect.gen(function*() {
         const base = { clientId: "id", clientSecret: "s3cr3t-value" }
         const cases: ReadonlyArray<[FigureMarkets.Options, string]> = [
-          [{ ...base, mainUrl: "http://www.figuremarkets.dev" }, "https://"],
-          [{ ...base, tradeUrl: "http://trade.example.com" }, "https://"],
+          [{ ...base, hosts: { main: "http://www.figuremarkets.dev" } }, "https://"],
+          [{ ...base, hosts: { trade: "http://trade.example.com" } }, "https://"],
           [{ ...base, tokenUrl: "https://trade.figuremarkets.dev/auth/oauth2/token" }, "main host"],
           [{ ...base, revocationUrl: "https://trade.figuremarkets.com/auth/oauth2/revoke" }, "main host"],
-          [{ ...base, mainUrl: "https://trade.figuremarkets.com" }, "trading host"],
-          [{ ...base, mainUrl: "https://www.figuremarkets.dev?x=1" }, "query"],
-          [{ ...base, mainUrl: "not a url" }, "absolute"],
+          [{ ...base, hosts: { main: "https://trade.figuremarkets.com" } }, "trading host"],
+          [{ ...base, hosts: { main: "https://www.figuremarkets.dev?x=1" } }, "query"],
+          [{ ...base, hosts: { main: "not a url" } }, "absolute"],
           [{ ...base, scopes: [] }, "at least one"],
           [{ ...base, scopes: ["TRADER READ"] }, "single words"],
           [{ ...base, clientId: " " }, "clientId"],
@@ -240,8 +241,7 @@ describe("FigureMarkets", () => {
         const context = yield* build({
           clientId: demo.clientId,
           clientSecret: demo.clientSecret,
-          mainUrl: issuer.urls.figureMarkets.main,
-          tradeUrl: other.urls.figureMarkets.trade
+          hosts: { main: issuer.urls.figureMarkets.main, trade: other.urls.figureMarkets.trade }
         })
         const { logs, result } = yield* withLogs(Context.get(context, Trader.Trader).whoAmI)
         const error = result._tag === "Left" ? result.left : undefined
@@ -358,8 +358,7 @@ describe("FigureMarkets", () => {
         const context = yield* build({
           clientId: demo.clientId,
           clientSecret: demo.clientSecret,
-          mainUrl: emulator.urls.figureMarkets.main,
-          tradeUrl: trade.url
+          hosts: { main: emulator.urls.figureMarkets.main, trade: trade.url }
         })
         const error = yield* Effect.flip(Context.get(context, Trader.Trader).whoAmI)
         assert.strictEqual(error._tag, "MalformedResponse")
@@ -379,8 +378,7 @@ describe("FigureMarkets", () => {
         build({
           clientId: demo.clientId,
           clientSecret: demo.clientSecret,
-          mainUrl: emulator.urls.figureMarkets.main,
-          tradeUrl,
+          hosts: { main: emulator.urls.figureMarkets.main, trade: tradeUrl },
           apiRequestTimeout: "200 millis",
           apiMaxResponseBytes: 1024
         }).pipe(Effect.flatMap((context) => Effect.flip(Context.get(context, Trader.Trader).whoAmI)))
@@ -447,6 +445,45 @@ describe("FigureMarkets", () => {
         const wrongHost = yield* Effect.flip(buildConfig(env(emulator, { FIGURE_MARKETS_MAIN_URL: "https://trade.figuremarkets.dev" })))
         assert.isFalse(ConfigError.isConfigError(wrongHost))
         assert.strictEqual((wrongHost as { _tag?: string })._tag, "InvalidConfiguration")
+      }))
+
+    it.scoped("two accounts in one program: layerConfig under two Config prefixes, each with its own token", () =>
+      Effect.gen(function*() {
+        const emulator = yield* start
+        class DeskA extends Context.Tag("test/DeskA")<DeskA, { trader: Trader.Service; tokens: FigureMarkets.Tokens["Type"] }>() {}
+        class DeskB extends Context.Tag("test/DeskB")<DeskB, { trader: Trader.Service; tokens: FigureMarkets.Tokens["Type"] }>() {}
+        const desk = <I>(tag: Context.Tag<I, DeskA["Type"]>, prefix: string) =>
+          Layer.effect(tag, Effect.all({ trader: Trader.Trader, tokens: FigureMarkets.Tokens })).pipe(
+            Layer.provide(FigureMarkets.layerConfig(Config.nested(FigureMarkets.config, prefix)))
+          )
+        const variables = (prefix: string, client: { clientId: string; clientSecret: string }, scopes: string) => ({
+          [`${prefix}_FIGURE_MARKETS_CLIENT_ID`]: client.clientId,
+          [`${prefix}_FIGURE_MARKETS_CLIENT_SECRET`]: client.clientSecret,
+          [`${prefix}_FIGURE_MARKETS_SCOPES`]: scopes,
+          [`${prefix}_FIGURE_MARKETS_MAIN_URL`]: emulator.urls.figureMarkets.main,
+          [`${prefix}_FIGURE_MARKETS_TRADE_URL`]: emulator.urls.figureMarkets.trade
+        })
+        // As the process environment gives them: a nested path is joined with "_" (DESK_A_FIGURE_MARKETS_CLIENT_ID).
+        const env = ConfigProvider.fromMap(
+          new Map(Object.entries({
+            ...variables("DESK_A", demo, "TRADER_READ TRADER_TRADE"),
+            ...variables("DESK_B", readOnly, "TRADER_READ")
+          })),
+          { pathDelim: "_" }
+        )
+        const context = yield* Layer.build(
+          Layer.merge(desk(DeskA, "DESK_A"), desk(DeskB, "DESK_B")).pipe(Layer.provide(NodeHttpClient.layerUndici))
+        ).pipe(Effect.withConfigProvider(env))
+        const a = Context.get(context, DeskA)
+        const b = Context.get(context, DeskB)
+        assert.strictEqual((yield* a.trader.whoAmI).userId, demo.clientId)
+        assert.strictEqual((yield* b.trader.whoAmI).userId, readOnly.clientId)
+        const [tokenA, tokenB] = [yield* a.tokens.get, yield* b.tokens.get]
+        assert.notStrictEqual(Redacted.value(tokenA.value), Redacted.value(tokenB.value))
+        assert.deepStrictEqual(tokenB.scopes, ["TRADER_READ"])
+        const issued = yield* fmTokens(emulator)
+        assert.deepStrictEqual(issued.map((t) => t.clientId).sort(), [demo.clientId, readOnly.clientId].sort())
+        assert.strictEqual(yield* counter(emulator, "figure-markets.token"), 2)
       }))
 
     it.effect("defaults to UAT when FIGURE_MARKETS_ENV is unset, and accepts production", () =>

@@ -9,7 +9,20 @@ import { FigureMarkets, Trader } from "../src/index.js"
 const demo = Clients.figureMarketsDemo
 
 conformance({
-  name: "Figure Markets",
+  definition: FigureMarkets.definition,
+  build: (settings) => Layer.build(FigureMarkets.layer(settings).pipe(Layer.provide(NodeHttpClient.layerUndici))),
+  checks: [
+    {
+      title: "the trading host as the token host",
+      settings: { tokenUrl: "https://trade.figuremarkets.dev/auth/oauth2/token" },
+      includes: "main host"
+    },
+    {
+      title: "the trading host as the main host",
+      settings: { hosts: { main: "https://trade.figuremarkets.com" } },
+      includes: "trading host"
+    }
+  ],
   harness: Effect.gen(function*() {
     const emulator = yield* Effect.orDie(Emulator.make())
     const build = (clientSecret: string) =>

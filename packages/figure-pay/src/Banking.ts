@@ -8,14 +8,13 @@
  *
  * @since 0.1.0
  */
+import * as ApiResponse from "@effect-oauth2/core/ApiResponse"
 import type * as OAuth2Error from "@effect-oauth2/core/OAuth2Error"
-import { MalformedResponse } from "@effect-oauth2/core/OAuth2Error"
+import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import type { AuthorizedHttpClient } from "./FigurePay.js"
-import * as api from "@effect-oauth2/core/ApiResponse"
 
 const provider = "figure-pay"
 
@@ -75,28 +74,14 @@ export class Banking extends Context.Tag("@effect-oauth2/figure-pay/Banking")<Ba
  * @since 0.1.0
  * @category constructors
  */
-export const fromHttpClient = (client: AuthorizedHttpClient): Service => {
-  const ctx: api.Context = { provider, request: "GET /profiles", scopes: [] }
-  const listProfiles = client.execute(HttpClientRequest.get("/profiles").pipe(HttpClientRequest.acceptJson)).pipe(
-    Effect.flatMap((response) => api.readJson(response, ctx)),
-    Effect.mapError((error) => api.toOAuth2Error(error, ctx)),
-    Effect.scoped,
-    Effect.flatMap((body) =>
-      Schema.decodeUnknown(ListProfilesResponse)(body).pipe(
-        Effect.mapError(() =>
-          new MalformedResponse({
-            provider,
-            source: "resource-server",
-            status: 200,
-            contentType: "application/json",
-            reason: "the answer to GET /profiles does not have the documented shape"
-          })
-        )
-      )
-    ),
-    Effect.map((response) => ("data" in response ? response.data : response)),
-    Effect.withSpan("FigurePay.Banking.listProfiles", { kind: "client", attributes: { "oauth2.provider": provider } })
-  )
+export const fromHttpClient = (client: OAuth2HttpClient.Authorized): Service => {
+  const ctx: ApiResponse.Context = { provider, request: "GET /profiles", scopes: [] }
+  const listProfiles = ApiResponse.json(client, HttpClientRequest.get("/profiles").pipe(HttpClientRequest.acceptJson), ctx)
+    .pipe(
+      Effect.flatMap(ApiResponse.decode(ListProfilesResponse, ctx)),
+      Effect.map((response) => ("data" in response ? response.data : response)),
+      Effect.withSpan("FigurePay.Banking.listProfiles", { kind: "client", attributes: { "oauth2.provider": provider } })
+    )
   return Banking.of({ listProfiles })
 }
 

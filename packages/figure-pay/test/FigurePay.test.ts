@@ -65,7 +65,7 @@ describe("FigurePay", () => {
       Effect.gen(function*() {
         const sandbox = yield* FigurePay.resolve({ clientId: "id", clientSecret: "secret" })
         assert.strictEqual(sandbox.environment, "sandbox")
-        assert.strictEqual(sandbox.apiUrl, "https://api.test.figurepay.com")
+        assert.strictEqual(sandbox.hosts.api, "https://api.test.figurepay.com")
         assert.strictEqual(sandbox.endpoint.tokenUrl, "https://api.test.figurepay.com/oauth2/token")
         assert.strictEqual(sandbox.endpoint.revocationUrl, undefined)
         assert.strictEqual(sandbox.endpoint.authMethod, "client_secret_post")
@@ -80,7 +80,7 @@ describe("FigurePay", () => {
         const legacy = yield* FigurePay.resolve({
           clientId: "id",
           clientSecret: "secret",
-          apiUrl: FigurePay.legacySandboxUrl,
+          hosts: { api: FigurePay.legacySandboxUrl },
           apiVersion: "2024-02-29"
         })
         assert.strictEqual(legacy.endpoint.tokenUrl, "https://api.pay.test.figure.com/oauth2/token")
@@ -91,9 +91,9 @@ describe("FigurePay", () => {
       Effect.gen(function*() {
         const base = { clientId: "id", clientSecret: "s3cr3t-value" }
         const cases: ReadonlyArray<[FigurePay.Options, string]> = [
-          [{ ...base, apiUrl: "http://api.figurepay.com" }, "https://"],
+          [{ ...base, hosts: { api: "http://api.figurepay.com" } }, "https://"],
           [{ ...base, tokenUrl: "http://api.figurepay.com/oauth2/token" }, "https://"],
-          [{ ...base, apiUrl: "https://api.figurepay.com/#x" }, "query"],
+          [{ ...base, hosts: { api: "https://api.figurepay.com/#x" } }, "query"],
           [{ ...base, apiVersion: "2024-13-01" }, "YYYY-MM-DD"],
           [{ ...base, apiVersion: "2023-02-29" }, "YYYY-MM-DD"],
           [{ ...base, apiVersion: "24-01-15" }, "YYYY-MM-DD"],
@@ -162,7 +162,7 @@ describe("FigurePay", () => {
         const context = yield* build({
           clientId: demo.clientId,
           clientSecret: demo.clientSecret,
-          apiUrl: other.urls.figurePay.api,
+          hosts: { api: other.urls.figurePay.api },
           tokenUrl: `${issuer.urls.figurePay.api}/oauth2/token`
         })
         const tokens = Context.get(context, FigurePay.Tokens)
@@ -238,7 +238,7 @@ describe("FigurePay", () => {
         build({
           clientId: demo.clientId,
           clientSecret: demo.clientSecret,
-          apiUrl,
+          hosts: { api: apiUrl },
           tokenUrl: `${emulator.urls.figurePay.api}/oauth2/token`,
           apiRequestTimeout: "200 millis",
           apiMaxResponseBytes: 1024
@@ -260,7 +260,7 @@ describe("FigurePay", () => {
       const context = yield* build({
         clientId: demo.clientId,
         clientSecret: demo.clientSecret,
-        apiUrl: api.url,
+        hosts: { api: api.url },
         tokenUrl: `${emulator.urls.figurePay.api}/oauth2/token`
       })
       const error = yield* Effect.flip(Context.get(context, Banking.Banking).listProfiles)
@@ -277,7 +277,7 @@ describe("FigurePay", () => {
         const context = yield* build({
           clientId: demo.clientId,
           clientSecret: demo.clientSecret,
-          apiUrl: api.url,
+          hosts: { api: api.url },
           tokenUrl: `${emulator.urls.figurePay.api}/oauth2/token`,
           apiVersion
         })
@@ -384,7 +384,7 @@ describe("FigurePay", () => {
         const base = { FIGURE_PAY_CLIENT_ID: "id", FIGURE_PAY_CLIENT_SECRET: "secret" }
         const unset = yield* read(base)
         assert.strictEqual(unset.environment, "sandbox")
-        assert.strictEqual(unset.apiUrl, undefined)
+        assert.strictEqual(unset.hosts?.api, undefined)
         assert.strictEqual(unset.apiVersion, undefined)
         assert.isTrue(Redacted.isRedacted(unset.clientSecret))
         assert.strictEqual((yield* read({ ...base, FIGURE_PAY_ENV: "PRODUCTION" })).environment, "production")

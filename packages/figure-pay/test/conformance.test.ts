@@ -9,7 +9,8 @@ import { Banking, FigurePay } from "../src/index.js"
 const demo = Clients.figurePayDemo
 
 conformance({
-  name: "Figure Pay",
+  definition: FigurePay.definition,
+  build: (settings) => Layer.build(FigurePay.layer(settings).pipe(Layer.provide(NodeHttpClient.layerUndici))),
   harness: Effect.gen(function*() {
     const emulator = yield* Effect.orDie(Emulator.make())
     const build = (clientSecret: string) =>

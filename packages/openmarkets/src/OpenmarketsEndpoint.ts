@@ -1,21 +1,19 @@
 /**
- * Openmarkets' environments, scopes and token endpoint, as core's `Endpoint` describes them.
- *
- * Openmarkets runs an IdentityServer-style `POST /connect/token` for the client-credentials grant, authenticated with
- * `client_secret_basic`. Their sample Basic header is the raw `base64(id:secret)`, not RFC 6749's form-encoded one,
- * so the raw encoding is the default here (an option, since it comes from a sample, not a specification). Scopes are
- * space-separated; tokens live `expires_in: 3600` seconds; there is no refresh token and no revocation endpoint.
+ * Openmarkets' environments, scopes and token endpoint, as core's `Endpoint` describes them: each one now read from
+ * `Openmarkets.definition`, the one source of these facts.
  *
  * @since 0.1.0
  */
 import type * as ClientAuth from "@effect-oauth2/core/ClientAuth"
 import * as Endpoint from "@effect-oauth2/core/Endpoint"
 import type { InvalidConfiguration } from "@effect-oauth2/core/OAuth2Error"
+import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
+import { definition } from "./Openmarkets.js"
 
 /**
- * The name the Openmarkets packages give the provider in logs, spans, errors and token-store keys.
+ * The provider name: `"openmarkets"`.
  *
  * @since 0.1.0
  * @category constants
@@ -23,8 +21,7 @@ import type * as Effect from "effect/Effect"
 export const provider = "openmarkets"
 
 /**
- * An Openmarkets environment: `"stage"` (the test environment) or `"production"`. Credentials and tokens are valid
- * only in their own environment.
+ * An Openmarkets environment: `"stage"` (the test environment) or `"production"`.
  *
  * @since 0.1.0
  * @category models
@@ -34,14 +31,14 @@ export type Environment = "stage" | "production"
 /**
  * Every environment, test one first.
  *
+ * @deprecated Read `Object.keys(Openmarkets.definition.environments)`.
  * @since 0.1.0
  * @category constants
  */
 export const environments: readonly ["stage", "production"] = ["stage", "production"]
 
 /**
- * An Openmarkets scope: `market-data-api`, `news-api`, `oms-api`, or any other string (each API's documentation names
- * the scope it needs). A scope outside the client's plan is refused with `invalid_scope`.
+ * An Openmarkets scope: `market-data-api`, `news-api`, `oms-api`, or any other string.
  *
  * @since 0.1.0
  * @category models
@@ -51,20 +48,27 @@ export type Scope = "market-data-api" | "news-api" | "oms-api" | (string & {})
 /**
  * The scopes Openmarkets documents.
  *
+ * @deprecated Read `Openmarkets.definition.scopes.known`.
  * @since 0.1.0
  * @category constants
  */
-export const scopes: ReadonlyArray<Scope> = ["market-data-api", "news-api", "oms-api"]
+export const scopes: ReadonlyArray<Scope> = definition.scopes.known
+
+const tokenUrlOf = (environment: string): string | undefined => {
+  const hosts = definition.environments[environment]
+  return hosts === undefined ? undefined : OAuth2Provider.fillTemplate(definition.authorizationServer.tokenUrl, hosts)
+}
 
 /**
  * The documented token endpoints per environment.
  *
+ * @deprecated Read `Openmarkets.definition`.
  * @since 0.1.0
  * @category constants
  */
 export const tokenUrls: { readonly [E in Environment]: string } = {
-  stage: "https://stage-identity.openmarkets.com.au/connect/token",
-  production: "https://identity.openmarkets.com.au/connect/token"
+  stage: tokenUrlOf("stage")!,
+  production: tokenUrlOf("production")!
 }
 
 /**
@@ -77,12 +81,13 @@ export const tokenUrls: { readonly [E in Environment]: string } = {
 export const legacyProductionTokenUrl = "https://auth.openmarkets.com.au/connect/token"
 
 /**
- * Openmarkets' documented token lifetime: 3600 seconds. Used when a response has no `expires_in`.
+ * Openmarkets' documented token lifetime: 3600 seconds.
  *
+ * @deprecated Read `Openmarkets.definition.authorizationServer.defaultLifetime`.
  * @since 0.1.0
  * @category constants
  */
-export const defaultLifetime: Duration.Duration = Duration.seconds(3600)
+export const defaultLifetime: Duration.Duration = Duration.decode(definition.authorizationServer.defaultLifetime)
 
 /**
  * What identifies the token endpoint and how to authenticate to it.
@@ -92,16 +97,10 @@ export const defaultLifetime: Duration.Duration = Duration.seconds(3600)
  */
 export interface Options {
   /** The environment. Default: `"stage"`. */
-  readonly environment?: Environment | undefined
-  /**
-   * The token endpoint. Default: the environment's (`https://stage-identity.openmarkets.com.au/connect/token` or
-   * `https://identity.openmarkets.com.au/connect/token`); see {@link legacyProductionTokenUrl}.
-   */
+  readonly environment?: Environment | (string & {}) | undefined
+  /** The token endpoint. Default: the environment's; see {@link legacyProductionTokenUrl}. */
   readonly tokenUrl?: string | undefined
-  /**
-   * How the Basic header encodes the client id and secret. Default: `"raw"` (`base64(id:secret)`, as Openmarkets'
-   * sample does); `"form"` is RFC 6749's. They differ only for characters outside `[A-Za-z0-9._~-]`.
-   */
+  /** How the Basic header encodes the client id and secret. Default: `"raw"` (Openmarkets' sample). */
   readonly basicEncoding?: ClientAuth.BasicEncoding | undefined
   /** How long a token request may take. Default: 30 seconds. */
   readonly requestTimeout?: Duration.DurationInput | undefined
@@ -110,32 +109,35 @@ export interface Options {
 /**
  * The token endpoint the options designate.
  *
+ * @deprecated Use `OAuth2Provider.resolve(Openmarkets.definition, settings)`'s `endpoint.tokenUrl`.
  * @since 0.1.0
  * @category getters
  */
-export const tokenUrl = (options: Options): string => options.tokenUrl ?? tokenUrls[options.environment ?? "stage"]
+export const tokenUrl = (options: Options): string =>
+  options.tokenUrl ?? tokenUrlOf(options.environment ?? definition.defaultEnvironment) ?? ""
 
 /**
- * Core's endpoint options for Openmarkets: `client_secret_basic` (raw by default), space-separated scopes, 3600-second
- * default lifetime, no refresh, no revocation.
+ * Core's endpoint options for Openmarkets, from the definition.
  *
+ * @deprecated Use `OAuth2Provider.resolve(Openmarkets.definition, settings)`'s `endpoint`.
  * @since 0.1.0
  * @category constructors
  */
 export const options = (options: Options = {}): Endpoint.Options => ({
   provider,
-  environment: options.environment ?? "stage",
+  environment: options.environment ?? definition.defaultEnvironment,
   tokenUrl: tokenUrl(options),
-  authMethod: "client_secret_basic",
-  basicEncoding: options.basicEncoding ?? "raw",
-  scopeDelimiter: " ",
-  defaultLifetime,
+  authMethod: definition.authorizationServer.authMethod,
+  basicEncoding: options.basicEncoding ?? definition.authorizationServer.basicEncoding,
+  scopeDelimiter: definition.scopes.delimiter,
+  defaultLifetime: definition.authorizationServer.defaultLifetime,
   requestTimeout: options.requestTimeout
 })
 
 /**
  * Openmarkets' token endpoint as a validated core `Endpoint` (HTTPS, or HTTP on loopback only).
  *
+ * @deprecated Use `OAuth2Provider.resolve(Openmarkets.definition, settings)`'s `endpoint`.
  * @since 0.1.0
  * @category constructors
  */
@@ -143,15 +145,18 @@ export const make = (opts: Options = {}): Effect.Effect<Endpoint.Endpoint, Inval
   Endpoint.make(options(opts))
 
 /**
- * Turns the URL object of `@effect-oauth2/emulator` (`emulator.urls`) into the options that point this package at
- * it, e.g. `Openmarkets.layer({ ...OpenmarketsEndpoint.fromEmulatorUrls(emulator.urls), clientId, clientSecret })`.
+ * The options that point this package at an `@effect-oauth2/emulator` (`emulator.urls`).
  *
+ * @deprecated Give `hosts: { identity, api }` the emulator's hosts for `"openmarkets"`.
  * @since 0.1.0
  * @category constructors
  */
 export const fromEmulatorUrls = (urls: {
   readonly openmarkets: { readonly identity: string; readonly api: string }
-}): { readonly tokenUrl: string; readonly apiUrl: string } => ({
+}): {
+  readonly tokenUrl: string
+  readonly hosts: { readonly identity: string; readonly api: string }
+} => ({
   tokenUrl: `${urls.openmarkets.identity}/connect/token`,
-  apiUrl: urls.openmarkets.api
+  hosts: { identity: urls.openmarkets.identity, api: urls.openmarkets.api }
 })

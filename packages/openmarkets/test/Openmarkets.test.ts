@@ -7,6 +7,7 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { assert, describe, it } from "@effect/vitest"
+import * as ConfigError from "effect/ConfigError"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -150,7 +151,7 @@ describe("Openmarkets errors", () => {
     Effect.gen(function*() {
       const stage = yield* Emulator.make()
       const production = yield* Emulator.make()
-      const ctx = yield* demoLayer(stage, { apiUrl: production.urls.openmarkets.api })
+      const ctx = yield* demoLayer(stage, { hosts: { api: production.urls.openmarkets.api } })
       const error = yield* Effect.flip(quotes(ctx))
       assert.strictEqual(error._tag, "Unauthorized")
       if (error._tag === "Unauthorized") assert.strictEqual(error.reason, "rejected-token")
@@ -236,7 +237,7 @@ describe("Openmarkets API calls", () => {
       const huge = yield* loopbackServer(() => ({ status: 200, body: JSON.stringify({ quotes: "x".repeat(4096) }) }))
       const { tokenUrl } = OpenmarketsEndpoint.fromEmulatorUrls(emulator.urls)
       const quote = (apiUrl: string) =>
-        build({ ...demo, tokenUrl, apiUrl, apiRequestTimeout: "200 millis", apiMaxResponseBytes: 1024 }).pipe(
+        build({ ...demo, tokenUrl, hosts: { api: apiUrl }, apiRequestTimeout: "200 millis", apiMaxResponseBytes: 1024 }).pipe(
           Effect.flatMap((ctx) => get(ctx, "/v1/market-data/quotes?symbols=BHP")),
           Effect.flip
         )
@@ -267,7 +268,7 @@ describe("Openmarkets.layerConfig", () => {
           OPENMARKETS_ENV: "production",
           OPENMARKETS_SCOPES: " market-data-api  news-api ",
           OPENMARKETS_TOKEN_URL: urls.tokenUrl,
-          OPENMARKETS_API_URL: urls.apiUrl
+          OPENMARKETS_API_URL: urls.hosts.api
         })
       )
       assert.strictEqual((yield* quotes(ctx)).status, 200)
@@ -301,7 +302,7 @@ describe("Openmarkets.layerConfig", () => {
       assert.include(String(error), "OPENMARKETS_CLIENT_SECRET")
     }).pipe(Effect.provide(Live)))
 
-  it.scoped("a plain-http token URL off loopback is InvalidConfiguration", () =>
+  it.scoped("a plain-http token URL off loopback is a ConfigError naming the variable", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(
         Layer.build(Openmarkets.layerConfig()).pipe(
@@ -312,7 +313,9 @@ describe("Openmarkets.layerConfig", () => {
           })
         )
       )
-      assert.strictEqual(error._tag, "InvalidConfiguration")
+      assert.isTrue(ConfigError.isConfigError(error))
+      assert.include(String(error), "OPENMARKETS_TOKEN_URL")
+      assert.include(String(error), "https://")
       assert.notInclude(errorText(error), demo.clientSecret)
     }).pipe(Effect.provide(Live)))
 })

@@ -10,7 +10,8 @@ import { Openmarkets, OpenmarketsEndpoint } from "../src/index.js"
 const demo = Clients.openmarketsDemo
 
 conformance({
-  name: "Openmarkets",
+  definition: Openmarkets.definition,
+  build: (settings) => Layer.build(Openmarkets.layer(settings).pipe(Layer.provide(NodeHttpClient.layerUndici))),
   harness: Effect.gen(function*() {
     const emulator = yield* Emulator.make()
     const client = yield* Layer.build(NodeHttpClient.layerUndici)

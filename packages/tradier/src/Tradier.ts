@@ -14,30 +14,96 @@
  *
  * @since 0.1.0
  */
-import * as AccessToken from "@effect-oauth2/core/AccessToken"
+import type * as AccessToken from "@effect-oauth2/core/AccessToken"
 import * as AccessTokens from "@effect-oauth2/core/AccessTokens"
 import * as AuthorizationCode from "@effect-oauth2/core/AuthorizationCode"
-import * as Endpoint from "@effect-oauth2/core/Endpoint"
 import * as OAuth2Client from "@effect-oauth2/core/OAuth2Client"
-import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
 import type { InvalidConfiguration, OAuth2Error } from "@effect-oauth2/core/OAuth2Error"
+import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
+import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
+import { originOf } from "@effect-oauth2/core/ProviderConfig"
 import * as TokenStore from "@effect-oauth2/core/TokenStore"
 import * as PlatformHttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpServer from "@effect/platform/HttpServer"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
+import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import type * as Schedule from "effect/Schedule"
-import * as internalHttp from "./internal/httpClient.js"
 import * as internalStatic from "./internal/staticTokens.js"
-import * as rejectedToken from "./internal/rejectedToken.js"
-import * as TradierEndpoint from "./TradierEndpoint.js"
+import type * as TradierEndpoint from "./TradierEndpoint.js"
+
+// -----------------------------------------------------------------------------
+// definition
+// -----------------------------------------------------------------------------
+
+/**
+ * Tradier as a provider definition: every OAuth endpoint on the API host (`/v1/oauth/authorize` with comma-separated
+ * scopes, `/v1/oauth/accesstoken` with RFC 6749 Basic auth, `/v1/oauth/refreshtoken` for approved partners), tokens
+ * from a login (`acquire: "stored"`), no `token_type` (Bearer) and 86399-second lifetimes, no revocation. Its own:
+ * `Accept: application/json` on API calls (Tradier answers XML otherwise), a rejected token kept when nothing but a
+ * login can renew it, and what a 401 after a fresh token means (the wrong environment, or ended access).
+ *
+ * @since 0.2.0
+ * @category definition
+ */
+export const definition: OAuth2Provider.Definition = {
+  name: "tradier",
+  title: "Tradier",
+  envPrefix: "TRADIER",
+  environments: {
+    sandbox: { api: "https://sandbox.tradier.com" },
+    production: { api: "https://api.tradier.com" }
+  },
+  defaultEnvironment: "sandbox",
+  acquire: "stored",
+  scopes: {
+    kind: "open",
+    known: ["read", "write", "market", "trade", "stream"],
+    default: ["read"],
+    delimiter: " ",
+    authorizeDelimiter: ","
+  },
+  authorizationServer: {
+    tokenUrl: "{api}/v1/oauth/accesstoken",
+    refreshUrl: "{api}/v1/oauth/refreshtoken",
+    authMethod: "client_secret_basic",
+    basicEncoding: "form",
+    defaultLifetime: "86399 seconds",
+    defaultTokenType: "Bearer"
+  },
+  revocation: {
+    unsupported: "Tradier documents no revocation endpoint: to end an application's access, remove it in your " +
+      "Tradier account settings; a static API token is regenerated there too."
+  },
+  introspection: {
+    unsupported: "Tradier documents no introspection endpoint (RFC 7662) for clients. To check that credentials and " +
+      "tokens work, run `effect-oauth2 whoami tradier`."
+  },
+  login: { url: "{api}/v1/oauth/authorize" },
+  apis: { api: "{api}" },
+  variables: [{
+    name: "TRADIER_ACCESS_TOKEN",
+    meaning: "a static API token from Tradier's settings: when set, the static-token mode is used (no OAuth)",
+    default: "none (OAuth mode)"
+  }],
+  hooks: {
+    // Tradier answers XML unless asked for JSON: ask for JSON unless the caller named a type.
+    transformClient: (client) =>
+      PlatformHttpClient.mapRequest(client, (request) =>
+        request.headers["accept"] === undefined ? HttpClientRequest.acceptJson(request) : request),
+    keepUnrenewableOnInvalidate: true,
+    rejectedTokenHint: ({ environment, hosts }) =>
+      `Tradier refused the token even after a replay. A token works only in the environment that issued it: this ` +
+      `client calls ${environment} (${originOf(hosts.api!)}), and a sandbox token sent to production (or the ` +
+      `reverse) answers 401. If the environment is right, the access was revoked or has ended: log in again.`
+  }
+}
 
 // -----------------------------------------------------------------------------
 // tags
@@ -63,7 +129,7 @@ export class Tokens extends Context.Tag("@effect-oauth2/tradier/Tokens")<Tokens,
  */
 export class HttpClient extends Context.Tag("@effect-oauth2/tradier/HttpClient")<
   HttpClient,
-  PlatformHttpClient.HttpClient.With<HttpClientError.HttpClientError | OAuth2Error>
+  OAuth2HttpClient.Authorized
 >() {}
 
 /**
@@ -74,32 +140,29 @@ export class HttpClient extends Context.Tag("@effect-oauth2/tradier/HttpClient")
  */
 export type Services = AccessTokens.AccessTokens | Tokens | HttpClient
 
+const servicesContext = (tokens: AccessTokens.Service, http: OAuth2HttpClient.Authorized): Context.Context<Services> =>
+  Context.make(AccessTokens.AccessTokens, tokens).pipe(Context.add(Tokens, tokens), Context.add(HttpClient, http))
+
 // -----------------------------------------------------------------------------
 // options
 // -----------------------------------------------------------------------------
 
 /**
- * The application's identity and environment, shared by {@link layer} and {@link login}.
+ * The application's identity and environment, shared by {@link layer} and {@link login}: core's provider settings.
+ * `scopes` (default `["read"]`) are sent comma-separated at login and are part of the token-store key, so
+ * {@link login} and {@link layer} must be given the same ones. `refreshTokens: false` drops refresh tokens (Tradier
+ * gives them to approved partners only): each token then lasts its 24 hours and the user logs in again.
  *
  * @since 0.1.0
  * @category models
  */
-export interface ClientOptions extends TradierEndpoint.Options, OAuth2HttpClient.ApiBounds {
-  /** The application's client id (its API key in Tradier's developer settings). Required. */
-  readonly clientId: string
-  /** The application's client secret. Required. Prefer `Redacted` (e.g. from `Config.redacted`). */
-  readonly clientSecret: Redacted.Redacted<string> | string
+export interface ClientOptions extends OAuth2Provider.Settings {
   /**
-   * The scopes asked for at login, sent comma-separated. They are also part of the token-store key, so
-   * {@link login} and {@link layer} must be given the same ones. Default: `["read"]`.
+   * The API host.
+   *
+   * @deprecated Give `hosts: { api }`.
    */
-  readonly scopes?: ReadonlyArray<TradierEndpoint.Scope> | undefined
-  /**
-   * Whether to renew an expiring token with its refresh token (Tradier gives refresh tokens to approved partners
-   * only). `false` drops refresh tokens: each token then lasts its 24 hours and the user logs in again. Default:
-   * renew whenever the token carries a refresh token.
-   */
-  readonly refreshTokens?: boolean | undefined
+  readonly apiUrl?: string | undefined
 }
 
 /**
@@ -108,17 +171,11 @@ export interface ClientOptions extends TradierEndpoint.Options, OAuth2HttpClient
  * @since 0.1.0
  * @category models
  */
-export interface Options extends ClientOptions {
-  /** How long before expiry a partner's token is refreshed (clamped to half its lifetime). Default: 60 seconds. */
-  readonly refreshSkew?: Duration.DurationInput | undefined
-  /**
-   * The back-off between refresh attempts after a transient failure. Default: core's (exponential from 1 second,
-   * jittered, capped at 5 minutes).
-   */
-  readonly retrySchedule?: Schedule.Schedule<unknown, OAuth2Error> | undefined
-  /** Read the stored token as soon as the layer is built, in the background. Default: `false`. */
-  readonly prefetch?: boolean | undefined
-}
+export interface Options extends ClientOptions {}
+
+/** Core's settings for the options: the deprecated `apiUrl` as `hosts.api`. */
+const settings = (options: ClientOptions): OAuth2Provider.Settings =>
+  options.apiUrl === undefined ? options : { ...options, hosts: { api: options.apiUrl, ...options.hosts } }
 
 /**
  * The options of {@link layerStaticToken}.
@@ -130,11 +187,17 @@ export interface StaticTokenOptions extends OAuth2HttpClient.ApiBounds {
   /** The API access token from your Tradier account settings (API Access). Required. Prefer `Redacted`. */
   readonly token: Redacted.Redacted<string> | string
   /** The environment the token belongs to. Default: `"sandbox"`. */
-  readonly environment?: TradierEndpoint.Environment | undefined
-  /** The API host. Default: the environment's host. */
+  readonly environment?: string | undefined
+  /** The API host override, `{ api }`. Default: the environment's host. */
+  readonly hosts?: Readonly<Record<string, string | undefined>> | undefined
+  /**
+   * The API host.
+   *
+   * @deprecated Give `hosts: { api }`.
+   */
   readonly apiUrl?: string | undefined
   /** The scopes the token carries, for information (a static token has every scope). Default: all five. */
-  readonly scopes?: ReadonlyArray<TradierEndpoint.Scope> | undefined
+  readonly scopes?: ReadonlyArray<string> | undefined
 }
 
 /**
@@ -176,45 +239,14 @@ export interface LoginOptions<E, R> extends ClientOptions {
  */
 export const storeKey = (options: {
   readonly clientId: string
-  readonly environment?: TradierEndpoint.Environment | undefined
-  readonly scopes?: ReadonlyArray<TradierEndpoint.Scope> | undefined
+  readonly environment?: string | undefined
+  readonly scopes?: ReadonlyArray<string> | undefined
 }): TokenStore.Key => ({
-  provider: TradierEndpoint.provider,
-  environment: options.environment ?? "sandbox",
+  provider: definition.name,
+  environment: options.environment ?? definition.defaultEnvironment,
   clientId: options.clientId,
-  scopes: options.scopes ?? TradierEndpoint.defaultScopes
+  scopes: options.scopes ?? definition.scopes.default
 })
-
-// -----------------------------------------------------------------------------
-// internals shared by the layers
-// -----------------------------------------------------------------------------
-
-const withoutRefreshToken = (token: AccessToken.AccessToken): AccessToken.AccessToken =>
-  token.refreshToken === undefined ? token : new AccessToken.AccessToken({
-    value: token.value,
-    type: token.type,
-    issuedAt: token.issuedAt,
-    expiresAt: token.expiresAt,
-    scopes: token.scopes,
-    extra: token.extra
-  })
-
-const storeWithoutRefreshTokens = (store: TokenStore.Service): TokenStore.Service => ({
-  ...store,
-  get: (key) => Effect.map(store.get(key), Option.map(withoutRefreshToken))
-})
-
-const makeClient = (options: ClientOptions) =>
-  Effect.flatMap(TradierEndpoint.make(options), (endpoint) =>
-    OAuth2Client.make({ endpoint, credentials: Endpoint.credentials(options.clientId, options.clientSecret) }))
-
-const staticHint = "A static API token neither expires nor can be renewed here: generate a new one in your Tradier " +
-  "account settings (API Access) and restart with it."
-
-const originOf = (url: string) => new URL(url).origin
-
-const servicesContext = (tokens: AccessTokens.Service, http: internalHttp.Authorised): Context.Context<Services> =>
-  Context.make(AccessTokens.AccessTokens, tokens).pipe(Context.add(Tokens, tokens), Context.add(HttpClient, http))
 
 // -----------------------------------------------------------------------------
 // layers
@@ -238,37 +270,13 @@ const servicesContext = (tokens: AccessTokens.Service, http: internalHttp.Author
 export const layer = (
   options: Options
 ): Layer.Layer<Services, InvalidConfiguration, PlatformHttpClient.HttpClient | TokenStore.TokenStore> =>
-  Layer.scopedContext(Effect.gen(function*() {
-    const environment = options.environment ?? "sandbox"
-    const api = TradierEndpoint.apiUrl(options)
-    const client = yield* makeClient(options)
-    const store = yield* TokenStore.TokenStore
-    const dropRefresh = options.refreshTokens === false
-    const cached = yield* AccessTokens.make({
-      scopes: options.scopes ?? TradierEndpoint.defaultScopes,
-      acquire: "stored",
-      refreshSkew: options.refreshSkew,
-      retrySchedule: options.retrySchedule,
-      prefetch: options.prefetch
-    }).pipe(
-      Effect.provideService(OAuth2Client.OAuth2Client, client),
-      Effect.provideService(TokenStore.TokenStore, dropRefresh ? storeWithoutRefreshTokens(store) : store)
+  Layer.scopedContext(
+    Effect.zipRight(
+      TokenStore.TokenStore,
+      Effect.map(OAuth2Provider.make(definition, settings(options)), (built) =>
+        servicesContext(built.tokens, built.apis.api!))
     )
-    const tokens: AccessTokens.Service = dropRefresh
-      ? { ...cached, set: (token) => cached.set(withoutRefreshToken(token)) }
-      : cached
-    const http = internalHttp.make({
-      client: yield* PlatformHttpClient.HttpClient,
-      tokens: rejectedToken.keepUnrenewable(tokens),
-      baseUrl: api,
-      replay: true,
-      bounds: options,
-      rejected: `Tradier refused the token even after a replay. A token works only in the environment that issued ` +
-        `it: this client calls ${environment} (${originOf(api)}), and a sandbox token sent to production (or the ` +
-        `reverse) answers 401. If the environment is right, the access was revoked or has ended: log in again.`
-    })
-    return servicesContext(tokens, http)
-  }))
+  )
 
 /**
  * Static-token mode: the individual developer's API access token from Tradier's settings, no OAuth. `get` always
@@ -284,85 +292,87 @@ export const layerStaticToken = (
   options: StaticTokenOptions
 ): Layer.Layer<Services, InvalidConfiguration, PlatformHttpClient.HttpClient> =>
   Layer.effectContext(Effect.gen(function*() {
-    const environment = options.environment ?? "sandbox"
-    const api = yield* Endpoint.validateUrl(TradierEndpoint.provider, "apiUrl", TradierEndpoint.apiUrl(options))
+    const hosts = options.apiUrl === undefined ? options.hosts : { api: options.apiUrl, ...options.hosts }
+    const located = yield* OAuth2Provider.resolveHosts(definition, { environment: options.environment, hosts })
     const tokens = yield* internalStatic.make({
+      provider: definition.name,
       token: Redacted.isRedacted(options.token) ? options.token : Redacted.make(options.token),
-      scopes: options.scopes ?? TradierEndpoint.scopes,
-      settingsHint: staticHint
+      scopes: options.scopes ?? definition.scopes.known,
+      settingsHint: "A static API token neither expires nor can be renewed here: generate a new one in your " +
+        "Tradier account settings (API Access) and restart with it."
     })
-    const http = internalHttp.make({
-      client: yield* PlatformHttpClient.HttpClient,
-      tokens,
-      baseUrl: api,
+    const apis = yield* OAuth2Provider.makeApis(located, tokens, {
+      ...options,
       replay: false,
-      bounds: options,
-      rejected: `Tradier refused the static API token (HTTP 401); the call was not retried. Check the token in your ` +
-        `Tradier account settings (API Access): it may have been regenerated, or belong to the other environment ` +
-        `(this client calls ${environment} at ${originOf(api)}; sandbox and production tokens differ).`
+      rejectedTokenHint: `Tradier refused the static API token (HTTP 401); the call was not retried. Check the ` +
+        `token in your Tradier account settings (API Access): it may have been regenerated, or belong to the other ` +
+        `environment (this client calls ${located.environment} at ${originOf(located.hosts.api!)}; sandbox and ` +
+        `production tokens differ).`
     })
-    return servicesContext(tokens, http)
+    return servicesContext(tokens, apis.api!)
   }))
 
 /**
- * The options of {@link layerConfig} given in code; the rest comes from the environment.
+ * What {@link config} reads: the OAuth mode's options, or a static token's.
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category models
  */
-export interface ConfigOptions extends Omit<Options, "clientId" | "clientSecret" | "environment" | "apiUrl"> {}
+export type ConfigOptions = Options | StaticTokenOptions
 
 /**
- * `TRADIER_ENV`: `sandbox` (default) or `production`; any other value is a `ConfigError` naming the variable and
- * the allowed values.
+ * The documented environment variables (`OAuth2Provider.variables(Tradier.definition)`): `TRADIER_ENV` (`sandbox`,
+ * the default, or `production`), `TRADIER_SCOPES` (comma- or space-separated), `TRADIER_API_URL`,
+ * `TRADIER_TOKEN_URL`, and either `TRADIER_ACCESS_TOKEN` (a static API token: when set, static-token mode) or
+ * `TRADIER_CLIENT_ID` and `TRADIER_CLIENT_SECRET` (OAuth mode).
  *
- * @since 0.1.0
+ * @since 0.2.0
  * @category config
  */
-export const environmentConfig: Config.Config<TradierEndpoint.Environment> = Config.literal(
-  ...TradierEndpoint.environments
-)("TRADIER_ENV").pipe(Config.withDefault<TradierEndpoint.Environment>("sandbox"))
+export const config: Config.Config<ConfigOptions> = Config.all({
+  token: Config.option(Config.redacted(Config.nonEmptyString("TRADIER_ACCESS_TOKEN"))),
+  clientId: Config.option(Config.nonEmptyString("TRADIER_CLIENT_ID")),
+  clientSecret: Config.option(Config.redacted(Config.nonEmptyString("TRADIER_CLIENT_SECRET"))),
+  rest: OAuth2Provider.configWithoutCredentials(definition)
+}).pipe(Config.mapOrFail(({ clientId, clientSecret, rest, token }) => {
+  if (Option.isSome(token)) return Either.right<ConfigOptions>({ ...rest, token: token.value })
+  if (Option.isSome(clientId) && Option.isSome(clientSecret)) {
+    return Either.right<ConfigOptions>({ ...rest, clientId: clientId.value, clientSecret: clientSecret.value })
+  }
+  const missing = [Option.isNone(clientId) ? "TRADIER_CLIENT_ID" : [], Option.isNone(clientSecret) ? "TRADIER_CLIENT_SECRET" : []]
+    .flat()
+  return Either.left(ConfigError.MissingData(
+    [],
+    `${missing.join(" and ")} must be set for the OAuth mode (or TRADIER_ACCESS_TOKEN for a static API token)`
+  ))
+}))
 
 /**
- * Either layer, configured from the environment:
- *
- * | variable | meaning |
- * |---|---|
- * | `TRADIER_ENV` | `sandbox` (default) or `production` |
- * | `TRADIER_API_URL` | the API host; default: the environment's |
- * | `TRADIER_ACCESS_TOKEN` | a static API token: when set (non-empty), {@link layerStaticToken} is used |
- * | `TRADIER_CLIENT_ID` | the application's client id (OAuth mode) |
- * | `TRADIER_CLIENT_SECRET` | the application's client secret (OAuth mode), read with `Config.redacted` |
- *
- * Requires the plain `HttpClient` and a `TokenStore` (unused in static-token mode).
+ * Either layer, with its options read from a `Config`: by default {@link config} (static-token mode when
+ * `TRADIER_ACCESS_TOKEN` is set). Requires the plain `HttpClient` and a `TokenStore` (unused in static-token mode).
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerConfig = (
-  options: ConfigOptions = {}
+  options: Config.Config<ConfigOptions> = config
 ): Layer.Layer<
   Services,
   ConfigError.ConfigError | InvalidConfiguration,
   PlatformHttpClient.HttpClient | TokenStore.TokenStore
 > =>
-  Layer.unwrapEffect(Effect.gen(function*() {
-    const environment = yield* environmentConfig
-    const apiUrl = Option.getOrUndefined(yield* Config.option(Config.nonEmptyString("TRADIER_API_URL")))
-    const token = yield* Config.option(Config.redacted(Config.nonEmptyString("TRADIER_ACCESS_TOKEN")))
-    if (Option.isSome(token)) {
-      const chosen: Layer.Layer<Services, InvalidConfiguration, PlatformHttpClient.HttpClient> = layerStaticToken({
-        token: token.value,
-        environment,
-        apiUrl,
-        scopes: options.scopes
-      })
-      return chosen
-    }
-    const clientId = yield* Config.nonEmptyString("TRADIER_CLIENT_ID")
-    const clientSecret = yield* Config.redacted(Config.nonEmptyString("TRADIER_CLIENT_SECRET"))
-    return layer({ ...options, clientId, clientSecret, environment, apiUrl })
-  }))
+  Layer.unwrapEffect(Effect.map(options, (read) => "token" in read ? layerStaticToken(read) : layer(read)))
+
+/**
+ * `TRADIER_ENV`: `sandbox` (default) or `production`.
+ *
+ * @deprecated Read {@link config}'s `environment`.
+ * @since 0.1.0
+ * @category config
+ */
+export const environmentConfig: Config.Config<TradierEndpoint.Environment> = Config.literal("sandbox", "production")(
+  "TRADIER_ENV"
+).pipe(Config.withDefault<TradierEndpoint.Environment>("sandbox"))
 
 // -----------------------------------------------------------------------------
 // login
@@ -391,10 +401,10 @@ export const login = <E = never, R = never>(
   PlatformHttpClient.HttpClient | HttpServer.HttpServer | TokenStore.TokenStore | R
 > =>
   Effect.gen(function*() {
-    const client = yield* makeClient(options)
-    const scopes = options.scopes ?? TradierEndpoint.defaultScopes
+    const resolved = yield* OAuth2Provider.resolve(definition, settings(options))
+    const client = yield* OAuth2Client.make({ endpoint: resolved.endpoint, credentials: resolved.credentials })
     const granted = yield* AuthorizationCode.login({
-      scopes,
+      scopes: resolved.scopes,
       pkce: options.pkce ?? false,
       sendRedirectUri: options.sendRedirectUri ?? true,
       path: options.path,
@@ -402,8 +412,8 @@ export const login = <E = never, R = never>(
       redirectHost: options.redirectHost,
       onAuthorizeUrl: options.onAuthorizeUrl
     }).pipe(Effect.provideService(OAuth2Client.OAuth2Client, client))
-    const token = options.refreshTokens === false ? withoutRefreshToken(granted) : granted
+    const token = options.refreshTokens === false ? AccessTokens.withoutRefreshToken(granted) : granted
     const store = yield* TokenStore.TokenStore
-    yield* store.set(storeKey({ ...options, scopes }), token)
+    yield* store.set(storeKey({ ...options, scopes: resolved.scopes }), token)
     return token
   })

@@ -1,20 +1,18 @@
 /**
- * Tradier's hosts, environments and scopes, and its authorization server as core's `Endpoint` describes it.
- *
- * Every OAuth endpoint lives on the API host: `GET {api}/v1/oauth/authorize` (comma-separated scopes, `state`),
- * `POST {api}/v1/oauth/accesstoken` (Basic auth, RFC 6749 form encoding) and, for approved partners,
- * `POST {api}/v1/oauth/refreshtoken`. The token response has no `token_type` (Bearer is assumed) and lives
- * `expires_in: 86399` seconds.
+ * Tradier's hosts, environments and scopes, and its authorization server as core's `Endpoint` describes it: each one
+ * now read from `Tradier.definition`, the one source of these facts.
  *
  * @since 0.1.0
  */
 import * as Endpoint from "@effect-oauth2/core/Endpoint"
 import type { InvalidConfiguration } from "@effect-oauth2/core/OAuth2Error"
+import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
+import { definition } from "./Tradier.js"
 
 /**
- * The name the Tradier packages give the provider in logs, spans, errors and token-store keys.
+ * The provider name: `"tradier"`.
  *
  * @since 0.1.0
  * @category constants
@@ -22,8 +20,7 @@ import type * as Effect from "effect/Effect"
 export const provider = "tradier"
 
 /**
- * A Tradier environment: `"sandbox"` (paper trading, https://sandbox.tradier.com) or `"production"`
- * (https://api.tradier.com). Tokens and API tokens are valid only in the environment that issued them.
+ * A Tradier environment: `"sandbox"` (paper trading) or `"production"`. Tokens are valid only where issued.
  *
  * @since 0.1.0
  * @category models
@@ -33,14 +30,14 @@ export type Environment = "sandbox" | "production"
 /**
  * Every environment, test one first.
  *
+ * @deprecated Read `Object.keys(Tradier.definition.environments)`.
  * @since 0.1.0
  * @category constants
  */
 export const environments: readonly ["sandbox", "production"] = ["sandbox", "production"]
 
 /**
- * A Tradier OAuth scope. The documented ones are `read` (account data), `write` (account data, not trades),
- * `market` (market data), `trade` (orders) and `stream` (streaming sessions); any other string is passed through.
+ * A Tradier OAuth scope: `read`, `write`, `market`, `trade`, `stream`, or any other string.
  *
  * @since 0.1.0
  * @category models
@@ -50,18 +47,20 @@ export type Scope = "read" | "write" | "market" | "trade" | "stream" | (string &
 /**
  * The documented scopes.
  *
+ * @deprecated Read `Tradier.definition.scopes.known`.
  * @since 0.1.0
  * @category constants
  */
-export const scopes: ReadonlyArray<Scope> = ["read", "write", "market", "trade", "stream"]
+export const scopes: ReadonlyArray<Scope> = definition.scopes.known
 
 /**
- * The scopes asked for when none are given: `read` only (ask for the least you need, RFC 9700).
+ * The scopes asked for when none are given: `read` only.
  *
+ * @deprecated Read `Tradier.definition.scopes.default`.
  * @since 0.1.0
  * @category constants
  */
-export const defaultScopes: ReadonlyArray<Scope> = ["read"]
+export const defaultScopes: ReadonlyArray<Scope> = definition.scopes.default
 
 /**
  * The hosts of one environment.
@@ -72,31 +71,30 @@ export const defaultScopes: ReadonlyArray<Scope> = ["read"]
 export interface Hosts {
   /** The REST API host, which also serves the OAuth endpoints. */
   readonly api: string
-  /**
-   * The streaming host (`/v1/markets/events`, `/v1/accounts/events`). Streams are opened with a session id obtained
-   * from the API host, so the access token is never sent here by this package.
-   */
+  /** The streaming host (opened with a session id from the API host: the access token is never sent there). */
   readonly stream: string
 }
 
 /**
  * The documented hosts per environment.
  *
+ * @deprecated Read `Tradier.definition.environments`.
  * @since 0.1.0
  * @category constants
  */
 export const hosts: { readonly [E in Environment]: Hosts } = {
-  sandbox: { api: "https://sandbox.tradier.com", stream: "https://stream.tradier.com" },
-  production: { api: "https://api.tradier.com", stream: "https://stream.tradier.com" }
+  sandbox: { api: definition.environments.sandbox!.api!, stream: "https://stream.tradier.com" },
+  production: { api: definition.environments.production!.api!, stream: "https://stream.tradier.com" }
 }
 
 /**
- * Tradier's documented token lifetime: 86399 seconds. Used when a response has no `expires_in`.
+ * Tradier's documented token lifetime: 86399 seconds.
  *
+ * @deprecated Read `Tradier.definition.authorizationServer.defaultLifetime`.
  * @since 0.1.0
  * @category constants
  */
-export const defaultLifetime: Duration.Duration = Duration.seconds(86399)
+export const defaultLifetime: Duration.Duration = Duration.decode(definition.authorizationServer.defaultLifetime)
 
 /**
  * What identifies the authorization server to use.
@@ -106,12 +104,10 @@ export const defaultLifetime: Duration.Duration = Duration.seconds(86399)
  */
 export interface Options {
   /** The environment. Default: `"sandbox"`. */
-  readonly environment?: Environment | undefined
-  /**
-   * The API host, without a trailing path (the OAuth endpoints are `{apiUrl}/v1/oauth/...`). Default: the
-   * environment's host (`https://sandbox.tradier.com` or `https://api.tradier.com`). Point it at an emulator with
-   * {@link fromEmulatorUrls}.
-   */
+  readonly environment?: Environment | (string & {}) | undefined
+  /** Host overrides, `{ api }` (as `Tradier.Options` takes them). Default: none. */
+  readonly hosts?: Readonly<Record<string, string | undefined>> | undefined
+  /** The API host. Default: the environment's. */
   readonly apiUrl?: string | undefined
   /** How long a request to the OAuth endpoints may take. Default: 30 seconds. */
   readonly requestTimeout?: Duration.DurationInput | undefined
@@ -120,34 +116,36 @@ export interface Options {
 /**
  * The API URL the options designate, without a trailing slash.
  *
+ * @deprecated Read `OAuth2Provider.resolveHosts(Tradier.definition, options)`'s `hosts.api`.
  * @since 0.1.0
  * @category getters
  */
 export const apiUrl = (options: Options): string =>
-  (options.apiUrl ?? hosts[options.environment ?? "sandbox"].api).replace(/\/+$/, "")
+  (options.apiUrl ?? options.hosts?.api ??
+    definition.environments[options.environment ?? definition.defaultEnvironment]?.api ?? "").replace(/\/+$/, "")
 
 /**
- * Core's endpoint options for Tradier: Basic client authentication with the RFC 6749 form encoding, comma-separated
- * scopes in the authorize URL (space-separated in token responses), the refresh endpoint, a missing `token_type` read
- * as Bearer and a missing `expires_in` as 86399 seconds.
+ * Core's endpoint options for Tradier, filled from the definition's templates.
  *
+ * @deprecated Use `OAuth2Provider.resolve(Tradier.definition, settings)`'s `endpoint`.
  * @since 0.1.0
  * @category constructors
  */
 export const options = (options: Options = {}): Endpoint.Options => {
-  const api = apiUrl(options)
+  const fill = (template: string) => OAuth2Provider.fillTemplate(template, { api: apiUrl(options) })!
+  const server = definition.authorizationServer
   return {
     provider,
-    environment: options.environment ?? "sandbox",
-    tokenUrl: `${api}/v1/oauth/accesstoken`,
-    refreshUrl: `${api}/v1/oauth/refreshtoken`,
-    authorizeUrl: `${api}/v1/oauth/authorize`,
-    authMethod: "client_secret_basic",
-    basicEncoding: "form",
-    scopeDelimiter: " ",
-    authorizeScopeDelimiter: ",",
-    defaultLifetime,
-    defaultTokenType: "Bearer",
+    environment: options.environment ?? definition.defaultEnvironment,
+    tokenUrl: fill(server.tokenUrl),
+    refreshUrl: fill(server.refreshUrl!),
+    authorizeUrl: "url" in definition.login ? fill(definition.login.url) : undefined,
+    authMethod: server.authMethod,
+    basicEncoding: server.basicEncoding,
+    scopeDelimiter: definition.scopes.delimiter,
+    authorizeScopeDelimiter: definition.scopes.authorizeDelimiter,
+    defaultLifetime: server.defaultLifetime,
+    defaultTokenType: server.defaultTokenType,
     requestTimeout: options.requestTimeout
   }
 }
@@ -155,6 +153,7 @@ export const options = (options: Options = {}): Endpoint.Options => {
 /**
  * Tradier's authorization server as a validated core `Endpoint` (HTTPS, or HTTP on loopback only).
  *
+ * @deprecated Use `OAuth2Provider.resolve(Tradier.definition, settings)`'s `endpoint`.
  * @since 0.1.0
  * @category constructors
  */
@@ -162,9 +161,9 @@ export const make = (opts: Options = {}): Effect.Effect<Endpoint.Endpoint, Inval
   Endpoint.make(options(opts))
 
 /**
- * Turns the URL object of `@effect-oauth2/emulator` (`emulator.urls`) into the options that point this package at
- * it, e.g. `Tradier.layer({ ...TradierEndpoint.fromEmulatorUrls(emulator.urls), clientId, clientSecret })`.
+ * The options that point this package at an `@effect-oauth2/emulator` (`emulator.urls`).
  *
+ * @deprecated Give `hosts: { api }` the emulator's host for `"tradier"`.
  * @since 0.1.0
  * @category constructors
  */

@@ -6,6 +6,7 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
+import * as ConfigError from "effect/ConfigError"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Deferred from "effect/Deferred"
 import * as Fiber from "effect/Fiber"
@@ -441,14 +442,16 @@ describe("Tradier.layerConfig", () => {
       assert.include(String(error), "TRADIER_CLIENT_SECRET")
     }).pipe(Effect.provide(Live)))
 
-  it.scoped("a TRADIER_API_URL that is plain http off loopback is InvalidConfiguration", () =>
+  it.scoped("a TRADIER_API_URL that is plain http off loopback is a ConfigError naming the variable", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(
         Layer.build(Tradier.layerConfig().pipe(Layer.provide(Store))).pipe(
           withEnv({ TRADIER_ACCESS_TOKEN: staticToken, TRADIER_API_URL: "http://api.tradier.example" })
         )
       )
-      assert.strictEqual(error._tag, "InvalidConfiguration")
+      assert.isTrue(ConfigError.isConfigError(error))
+      assert.include(String(error), "TRADIER_API_URL")
+      assert.include(String(error), "https://")
       assert.notInclude(errorText(error), staticToken)
     }).pipe(Effect.provide(Live)))
 })

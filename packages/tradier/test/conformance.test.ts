@@ -23,6 +23,11 @@ const partner = Clients.tradierPartnerDemo
  */
 conformance({
   name: "Tradier (stored tokens, partner refresh)",
+  definition: Tradier.definition,
+  build: (settings) =>
+    Layer.build(
+      Tradier.layer(settings).pipe(Layer.provide(TokenStore.layerMemory), Layer.provide(NodeHttpClient.layerUndici))
+    ),
   harness: Effect.gen(function*() {
     const emulator = yield* Emulator.make({ tradierAuthorization: "auto-approve" })
     const urls = TradierEndpoint.fromEmulatorUrls(emulator.urls)

@@ -403,8 +403,9 @@ export const make = (options: {
           source: "configuration",
           operation,
           hint: operation === "revocation"
-            ? "Tokens expire on their own; drop the token from your cache, or contact the provider to revoke it."
-            : undefined
+            ? endpoint.revocationUnsupportedHint ??
+              "Tokens expire on their own; drop the token from your cache, or contact the provider to revoke it."
+            : endpoint.introspectionUnsupportedHint
         })
       )
 

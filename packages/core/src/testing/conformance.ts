@@ -4,9 +4,15 @@
  *
  * ```ts
  * import { conformance } from "@effect-oauth2/core/conformance"
- * conformance({ name: "Figure Markets", harness: ... })
+ * conformance({ definition: FigureMarkets.definition, build: ..., harness: ... })
  * ```
+ *
+ * With a `definition`, it also runs one case per rule of core's validation (`OAuth2Provider.resolve`) through the
+ * provider's own constructor: empty client id, empty client secret, a non-HTTPS host or token URL, an unknown
+ * environment, scopes (unknown where the list is closed, any where the provider takes none, malformed where it is
+ * open), and the definition's own `check` through `checks`.
  */
+import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -15,6 +21,7 @@ import type * as Scope from "effect/Scope"
 import * as TestServices from "effect/TestServices"
 import type * as AccessTokens from "../AccessTokens.js"
 import type * as OAuth2Error from "../OAuth2Error.js"
+import * as OAuth2Provider from "../OAuth2Provider.js"
 
 /** What a provider package hands the suite. Build everything in the scope: the suite calls it once per test. */
 export interface Harness {
@@ -37,12 +44,83 @@ export interface Harness {
   readonly secrets: ReadonlyArray<string>
 }
 
+/** A case of a definition's own `check`: settings it must refuse, and what the refusal says. */
+export interface CheckCase {
+  readonly title: string
+  /** Merged over valid settings. */
+  readonly settings: Partial<OAuth2Provider.Settings>
+  /** A text the `InvalidConfiguration`'s message includes. */
+  readonly includes: string
+}
+
 /** The options of {@link conformance}. */
 export interface Options {
-  /** The provider's name, for the test titles. */
-  readonly name: string
-  /** Builds a fresh harness (an emulator, the provider's layers) in the test's scope. */
-  readonly harness: Effect.Effect<Harness, never, Scope.Scope>
+  /** The provider's name, for the test titles. Default: the definition's title. */
+  readonly name?: string | undefined
+  /** The provider's definition: runs the validation cases. */
+  readonly definition?: OAuth2Provider.Definition | undefined
+  /**
+   * Builds the provider with these settings through its own constructor (its package `layer` or `make`, with what it
+   * needs besides the settings: an `HttpClient`, a `TokenStore`). It must send no request. Default:
+   * `OAuth2Provider.make(definition, settings)` over an `HttpClient` that is never called.
+   */
+  readonly build?: ((settings: OAuth2Provider.Settings) => Effect.Effect<unknown, unknown, Scope.Scope>) | undefined
+  /** Cases of the definition's own `check`. Default: none. */
+  readonly checks?: ReadonlyArray<CheckCase> | undefined
+  /**
+   * Builds a fresh harness (an emulator, the provider's layers) in the test's scope. Default: none (only the
+   * validation cases run; give a `definition`).
+   */
+  readonly harness?: Effect.Effect<Harness, never, Scope.Scope> | undefined
+}
+
+const validSettings: OAuth2Provider.Settings = { clientId: "conformance-client", clientSecret: "conformance-s3cret" }
+
+/** No request may leave during validation: this client fails the test if one does. */
+const noHttp = HttpClient.make((request) => Effect.dieMessage(`validation sent a request to ${request.url}`))
+
+/** The validation cases: one per rule of `OAuth2Provider.resolve`, through the provider's own constructor. */
+const validation = (
+  definition: OAuth2Provider.Definition,
+  build: (settings: OAuth2Provider.Settings) => Effect.Effect<unknown, unknown, Scope.Scope>,
+  checks: ReadonlyArray<CheckCase>
+) => {
+  const refuses = (title: string, settings: Partial<OAuth2Provider.Settings>, includes: ReadonlyArray<string>) =>
+    it.live(title, () =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(Effect.scoped(build({ ...validSettings, ...settings })))
+        assert.strictEqual((error as { _tag?: unknown })._tag, "InvalidConfiguration", String(error))
+        const text = [String(error), JSON.stringify(error)].join("\n")
+        for (const expected of includes) assert.include(text, expected)
+        assert.notInclude(text, validSettings.clientSecret as string, "the client secret leaked into an error")
+      }))
+  const hosts = OAuth2Provider.hostNames(definition)
+  const scopes = definition.scopes
+  describe(`${definition.title}: validation (one case per rule)`, () => {
+    it.live("valid settings build, and send no request", () => Effect.scoped(Effect.asVoid(build(validSettings))))
+    refuses("an empty client id", { clientId: "  " }, ["clientId"])
+    refuses("an empty client secret", { clientSecret: "" }, ["clientSecret"])
+    for (const host of hosts) {
+      refuses(`a non-HTTPS ${host} host`, { hosts: { [host]: `http://${host}.conformance.example` } }, ["https://"])
+    }
+    refuses("a non-HTTPS token URL", { tokenUrl: "http://token.conformance.example/token" }, ["https://"])
+    refuses(
+      "an unknown environment",
+      { environment: "no-such-environment" },
+      Object.keys(definition.environments)
+    )
+    if (scopes.kind === "closed") {
+      refuses("an unknown scope (the list is closed)", { scopes: ["no-such-scope"] }, ["no-such-scope"])
+    } else if (scopes.kind === "none") {
+      refuses("any scope (the provider takes none)", { scopes: ["no-such-scope"] }, ["no scope"])
+    } else {
+      refuses("a malformed scope (the list is open)", { scopes: ["two words"] }, ["single words"])
+      it.live("an unlisted well-formed scope passes (the list is open)", () =>
+        Effect.scoped(Effect.asVoid(build({ ...validSettings, scopes: ["conformance.unlisted"] }))))
+    }
+    if (scopes.required === true) refuses("no scope where one is required", { scopes: [] }, ["at least one"])
+    for (const check of checks) refuses(`its own check: ${check.title}`, check.settings, [check.includes])
+  })
 }
 
 const noSecretIn = (harness: Harness, value: unknown, token?: string) => {
@@ -54,10 +132,23 @@ const noSecretIn = (harness: Harness, value: unknown, token?: string) => {
 
 /** Registers the conformance tests. Runs with the live clock: the emulator and the client share real time. */
 export const conformance = (options: Options): void => {
+  const definition = options.definition
+  if (definition !== undefined) {
+    validation(
+      definition,
+      options.build ??
+        ((settings) =>
+          OAuth2Provider.make(definition, settings).pipe(Effect.provideService(HttpClient.HttpClient, noHttp))),
+      options.checks ?? []
+    )
+  }
+  const name = options.name ?? definition?.title ?? "provider"
+  const harness = options.harness
+  if (harness === undefined) return
   const test = (name: string, body: (harness: Harness) => Effect.Effect<void, unknown, Scope.Scope>) =>
-    it.live(name, () => Effect.scoped(Effect.flatMap(options.harness, body)).pipe(TestServices.provideLive))
+    it.live(name, () => Effect.scoped(Effect.flatMap(harness, body)).pipe(TestServices.provideLive))
 
-  describe(`${options.name}: AccessTokens conformance`, () => {
+  describe(`${name}: AccessTokens conformance`, () => {
     test("get returns a Bearer token, then serves it from the cache", (h) =>
       Effect.gen(function*() {
         const first = yield* h.tokens.get

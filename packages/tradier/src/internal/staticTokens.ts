@@ -12,13 +12,13 @@ import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
-import { provider } from "../TradierEndpoint.js"
 
 /** A static token never expires: the largest instant a `Date` can show. @internal */
 export const NEVER = 8_640_000_000_000_000
 
 /** @internal */
 export const make = (options: {
+  readonly provider: string
   readonly token: Redacted.Redacted<string>
   readonly scopes: ReadonlyArray<string>
   readonly settingsHint: string
@@ -36,9 +36,9 @@ export const make = (options: {
       })
     )
     const cannot = (operation: string) =>
-      Effect.fail(new Unsupported({ provider, source: "configuration", operation, hint: options.settingsHint }))
+      Effect.fail(new Unsupported({ provider: options.provider, source: "configuration", operation, hint: options.settingsHint }))
     return {
-      provider,
+      provider: options.provider,
       get: Ref.get(ref),
       refresh: cannot("getting another static API token"),
       // Nothing to drop it for: there is no other token to get. A 401 fails the call instead (see httpClient.ts).

@@ -1,0 +1,498 @@
+/**
+ * A provider as plain data, and everything core builds from it.
+ *
+ * A provider package writes one {@link Definition}: its name and title, the prefix of its environment variables, its
+ * environments and their hosts, how tokens are had, its scopes, its authorization server (the facts `Endpoint`
+ * models, with URLs written as templates over the hosts, e.g. `"{main}/auth/oauth2/token"`), revocation,
+ * introspection and login (each a URL, or the reason there is none), its API bases, and a few named hooks for what is
+ * truly its own. Core turns it into:
+ *
+ * - {@link resolve}: the one validation every provider goes through (credentials, environment, hosts and URLs,
+ *   scopes, the definition's own `check`), failing with `InvalidConfiguration`;
+ * - {@link make} / {@link layer} / {@link layerConfig}: the `OAuth2Client`, the cached `AccessTokens` and the
+ *   authorised API clients, in the shape of `@effect/sql`'s `make` / `layer` / `layerConfig`;
+ * - {@link config} and {@link variables}: the documented environment variables, as a `Config` and as a table a
+ *   command or a README can print.
+ *
+ * ```ts
+ * import { OAuth2Provider } from "@effect-oauth2/core"
+ *
+ * const definition: OAuth2Provider.Definition = {
+ *   name: "example",
+ *   title: "Example",
+ *   envPrefix: "EXAMPLE",
+ *   environments: { sandbox: { api: "https://sandbox.example.com" }, production: { api: "https://api.example.com" } },
+ *   defaultEnvironment: "sandbox",
+ *   acquire: "client_credentials",
+ *   scopes: { kind: "open", known: ["read"], default: [], delimiter: " " },
+ *   authorizationServer: { tokenUrl: "{api}/oauth2/token", authMethod: "client_secret_basic", defaultLifetime: "1 hour" },
+ *   revocation: { unsupported: "Example documents no revocation endpoint." },
+ *   introspection: { unsupported: "Example documents no introspection endpoint." },
+ *   login: { unsupported: "Example uses the client-credentials grant." },
+ *   apis: { api: "{api}" }
+ * }
+ * ```
+ *
+ * @since 0.2.0
+ */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import type * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Redacted from "effect/Redacted"
+import type * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as AccessTokens from "./AccessTokens.js"
+import type * as ClientAuth from "./ClientAuth.js"
+import type * as Endpoint from "./Endpoint.js"
+import * as internal from "./internal/oauth2Provider.js"
+import * as OAuth2Client from "./OAuth2Client.js"
+import type { InvalidConfiguration, OAuth2Error } from "./OAuth2Error.js"
+import type * as OAuth2HttpClient from "./OAuth2HttpClient.js"
+
+// -----------------------------------------------------------------------------
+// the definition
+// -----------------------------------------------------------------------------
+
+/**
+ * The hosts of one environment, by name: `{ main: "https://www.figuremarkets.dev", trade: "https://trade..." }`.
+ * A host the provider documents no default for (Openmarkets' API) is left out: whatever needs it refuses to run
+ * until the user names it.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type Hosts = Readonly<Record<string, string>>
+
+/**
+ * Something a provider has (its URL, a template over the hosts such as `"{main}/auth/oauth2/revoke"`), or the reason
+ * it has none, told to the user as the hint of `Unsupported` (and printed by the CLI).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type Feature = { readonly url: string } | { readonly unsupported: string }
+
+/**
+ * The provider's scopes.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Scopes {
+  /**
+   * - `"open"`: any well-formed scope (RFC 6749 §3.3: one word, no quote or backslash) is passed on; `known` documents
+   *   the usual ones;
+   * - `"closed"`: only the `known` scopes are accepted;
+   * - `"none"`: the provider takes no scope; giving one is a configuration error.
+   */
+  readonly kind: "open" | "closed" | "none"
+  /** The documented scopes. */
+  readonly known: ReadonlyArray<string>
+  /** The scopes asked for when none are given. */
+  readonly default: ReadonlyArray<string>
+  /** Whether at least one scope must be asked for. Default: `false`. */
+  readonly required?: boolean | undefined
+  /** What separates scopes in token requests (RFC 6749: a space). */
+  readonly delimiter: string
+  /**
+   * What separates scopes in the authorize URL. Default: `delimiter`. When it is a comma, the `{PREFIX}_SCOPES`
+   * variable accepts commas too.
+   */
+  readonly authorizeDelimiter?: string | undefined
+}
+
+/**
+ * The authorization server, as `Endpoint` models it, with its URLs written as templates over the hosts. The fields
+ * taken from `Endpoint.Options` keep their defaults there (Basic encoding `"form"`, `["Bearer"]` accepted, ...).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface AuthorizationServer extends
+  Pick<
+    Endpoint.Options,
+    | "basicEncoding"
+    | "maxLifetime"
+    | "defaultTokenType"
+    | "acceptedTokenTypes"
+    | "readableMembers"
+    | "headers"
+    | "params"
+  >
+{
+  /** The token endpoint, e.g. `"{main}/auth/oauth2/token"`. */
+  readonly tokenUrl: string
+  /** Where refresh grants go, when not the token endpoint, e.g. `"{api}/v1/oauth/refreshtoken"`. */
+  readonly refreshUrl?: string | undefined
+  /** How the client authenticates. */
+  readonly authMethod: ClientAuth.Method
+  /** The lifetime of a token whose response has no `expires_in`. */
+  readonly defaultLifetime: Duration.DurationInput
+}
+
+/**
+ * One more environment variable a provider package reads itself (Figure Pay's API version, Tradier's static token),
+ * listed by {@link variables} after the common ones.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Variable {
+  /** The full name, e.g. `"FIGURE_PAY_API_VERSION"`. */
+  readonly name: string
+  /** What it sets. */
+  readonly meaning: string
+  /** What applies when it is unset: `"required"`, a value, or a sentence. */
+  readonly default: string
+}
+
+/**
+ * What is truly one provider's own, each under a name that says what it does.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Hooks {
+  /**
+   * A check of the resolved settings beyond the common ones; returns what is wrong (the description of the
+   * `InvalidConfiguration`), or `undefined`. Figure Markets: no token or revocation URL on the trading host.
+   */
+  readonly check?: ((resolved: Resolved) => string | undefined) | undefined
+  /**
+   * Applied to the authorised client before each API's base URL (so it sees relative URLs): extra headers, a response
+   * observer. Tradier: `Accept: application/json` unless the caller names a type.
+   */
+  readonly transformClient?:
+    | ((client: OAuth2HttpClient.Authorized, resolved: ResolvedHosts) => OAuth2HttpClient.Authorized)
+    | undefined
+  /**
+   * What it means at this provider when the API rejects a token even after a replay with a fresh one (wrong
+   * environment, revoked access...): becomes the `hint` of that `Unauthorized` (`rejected-token`).
+   */
+  readonly rejectedTokenHint?: ((resolved: Resolved) => string) | undefined
+  /**
+   * Keep a rejected token that has no refresh token (see `AccessTokens.Options.keepUnrenewableOnInvalidate`), for a
+   * provider whose tokens only a login renews. Default: `false`.
+   */
+  readonly keepUnrenewableOnInvalidate?: boolean | undefined
+}
+
+/**
+ * A provider, as plain data. See the module documentation and `docs/ADD-A-PROVIDER.md`.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Definition {
+  /** The short name used in logs, spans, metrics, errors and token-store keys, e.g. `"figure-markets"`. */
+  readonly name: string
+  /** The name people read, e.g. `"Figure Markets"`. */
+  readonly title: string
+  /** The prefix of its environment variables, e.g. `"FIGURE_MARKETS"` (`FIGURE_MARKETS_CLIENT_ID`...). */
+  readonly envPrefix: string
+  /** Each environment's hosts, test environment first. */
+  readonly environments: Readonly<Record<string, Hosts>>
+  /** The environment used when none is given: a test one, so that nothing reaches production by accident. */
+  readonly defaultEnvironment: string
+  /**
+   * Where tokens come from: `"client_credentials"` requests, or `"stored"` ones (an authorization-code login puts
+   * them in the `TokenStore`; see `AccessTokens.Options.acquire`).
+   */
+  readonly acquire: "client_credentials" | "stored"
+  /** Its scopes. */
+  readonly scopes: Scopes
+  /** Its authorization server. */
+  readonly authorizationServer: AuthorizationServer
+  /** Token revocation (RFC 7009): the endpoint, or why there is none. */
+  readonly revocation: Feature
+  /** Token introspection (RFC 7662): the endpoint, or why there is none. */
+  readonly introspection: Feature
+  /** The authorization-code login: the authorize endpoint, or why there is none. */
+  readonly login: Feature
+  /**
+   * The API bases by name, as templates over the hosts: `{ trade: "{trade}/api/v1", rest: "{main}/trader" }`. Each
+   * becomes an authorised client based there; the token is sent to these origins only.
+   */
+  readonly apis: Readonly<Record<string, string>>
+  /** More variables the provider package reads itself, for {@link variables}. Default: none. */
+  readonly variables?: ReadonlyArray<Variable> | undefined
+  /** What is its own. Default: none. */
+  readonly hooks?: Hooks | undefined
+}
+
+// -----------------------------------------------------------------------------
+// settings
+// -----------------------------------------------------------------------------
+
+/**
+ * What a user gives a provider: credentials, the environment, scopes, host overrides, and the policies of the token
+ * cache and the API clients. The same for every provider ({@link config} reads the common part from the
+ * environment).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Settings extends OAuth2HttpClient.ApiBounds {
+  /** The client id. Required. */
+  readonly clientId: string
+  /** The client secret; a plain string is wrapped in `Redacted` at once. Required. */
+  readonly clientSecret: Redacted.Redacted<string> | string
+  /** Which environment's hosts to use. Default: the definition's `defaultEnvironment`. */
+  readonly environment?: string | undefined
+  /** The scopes to ask for. Default: the definition's default scopes. */
+  readonly scopes?: ReadonlyArray<string> | undefined
+  /**
+   * Hosts that replace the environment's, by name (a proxy, a regional host, the emulator): `{ trade: "https://..." }`.
+   * Default: none.
+   */
+  readonly hosts?: Readonly<Record<string, string | undefined>> | undefined
+  /** The token endpoint, when not the definition's. Default: the definition's template over the hosts. */
+  readonly tokenUrl?: string | undefined
+  /** The revocation endpoint, when not the definition's. Default: the definition's template over the hosts. */
+  readonly revocationUrl?: string | undefined
+  /** How the Basic header encodes the credentials, when not the definition's. Default: the definition's. */
+  readonly basicEncoding?: ClientAuth.BasicEncoding | undefined
+  /** How long a request to the authorization server may take. Default: 30 seconds. */
+  readonly requestTimeout?: Duration.DurationInput | undefined
+  /** How long before expiry the background refresh starts. Default: 60 seconds. */
+  readonly refreshSkew?: Duration.DurationInput | undefined
+  /** The back-off of background refresh retries. Default: core's (exponential from 1 s, jittered, capped at 5 min). */
+  readonly retrySchedule?: Schedule.Schedule<unknown, OAuth2Error> | undefined
+  /** Revoke the cached token when the scope closes (where the provider can). Default: `false`. */
+  readonly revokeOnClose?: boolean | undefined
+  /** Start acquiring a token in the background as soon as it is built. Default: `false`. */
+  readonly prefetch?: boolean | undefined
+  /** Keep refresh tokens and renew with them. `false` drops them (each token then lives its lifetime). Default: `true`. */
+  readonly refreshTokens?: boolean | undefined
+  /**
+   * Applied to every authorised API client after the definition's own transform (the escape hatch of
+   * `@effect/ai`'s `transformClient`). Default: none.
+   */
+  readonly transformClient?: ((client: OAuth2HttpClient.Authorized) => OAuth2HttpClient.Authorized) | undefined
+}
+
+/**
+ * Where a provider's servers are, once the environment and the host overrides are applied and validated: the part
+ * of {@link Resolved} that needs no credentials.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ResolvedHosts {
+  /** The definition they were resolved against. */
+  readonly definition: Definition
+  /** The environment. */
+  readonly environment: string
+  /** The hosts (the environment's with the overrides), validated, without trailing slashes. */
+  readonly hosts: Hosts
+  /** The API bases by name; `undefined` for an API whose host is not known (see {@link Hosts}). */
+  readonly apis: Readonly<Record<string, string | undefined>>
+  /** The only origins the access token is ever sent to: the API bases'. */
+  readonly allowedOrigins: ReadonlyArray<string>
+}
+
+/**
+ * The settings after defaults and validation.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Resolved extends ResolvedHosts {
+  /** The scopes asked for, deduplicated. */
+  readonly scopes: ReadonlyArray<string>
+  /** The token-endpoint description handed to core. */
+  readonly endpoint: Endpoint.Endpoint
+  /** The client id and secret (`Redacted`). */
+  readonly credentials: Endpoint.Credentials
+}
+
+/**
+ * Everything {@link make} builds.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Provider {
+  /** The validated settings. */
+  readonly resolved: Resolved
+  /** The token-endpoint client (revocation, introspection). */
+  readonly client: OAuth2Client.Service
+  /** The cached, self-refreshing access tokens. */
+  readonly tokens: AccessTokens.Service
+  /** An authorised client per API of the definition, based at its URL. */
+  readonly apis: Readonly<Record<string, OAuth2HttpClient.Authorized>>
+}
+
+// -----------------------------------------------------------------------------
+// constructors
+// -----------------------------------------------------------------------------
+
+/**
+ * The one validation of every provider: a non-empty client id and secret, a known environment, hosts and URLs that
+ * are HTTPS (or HTTP on loopback) without credentials, query or fragment, scopes that are well-formed, present where
+ * required and known where the list is closed, and the definition's own `check`. Fails with `InvalidConfiguration`
+ * naming what is wrong (never a secret).
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const resolve: (definition: Definition, settings: Settings) => Effect.Effect<Resolved, InvalidConfiguration> =
+  internal.resolve
+
+/**
+ * The hosts of an environment with the overrides, the API bases and the allowed origins, validated: the part of
+ * {@link resolve} that needs no credentials (e.g. for a static API token).
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const resolveHosts: (
+  definition: Definition,
+  options: { readonly environment?: string | undefined; readonly hosts?: Settings["hosts"] }
+) => Effect.Effect<ResolvedHosts, InvalidConfiguration> = internal.resolveHosts
+
+/**
+ * The authorised API clients of the definition over given tokens and the plain `HttpClient` from the context: what
+ * {@link make} builds, for tokens had another way (a static API token). `replay: false` fails a 401 at once instead
+ * of replaying it with a new token.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const makeApis: (
+  resolved: ResolvedHosts | Resolved,
+  tokens: AccessTokens.Service,
+  options?: {
+    readonly replay?: boolean | undefined
+    /** Overrides the definition's `rejectedTokenHint`. */
+    readonly rejectedTokenHint?: string | undefined
+    readonly transformClient?: Settings["transformClient"]
+  } & OAuth2HttpClient.ApiBounds
+) => Effect.Effect<Readonly<Record<string, OAuth2HttpClient.Authorized>>, never, HttpClient.HttpClient> =
+  internal.makeApis
+
+/**
+ * Validates the settings ({@link resolve}) and builds the token-endpoint client, the cached `AccessTokens` and the
+ * authorised API clients over the plain `HttpClient` from the context (which also serves the token endpoint: never
+ * give it an authorised client). A `TokenStore` in the context is used when present. Scoped: the background refresh
+ * lives as long as the scope.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const make = (
+  definition: Definition,
+  settings: Settings
+): Effect.Effect<Provider, InvalidConfiguration, HttpClient.HttpClient | Scope.Scope> =>
+  Effect.gen(function*() {
+    const resolved = yield* resolve(definition, settings)
+    const client = yield* OAuth2Client.make({ endpoint: resolved.endpoint, credentials: resolved.credentials })
+    const tokens = yield* AccessTokens.make({
+      scopes: resolved.scopes,
+      acquire: definition.acquire,
+      refreshSkew: settings.refreshSkew,
+      retrySchedule: settings.retrySchedule,
+      revokeOnClose: settings.revokeOnClose,
+      prefetch: settings.prefetch,
+      dropRefreshTokens: settings.refreshTokens === false,
+      keepUnrenewableOnInvalidate: definition.hooks?.keepUnrenewableOnInvalidate
+    }).pipe(Effect.provideService(OAuth2Client.OAuth2Client, client))
+    const apis = yield* makeApis(resolved, tokens, settings)
+    return { resolved, client, tokens, apis }
+  })
+
+/**
+ * {@link make} as a layer of core's `AccessTokens` and `OAuth2Client`. A provider package provides its own tags
+ * instead (see `docs/ADD-A-PROVIDER.md`); this one serves a definition of your own, e.g. any RFC 6749 server.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layer = (
+  definition: Definition,
+  settings: Settings
+): Layer.Layer<AccessTokens.AccessTokens | OAuth2Client.OAuth2Client, InvalidConfiguration, HttpClient.HttpClient> =>
+  Layer.scopedContext(Effect.map(make(definition, settings), toContext))
+
+/**
+ * {@link layer} with the settings read from a `Config`: by default {@link config} (the documented variables);
+ * `Config.nested(OAuth2Provider.config(definition), "ACCOUNT_A")` reads `ACCOUNT_A_{PREFIX}_CLIENT_ID`..., so that
+ * two accounts of one provider run side by side.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerConfig = (
+  definition: Definition,
+  settings: Config.Config.Wrap<Settings> = config(definition)
+): Layer.Layer<
+  AccessTokens.AccessTokens | OAuth2Client.OAuth2Client,
+  ConfigError.ConfigError | InvalidConfiguration,
+  HttpClient.HttpClient
+> => Layer.unwrapEffect(Effect.map(Config.unwrap(settings), (read) => layer(definition, read)))
+
+/**
+ * Core's services of a built provider: `AccessTokens` and `OAuth2Client`. Provider packages add their own tags.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const toContext: (
+  provider: Provider
+) => Context.Context<AccessTokens.AccessTokens | OAuth2Client.OAuth2Client> = internal.toContext
+
+// -----------------------------------------------------------------------------
+// environment variables
+// -----------------------------------------------------------------------------
+
+/**
+ * The settings read from the documented environment variables ({@link variables}): `{PREFIX}_CLIENT_ID`,
+ * `{PREFIX}_CLIENT_SECRET` (with `Config.redacted`), `{PREFIX}_ENV` (one of the environments, case-insensitive),
+ * `{PREFIX}_SCOPES` (space-separated; commas too where the authorize URL uses them; not read where the provider takes
+ * no scope), `{PREFIX}_{HOST}_URL` per host, and `{PREFIX}_TOKEN_URL`. A missing or bad value is a `ConfigError`
+ * naming the variable (a URL that is not https, or http on loopback, included).
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const config: (definition: Definition) => Config.Config<Settings> = internal.config
+
+/**
+ * {@link config} without the client id and secret: the environment, scopes, hosts and token URL, for a mode that
+ * has no client credentials (a static API token).
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const configWithoutCredentials: (
+  definition: Definition
+) => Config.Config<Omit<Settings, "clientId" | "clientSecret">> = internal.configWithoutCredentials
+
+/**
+ * The documented environment variables, in order: the common ones ({@link config}), then the definition's own.
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const variables: (definition: Definition) => ReadonlyArray<Variable> = internal.variables
+
+/**
+ * Every host name a definition uses: its environments' and those its URL templates name, in order.
+ *
+ * @since 0.2.0
+ * @category getters
+ */
+export const hostNames: (definition: Definition) => ReadonlyArray<string> = internal.hostNames
+
+/**
+ * A URL template with its `{host}` names replaced, or `undefined` when it names a host that is not given.
+ *
+ * @since 0.2.0
+ * @category getters
+ */
+export const fillTemplate: (template: string, hosts: Readonly<Record<string, string | undefined>>) => string | undefined =
+  internal.fillTemplate
