@@ -57,4 +57,41 @@ describe("AccessTokens over a shared store, single-use refresh tokens", () => {
       assert.strictEqual(Redacted.value((yield* a.refresh).value), "a3")
       assert.deepStrictEqual(presented, ["r0", "r1", "r2"])
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scoped("with a refresh-token rule, each renewal is written once, under the coordination, stamped with its death", () =>
+    Effect.gen(function*() {
+      let next = 1
+      const server = yield* TokenServer.make(() =>
+        TokenServer.token({ access_token: `a${next}`, refresh_token: `r${next++}`, expires_in: 3600 })
+      )
+      const memory = yield* TokenStore.makeMemory
+      const writes: Array<{ readonly underCoordination: boolean; readonly token: AccessToken.AccessToken }> = []
+      let coordinating = false
+      const store: TokenStore.Service = {
+        ...memory,
+        set: (key, token) =>
+          Effect.zipRight(Effect.sync(() => writes.push({ underCoordination: coordinating, token })), memory.set(key, token)),
+        coordinate: (key, stale, acquire) =>
+          Effect.acquireUseRelease(
+            Effect.sync(() => (coordinating = true)),
+            () => memory.coordinate(key, stale, acquire),
+            () => Effect.sync(() => (coordinating = false))
+          )
+      }
+      const endpoint = yield* Endpoint.make({ provider: "rotating", tokenUrl: server.url("/token"), authMethod: "client_secret_post" })
+      const client = yield* OAuth2Client.make({ endpoint, credentials: Endpoint.credentials("bot", "secret") })
+      // Client credentials that come with a refresh token, which dies 7 days after this first grant (the "login").
+      const service = yield* AccessTokens.make({ refreshTokenLifetime: { duration: "7 days", from: "login" } }).pipe(
+        Effect.provideService(OAuth2Client.OAuth2Client, client),
+        Effect.provideService(TokenStore.TokenStore, store)
+      )
+      yield* service.get
+      yield* service.refresh
+      assert.strictEqual(writes.length, 2)
+      for (const write of writes) {
+        assert.isTrue(write.underCoordination)
+        // The first grant's death (7 days after it, at 0 on the TestClock) travels with every renewal into the store.
+        assert.strictEqual(write.token.refreshTokenExpiresAt, 7 * 24 * 3_600_000)
+      }
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 })

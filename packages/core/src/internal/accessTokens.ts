@@ -360,7 +360,9 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
             !AccessToken.sameValue(stored, stale) && stored.issuedAt >= stale.issuedAt
           ? stored
           : stale
-        return Effect.tap(fresh(base), (token) => storeSet(token))
+        // Stamped with its refresh token's death before it is stored: `observe` then finds it stamped (the same
+        // object), so it is known to be stored and is not written again outside the lock.
+        return Effect.tap(Effect.map(fresh(base), death.stamp), (token) => storeSet(token))
       })
 
     /**
