@@ -14,9 +14,9 @@
  * unless `OPENMARKETS_ENV=production`; `OPENMARKETS_TOKEN_URL` overrides the token endpoint). The quotes path is the
  * emulator's: adapt it to your Openmarkets API product.
  */
-import { ApiResponse, type OAuth2Error } from "@effect-oauth2/core"
+import { ApiResponse, type OAuth2Error, OAuth2Provider } from "@effect-oauth2/core"
 import { Clients, Emulator } from "@effect-oauth2/emulator"
-import { Openmarkets, OpenmarketsEndpoint } from "@effect-oauth2/openmarkets"
+import { Openmarkets, type OpenmarketsEndpoint } from "@effect-oauth2/openmarkets"
 import type { HttpClient, HttpServerError } from "@effect/platform"
 import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import { Config, Console, Effect, Option, Schema, type Scope } from "effect"
@@ -100,7 +100,9 @@ export const program = (
 export const emulatorSettings = (emulator: Emulator.Emulator): Settings => ({
   clientId: Clients.openmarketsDemo.clientId,
   clientSecret: Clients.openmarketsDemo.clientSecret,
-  ...OpenmarketsEndpoint.fromEmulatorUrls(emulator.urls)
+  // The emulator's Openmarkets hosts, by the host names of the definition, whose token URL template they fill.
+  tokenUrl: OAuth2Provider.fillTemplate(Openmarkets.definition.authorizationServer.tokenUrl, emulator.hosts.openmarkets),
+  apiUrl: emulator.hosts.openmarkets.api
 })
 
 /**

@@ -19,7 +19,7 @@
  */
 import { ApiResponse, type OAuth2Error, TokenStore } from "@effect-oauth2/core"
 import { Clients, Emulator } from "@effect-oauth2/emulator"
-import { Tradier, TradierEndpoint } from "@effect-oauth2/tradier"
+import { Tradier } from "@effect-oauth2/tradier"
 import { HttpClient } from "@effect/platform"
 import { NodeHttpClient, NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import { Config, Console, Effect, Layer, Option, Schema } from "effect"
@@ -75,7 +75,7 @@ export const profile: Effect.Effect<Profile, OAuth2Error.OAuth2Error | ParseErro
 export const emulatorStaticLayer = (emulator: Emulator.Emulator) =>
   Tradier.layerStaticToken({
     token: Clients.tradierStaticDemo.token,
-    ...TradierEndpoint.fromEmulatorUrls(emulator.urls)
+    apiUrl: emulator.hosts.tradier.api
   })
 
 /**
@@ -143,7 +143,7 @@ export const emulatedBrowser = (url: string): Effect.Effect<void, never, HttpCli
 export const emulatorApp = (emulator: Emulator.Emulator): Tradier.ClientOptions => ({
   clientId: Clients.tradierDemo.clientId,
   clientSecret: Clients.tradierDemo.clientSecret,
-  ...TradierEndpoint.fromEmulatorUrls(emulator.urls)
+  apiUrl: emulator.hosts.tradier.api
 })
 
 /** `--login`: your application from `TRADIER_CLIENT_*`, or the emulator's demo application. */

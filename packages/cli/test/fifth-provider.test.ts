@@ -7,6 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import * as Effect from "effect/Effect"
 import { generateKeyPairSync } from "node:crypto"
+import * as fs from "node:fs"
 import * as Cli from "../src/Cli.js"
 import * as CliProvider from "../src/CliProvider.js"
 import * as AuthServer from "./authServer.js"
@@ -129,4 +130,14 @@ describe("a fifth provider, from its definition alone", () => {
       assert.include(noCredentials.stderr, "ACME_CLIENT_ID and ACME_CLIENT_SECRET are not set")
       assert.deepStrictEqual(auth.seen, [])
     }))
+})
+
+describe("the README's table of environment variables", () => {
+  it("is each built-in definition's OAuth2Provider.variables, in order", () => {
+    const readme = fs.readFileSync(new URL("../README.md", import.meta.url), "utf8")
+    for (const { definition } of CliProvider.providers) {
+      const row = `| ${definition.name} | ${OAuth2Provider.variables(definition).map((v) => `\`${v.name}\``).join(", ")} |`
+      assert.include(readme, row)
+    }
+  })
 })
