@@ -74,7 +74,7 @@ export const demo = (options: DemoOptions = {}): Effect.Effect<Summary> => {
       Layer.buildWithScope(
         FigureMarkets.layer({
           ...client,
-          hosts: emulator.urls.figureMarkets,
+          hosts: emulator.hosts["figure-markets"],
           scopes,
           refreshSkew: ms(skew),
           retrySchedule: Schedule.exponential(ms(150), 2),

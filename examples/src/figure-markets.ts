@@ -116,7 +116,7 @@ export const emulatorLayer = (emulator: Emulator.Emulator, overrides: Partial<Fi
   FigureMarkets.layer({
     clientId: Clients.figureMarketsDemo.clientId,
     clientSecret: Clients.figureMarketsDemo.clientSecret,
-    hosts: emulator.urls.figureMarkets,
+    hosts: emulator.hosts["figure-markets"],
     revokeOnClose: true,
     ...overrides
   })

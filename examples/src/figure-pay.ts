@@ -57,7 +57,7 @@ export const emulatorLayer = (emulator: Emulator.Emulator, overrides: Partial<Fi
   FigurePay.layer({
     clientId: Clients.figurePayDemo.clientId,
     clientSecret: Clients.figurePayDemo.clientSecret,
-    hosts: emulator.urls.figurePay,
+    hosts: emulator.hosts["figure-pay"],
     apiVersion,
     ...overrides
   })

@@ -100,7 +100,7 @@ export const program = (
 export const emulatorSettings = (emulator: Emulator.Emulator): Settings => ({
   clientId: Clients.openmarketsDemo.clientId,
   clientSecret: Clients.openmarketsDemo.clientSecret,
-  hosts: emulator.urls.openmarkets
+  hosts: emulator.hosts.openmarkets
 })
 
 /**

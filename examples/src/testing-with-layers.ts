@@ -113,7 +113,7 @@ export const emulatorLayer = (emulator: Emulator.Emulator) =>
   FigureMarkets.layer({
     clientId: Clients.figureMarketsDemo.clientId,
     clientSecret: Clients.figureMarketsDemo.clientSecret,
-    hosts: emulator.urls.figureMarkets
+    hosts: emulator.hosts["figure-markets"]
   })
 
 // -----------------------------------------------------------------------------

@@ -75,7 +75,7 @@ export const profile: Effect.Effect<Profile, OAuth2Error.OAuth2Error | ParseErro
 export const emulatorStaticLayer = (emulator: Emulator.Emulator) =>
   Tradier.layerStaticToken({
     token: Clients.tradierStaticDemo.token,
-    hosts: emulator.urls.tradier
+    hosts: emulator.hosts.tradier
   })
 
 /**
@@ -143,7 +143,7 @@ export const emulatedBrowser = (url: string): Effect.Effect<void, never, HttpCli
 export const emulatorApp = (emulator: Emulator.Emulator): Tradier.ClientOptions => ({
   clientId: Clients.tradierDemo.clientId,
   clientSecret: Clients.tradierDemo.clientSecret,
-  hosts: emulator.urls.tradier
+  hosts: emulator.hosts.tradier
 })
 
 /** `--login`: your application from `TRADIER_CLIENT_*`, or the emulator's demo application. */

@@ -67,7 +67,7 @@ const figureMarkets = (emulator: Emulator.Emulator, proxy: string) =>
   FigureMarkets.layer({
     clientId: Clients.figureMarketsDemo.clientId,
     clientSecret: Clients.figureMarketsDemo.clientSecret,
-    ...FigureMarkets.emulatorUrls(emulator.urls)
+    hosts: emulator.hosts["figure-markets"]
   }).pipe(Layer.provide(Proxies.viaProxy(proxy)))
 
 describe("README: proxies and custom agents", () => {

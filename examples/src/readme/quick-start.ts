@@ -9,7 +9,7 @@ export const program = Effect.gen(function*() {
   const FigureMarketsLive = FigureMarkets.layer({
     clientId: "fm-demo-client",
     clientSecret: "fm-demo-secret",
-    hosts: emulator.urls.figureMarkets
+    hosts: emulator.hosts["figure-markets"]
   }).pipe(Layer.provide(NodeHttpClient.layerUndici))
 
   const me = yield* Trader.whoAmI.pipe(Effect.provide(FigureMarketsLive))

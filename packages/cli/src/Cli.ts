@@ -41,6 +41,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
+import * as CliProvider from "./CliProvider.js"
 import * as ExitCode from "./ExitCode.js"
 import { describe as describeEmulator } from "./internal/emulator.js"
 import * as Format from "./internal/format.js"
@@ -70,26 +71,25 @@ export type Io = InternalIo.Io
 // help
 // -----------------------------------------------------------------------------
 
-const variablesHelp = Providers.providerNames.map((name) =>
-  `${name}: ${Providers.descriptors[name].variables.join(", ")}`
-)
+const variablesHelp = (registry: Providers.Registry) =>
+  registry.descriptors.map((descriptor) => `${descriptor.name}: ${descriptor.variables.join(", ")}`)
 
-/**
- * The end of every `--help`: where credentials come from, and the exit codes.
- *
- * @since 0.1.0
- * @category help
- */
-export const footer: HelpDoc.HelpDoc = HelpDoc.blocks([
+const defaultRegistry = Providers.registry(CliProvider.providers)
+
+/** The providers (not `oauth2`) whose tokens come from a login and live in the token store. */
+const storedNames = (registry: Providers.Registry) =>
+  registry.descriptors.filter((d) => d.entry?.definition.acquire === "stored").map((d) => d.name)
+
+const footerFor = (registry: Providers.Registry): HelpDoc.HelpDoc => HelpDoc.blocks([
   HelpDoc.h1("CREDENTIALS"),
   HelpDoc.p(
     "Flags win over environment variables, which win over the --config file. Prefer the environment or a config " +
       "file (chmod 600) for secrets: a --client-secret lands in your shell history. With --emulator and no " +
       "credentials at all, the emulator's demo credentials are used."
   ),
-  HelpDoc.p(`Environment variables: ${variablesHelp.join("; ")}.`),
+  HelpDoc.p(`Environment variables: ${variablesHelp(registry).join("; ")}.`),
   HelpDoc.p(
-    "Token store (tradier logins; other providers with --store): EFFECT_OAUTH2_STORE_KEY (32 bytes, base64 or " +
+    `Token store (${storedNames(registry).join(", ")} logins; other providers with --store): EFFECT_OAUTH2_STORE_KEY (32 bytes, base64 or ` +
       "hex) or EFFECT_OAUTH2_STORE_PASSPHRASE; path --store, else EFFECT_OAUTH2_STORE_PATH, else " +
       "$XDG_CONFIG_HOME/effect-oauth2/tokens.json or ~/.config/effect-oauth2/tokens.json."
   ),
@@ -101,21 +101,45 @@ export const footer: HelpDoc.HelpDoc = HelpDoc.blocks([
   )
 ])
 
+/**
+ * The end of every `--help`: where credentials come from, and the exit codes.
+ *
+ * @since 0.1.0
+ * @category help
+ */
+export const footer: HelpDoc.HelpDoc = footerFor(defaultRegistry)
+
 // -----------------------------------------------------------------------------
 // options
 // -----------------------------------------------------------------------------
 
-const providerArg = Args.choice(
-  Providers.providerNames.map((name) => [name, name] as const),
+const namesWhere = (registry: Providers.Registry, keep: (descriptor: Providers.Descriptor) => boolean) =>
+  registry.descriptors.filter((d) => d.entry !== undefined && keep(d)).map((d) => d.name)
+
+const providerArg = (registry: Providers.Registry) => Args.choice(
+  registry.names.map((name) => [name, name] as const),
   { name: "provider" }
 ).pipe(Args.withDescription("The provider."))
 
-const common = {
+const scopeDefaults = (registry: Providers.Registry) =>
+  registry.descriptors.flatMap(({ entry }) => {
+    if (entry === undefined || entry.definition.scopes.kind === "none") return []
+    const scopes = entry.definition.scopes.default
+    return [`${entry.definition.name} ${scopes.length === 0 ? "none (the server's default)" : `"${scopes.join(" ")}"`}`]
+  })
+
+const verbose = Options.boolean("verbose").pipe(
+  Options.withDescription("Errors with their tag and details; debug logs on standard error.")
+)
+
+const common = (registry: Providers.Registry) => ({
   env: Options.text("env").pipe(
     Options.withDescription(
-      "The provider's environment: figure-markets uat|production (default uat), figure-pay sandbox|production " +
-        "(default sandbox), tradier sandbox|production (default sandbox), openmarkets stage|production " +
-        "(default stage)."
+      `The provider's environment: ${
+        registry.descriptors.filter((d) => d.entry !== undefined).map((d) =>
+          `${d.name} ${d.environments.join("|")} (default ${d.defaultEnvironment})`
+        ).join(", ")
+      }.`
     ),
     Options.optional
   ),
@@ -128,8 +152,11 @@ const common = {
   ),
   scopes: Options.text("scopes").pipe(
     Options.withDescription(
-      "The scopes to ask for, space-separated (tradier: comma or space). Defaults: figure-markets " +
-        "\"TRADER_READ TRADER_TRADE\", tradier \"read\", openmarkets the whole plan; figure-pay has none."
+      `The scopes to ask for, space-separated${
+        namesWhere(registry, (d) => d.scopes === "comma-or-space").map((name) => ` (${name}: comma or space)`).join("")
+      }. Defaults: ${scopeDefaults(registry).join(", ")}${
+        namesWhere(registry, (d) => d.scopes === "none").map((name) => `; ${name} has none`).join("")
+      }.`
     ),
     Options.optional
   ),
@@ -224,10 +251,8 @@ const common = {
     )
   ),
   json: Options.boolean("json").pipe(Options.withDescription("Machine-readable output on standard output.")),
-  verbose: Options.boolean("verbose").pipe(
-    Options.withDescription("Errors with their tag and details; debug logs on standard error.")
-  )
-}
+  verbose
+})
 
 const tokenStdin = Options.boolean("token-stdin").pipe(
   Options.withDescription(
@@ -254,12 +279,14 @@ const tagOf = (u: unknown): string =>
 
 const encodeError = Schema.encodeUnknownOption(OAuth2Error.OAuth2Error)
 
-const hints = (provider: string | undefined, error: unknown): ReadonlyArray<string> => {
+const hints = (descriptor: Providers.Descriptor | undefined, error: unknown): ReadonlyArray<string> => {
   const tag = tagOf(error)
-  if (provider === "tradier" && (tag === "Expired" || tag === "LoginRequired")) {
+  const provider = descriptor?.name
+  if (descriptor?.noLogin === undefined && descriptor?.entry !== undefined && (tag === "Expired" || tag === "LoginRequired")) {
     return [
-      "hint: log in with `effect-oauth2 login tradier` (same --env, --scopes and --store), or set " +
-        "TRADIER_ACCESS_TOKEN to a static API token."
+      `hint: log in with \`effect-oauth2 login ${descriptor.name}\` (same --env, --scopes and --store)${
+        descriptor.staticToken === undefined ? "." : `, or set ${descriptor.staticToken} to a static API token.`
+      }`
     ]
   }
   if (provider === "oauth2" && tag === "InvalidConfiguration") {
@@ -285,7 +312,9 @@ const hints = (provider: string | undefined, error: unknown): ReadonlyArray<stri
 }
 
 /** Prints a failure (its `message`, never a secret) and turns it into its exit code. */
-const report = (options: { readonly json: boolean; readonly verbose: boolean; readonly provider?: string | undefined }) =>
+const report = (
+  options: { readonly json: boolean; readonly verbose: boolean; readonly descriptor?: Providers.Descriptor | undefined }
+) =>
 (error: unknown): Effect.Effect<never, Reported, InternalIo.CliIo> =>
   Effect.gen(function*() {
     if (error instanceof Reported) return yield* error
@@ -296,7 +325,7 @@ const report = (options: { readonly json: boolean; readonly verbose: boolean; re
       ? error.message
       : String(error)
     yield* err(`error: ${message}`)
-    for (const hint of hints(options.provider, error)) yield* err(hint)
+    for (const hint of hints(options.descriptor, error)) yield* err(hint)
     const tag = Format.isConfigError(error) ? "ConfigError" : tagOf(error)
     if (options.verbose) {
       const retryable = OAuth2Error.isOAuth2Error(error) ? `, retryable: ${error.retryable}` : ""
@@ -372,6 +401,7 @@ type Needs =
  * with the provider's layers and the token store.
  */
 const withPlan = <A, E>(
+  registry: Providers.Registry,
   provider: Providers.ProviderName,
   common: Settings.Common,
   purpose: Providers.Purpose,
@@ -379,10 +409,15 @@ const withPlan = <A, E>(
 ) =>
   Effect.gen(function*() {
     const io = yield* InternalIo.CliIo
-    const settings = yield* Settings.resolve(Providers.descriptors[provider], common, io.env, purpose)
+    const settings = yield* Settings.resolve(registry.get(provider), registry, common, io.env, purpose)
     for (const note of settings.notes) yield* err(note)
     return yield* Effect.gen(function*() {
-      const plan = yield* Providers.plan(provider, settings.emulator?.urls, purpose, settings.secrets)
+      const plan = yield* Providers.plan(
+        settings.descriptor,
+        settings.emulator?.hosts[provider],
+        purpose,
+        settings.secrets
+      )
       const store = yield* storeFor(plan, common)
       const run = Effect.gen(function*() {
         if (purpose === "tokens" && plan.mode === "stored" && plan.storeKey !== undefined) {
@@ -403,11 +438,11 @@ const withPlan = <A, E>(
 /** Runs a command body: failures are printed and become exit codes. */
 const handle = <R>(
   common: { readonly json: boolean; readonly verbose: boolean },
-  provider: string | undefined,
+  descriptor: Providers.Descriptor | undefined,
   body: Effect.Effect<void, unknown, R>
 ): Effect.Effect<void, Reported, R | InternalIo.CliIo> =>
   body.pipe(
-    Effect.catchAll(report({ ...common, provider })),
+    Effect.catchAll(report({ ...common, descriptor })),
     common.verbose ? Logger.withMinimumLogLevel(LogLevel.Debug) : (self) => self
   )
 
@@ -458,11 +493,11 @@ const tokenToActOn = (
 // commands
 // -----------------------------------------------------------------------------
 
-const tokenCommand = Command.make(
+const tokenCommand = (registry: Providers.Registry) => Command.make(
   "token",
   {
-    provider: providerArg,
-    ...common,
+    provider: providerArg(registry),
+    ...common(registry),
     show: Options.boolean("show").pipe(
       Options.withDescription("Also print the token itself, on its own line after the summary (or in --json).")
     ),
@@ -473,16 +508,16 @@ const tokenCommand = Command.make(
   (args) =>
     handle(
       args,
-      args.provider,
+      registry.get(args.provider),
       Effect.gen(function*() {
         if (args.raw && args.json) {
           return yield* new Settings.UsageError({ message: "--raw and --json exclude each other." })
         }
-        yield* withPlan(args.provider, args, "tokens", (plan) =>
+        yield* withPlan(registry, args.provider, args, "tokens", (plan) =>
           Effect.gen(function*() {
             const io = yield* InternalIo.CliIo
             const tokens = yield* AccessTokens.AccessTokens
-            const waiting = plan.mode === "stored" ? "reading the stored tradier token" : `waiting for the ${args.provider} token endpoint`
+            const waiting = plan.mode === "stored" ? `reading the stored ${args.provider} token` : `waiting for the ${args.provider} token endpoint`
             const token = yield* withProgress(io, waiting, Duration.seconds(1))(tokens.get)
             const now = yield* Clock.currentTimeMillis
             // A token already expired is never printed as a success (exit code 5, Expired).
@@ -511,27 +546,32 @@ const tokenCommand = Command.make(
 ).pipe(
   Command.withDescription(
     "Gets an access token and prints its type, scopes and time left. The token itself only with --show (after " +
-      "the summary) or --raw (alone, for piping). Tradier reads the token `login tradier` stored (or uses " +
-      "TRADIER_ACCESS_TOKEN)."
+      `the summary) or --raw (alone, for piping).${
+        registry.descriptors.filter((d) => d.entry?.definition.acquire === "stored").map((d) =>
+          ` ${d.title} reads the token \`login ${d.name}\` stored${
+            d.staticToken === undefined ? "" : ` (or uses ${d.staticToken})`
+          }.`
+        ).join("")
+      }`
   )
 )
 
 const unsupported = (provider: string, operation: string, hint: string) =>
   new OAuth2Error.Unsupported({ provider, source: "configuration", operation, hint })
 
-const revokeCommand = Command.make(
+const revokeCommand = (registry: Providers.Registry) => Command.make(
   "revoke",
-  { provider: providerArg, ...common, tokenStdin },
+  { provider: providerArg(registry), ...common(registry), tokenStdin },
   (args) =>
     handle(
       args,
-      args.provider,
+      registry.get(args.provider),
       Effect.gen(function*() {
-        const descriptor = Providers.descriptors[args.provider]
+        const descriptor = registry.get(args.provider)
         if (descriptor.noRevocation !== undefined) {
           return yield* unsupported(args.provider, "Token revocation", descriptor.noRevocation)
         }
-        yield* withPlan(args.provider, args, "tokens", (plan, _settings, store) =>
+        yield* withPlan(registry, args.provider, args, "tokens", (plan, _settings, store) =>
           Effect.gen(function*() {
             const io = yield* InternalIo.CliIo
             if (plan.client === undefined) {
@@ -568,32 +608,33 @@ const revokeCommand = Command.make(
                 refreshToken === undefined ? "" : " and its refresh token"
               }${stored ? `, and removed it from ${store.path}` : ""}.`
             )
-            if (args.provider === "figure-markets") {
-              yield* err("note: Figure Markets says a revoked token can take a few minutes to stop working in every region.")
-            }
+            const afterRevoke = descriptor.entry?.afterRevoke
+            if (afterRevoke !== undefined) yield* err(`note: ${afterRevoke}`)
           }))
       })
     )
 ).pipe(
   Command.withDescription(
-    "Revokes a token (RFC 7009) where the provider supports it (figure-markets); the others answer with exit code " +
-      "9 and what to do instead. The token comes from standard input (--token-stdin) or the --store file."
+    `Revokes a token (RFC 7009) where the provider supports it (${
+      namesWhere(registry, (d) => d.noRevocation === undefined).join(", ")
+    }); the others answer with exit code 9 and what to do instead. The token comes from standard input ` +
+      "(--token-stdin) or the --store file."
   )
 )
 
-const introspectCommand = Command.make(
+const introspectCommand = (registry: Providers.Registry) => Command.make(
   "introspect",
-  { provider: providerArg, ...common, tokenStdin },
+  { provider: providerArg(registry), ...common(registry), tokenStdin },
   (args) =>
     handle(
       args,
-      args.provider,
+      registry.get(args.provider),
       Effect.gen(function*() {
-        const descriptor = Providers.descriptors[args.provider]
+        const descriptor = registry.get(args.provider)
         if (descriptor.noIntrospection !== undefined) {
           return yield* unsupported(args.provider, "Token introspection", descriptor.noIntrospection)
         }
-        yield* withPlan(args.provider, args, "tokens", (plan, _settings, store) =>
+        yield* withPlan(registry, args.provider, args, "tokens", (plan, _settings, store) =>
           Effect.gen(function*() {
             if (plan.client === undefined) {
               return yield* unsupported(args.provider, "Token introspection", descriptor.noIntrospection ?? "")
@@ -613,19 +654,24 @@ const introspectCommand = Command.make(
     )
 ).pipe(
   Command.withDescription(
-    "Asks the provider's introspection endpoint (RFC 7662) about a token. None of the four providers documents " +
-      "one for clients: each answers with exit code 9 and what to do instead (whoami)."
+    `Asks the provider's introspection endpoint (RFC 7662) about a token. ${
+      namesWhere(registry, (d) => d.noIntrospection === undefined).length === 0
+        ? "None of the providers documents one for clients: each answers"
+        : `Where the provider documents none for clients (${
+          namesWhere(registry, (d) => d.noIntrospection !== undefined).join(", ")
+        }), it answers`
+    } with exit code 9 and what to do instead (whoami).`
   )
 )
 
-const whoamiCommand = Command.make(
+const whoamiCommand = (registry: Providers.Registry) => Command.make(
   "whoami",
-  { provider: providerArg, ...common },
+  { provider: providerArg(registry), ...common(registry) },
   (args) =>
     handle(
       args,
-      args.provider,
-      withPlan(args.provider, args, "tokens", () =>
+      registry.get(args.provider),
+      withPlan(registry, args.provider, args, "tokens", () =>
         Effect.gen(function*() {
           const io = yield* InternalIo.CliIo
           const test = yield* Providers.SelfTest
@@ -636,16 +682,19 @@ const whoamiCommand = Command.make(
     )
 ).pipe(
   Command.withDescription(
-    "The provider's credential self-test: figure-markets get_who_am_i (firm and user), figure-pay GET /profiles, " +
-      "tradier GET /v1/user/profile, openmarkets a token grant (it documents no identity endpoint)."
+    `The provider's credential self-test: ${
+      registry.descriptors.flatMap(({ entry, name }) =>
+        entry === undefined ? [] : [`${name} ${entry.whoami?.describe ?? "a token grant"}`]
+      ).join(", ")
+    }.`
   )
 )
 
-const loginCommand = Command.make(
+const loginCommand = (registry: Providers.Registry) => Command.make(
   "login",
   {
-    provider: providerArg,
-    ...common,
+    provider: providerArg(registry),
+    ...common(registry),
     port: Options.integer("port").pipe(
       Options.withDescription(
         "The loopback port of the callback, http://127.0.0.1:<port>/callback; default 8765, the demo application's " +
@@ -662,20 +711,20 @@ const loginCommand = Command.make(
   (args) =>
     handle(
       args,
-      args.provider,
+      registry.get(args.provider),
       Effect.gen(function*() {
-        const descriptor = Providers.descriptors[args.provider]
+        const descriptor = registry.get(args.provider)
         if (descriptor.noLogin !== undefined) return yield* unsupported(args.provider, "Login", descriptor.noLogin)
         if (args.port < 0 || args.port > 65535) {
           return yield* new Settings.UsageError({ message: "--port must be from 0 to 65535." })
         }
         if (args.timeout < 1) return yield* new Settings.UsageError({ message: "--timeout must be at least 1 second." })
-        yield* withPlan(args.provider, args, "login", (plan, _settings, store) =>
+        yield* withPlan(registry, args.provider, args, "login", (plan, _settings, store) =>
           Effect.gen(function*() {
             const io = yield* InternalIo.CliIo
             if (plan.login === undefined) return yield* unsupported(args.provider, "Login", descriptor.noLogin ?? "")
             const shown = yield* Deferred.make<void>()
-            const login = plan.login({
+            const loggingIn = plan.login({
               timeout: args.timeout * 1000,
               onAuthorizeUrl: (url) =>
                 Effect.gen(function*() {
@@ -690,7 +739,7 @@ const loginCommand = Command.make(
               io,
               `waiting for the login in the browser (up to ${Format.remaining(args.timeout * 1000)})`,
               Deferred.await(shown)
-            )(login).pipe(
+            )(loggingIn).pipe(
               Effect.provide(callback),
               Effect.catchTag("ServeError", () =>
                 new Settings.UsageError({
@@ -714,29 +763,33 @@ const loginCommand = Command.make(
     )
 ).pipe(
   Command.withDescription(
-    "The authorization-code login (tradier, and oauth2 --issuer <url>): listens on a loopback callback, prints the " +
-      "authorize URL to open (--open also opens the browser), waits up to --timeout, and stores the token in the " +
-      "encrypted token file, where `token tradier`, `whoami tradier` and bots read it (`token oauth2 --store <file>` " +
-      "for oauth2). oauth2 logs in with PKCE, and pushes the request first (PAR, RFC 9126) whenever the server has a " +
-      "PAR endpoint. The other providers need no login."
+    `The authorization-code login (${
+      namesWhere(registry, (d) => d.noLogin === undefined).join(", ")
+    }): listens on a loopback callback, prints the authorize URL to open ` +
+      "(--open also opens the browser), waits up to --timeout, and stores the token in the encrypted token file, " +
+      "where `token <provider>`, `whoami <provider>` and bots read it (`token oauth2 --store <file>` for oauth2). " +
+      "oauth2 logs in with PKCE, and pushes the request first (PAR, RFC 9126) whenever the server has a PAR " +
+      "endpoint. Other providers need no login."
   )
 )
 
-const statusCommand = Command.make(
+const statusCommand = (registry: Providers.Registry) => Command.make(
   "status",
   {
     provider: Args.text({ name: "provider" }).pipe(
       Args.withDescription("Only this provider's tokens (any name in the file, e.g. tradier)."),
       Args.optional
     ),
-    store: common.store,
-    json: common.json,
-    verbose: common.verbose
+    store: common(registry).store,
+    json: common(registry).json,
+    verbose
   },
   (args) =>
     handle(
       args,
-      Option.getOrUndefined(args.provider),
+      Option.getOrUndefined(
+        Option.map(Option.filter(args.provider, (name) => registry.names.includes(name)), registry.get)
+      ),
       Effect.gen(function*() {
         const io = yield* InternalIo.CliIo
         const env = new Map<string, string>()
@@ -762,8 +815,7 @@ const statusCommand = Command.make(
         const described = mine.flatMap((entry) => {
           if (entry.key === undefined || entry.token === undefined) return []
           const name = entry.key.provider
-          const login = name in Providers.descriptors &&
-              Providers.descriptors[name as Providers.ProviderName].noLogin === undefined
+          const login = registry.names.includes(name) && registry.get(name).noLogin === undefined
             ? `effect-oauth2 login ${name}`
             : undefined
           return [Status.describe(entry.key, entry.token, now, login)]
@@ -824,7 +876,7 @@ const emulatorCommand = Command.make(
       Options.withDescription("Access-token lifetime in seconds for every provider (default: each provider's own)."),
       Options.optional
     ),
-    verbose: common.verbose
+    verbose
   },
   (args) =>
     handle(
@@ -864,40 +916,52 @@ const emulatorCommand = Command.make(
   )
 )
 
+const titles = (descriptors: ReadonlyArray<Providers.Descriptor>): string => {
+  const names = descriptors.map((d) => d.title)
+  return names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`
+}
+
+const commandFor = (registry: Providers.Registry) =>
+  Command.make("effect-oauth2", {}, () =>
+    Effect.flatMap(InternalIo.CliIo, (io) =>
+      Effect.zipRight(
+        Effect.sync(() => io.stderr("error: missing command: try effect-oauth2 --help\n")),
+        new Reported({ code: ExitCode.ExitCode.Usage })
+      ))).pipe(
+      Command.withDescription(
+        `OAuth 2.0 tokens for ${titles(registry.descriptors.filter((d) => d.entry !== undefined))} from the shell: ` +
+          "get, revoke and introspect tokens, run a provider's credential self-test, " +
+          `log in to ${titles(registry.descriptors.filter((d) => d.entry !== undefined && d.noLogin === undefined))}, ` +
+          "show what is stored (status), or start the emulator."
+      ),
+      Command.withSubcommands([
+        tokenCommand(registry),
+        revokeCommand(registry),
+        introspectCommand(registry),
+        whoamiCommand(registry),
+        loginCommand(registry),
+        statusCommand(registry),
+        emulatorCommand
+      ])
+    )
+
 /**
- * The command tree.
+ * The command tree, with the built-in providers (`CliProvider.providers`).
  *
  * @since 0.1.0
  * @category commands
  */
-export const command = Command.make("effect-oauth2", {}, () =>
-  Effect.flatMap(InternalIo.CliIo, (io) =>
-    Effect.zipRight(
-      Effect.sync(() => io.stderr("error: missing command: try effect-oauth2 --help\n")),
-      new Reported({ code: ExitCode.ExitCode.Usage })
-    ))).pipe(
-    Command.withDescription(
-      "OAuth 2.0 tokens for Figure Markets, Figure Pay, Tradier and Openmarkets from the shell: get, revoke and " +
-        "introspect tokens, run a provider's credential self-test, log in to Tradier, show what is stored (status), or " +
-        "start the emulator."
-    ),
-    Command.withSubcommands([
-      tokenCommand,
-      revokeCommand,
-      introspectCommand,
-      whoamiCommand,
-      loginCommand,
-      statusCommand,
-      emulatorCommand
-    ])
-  )
+export const command = commandFor(defaultRegistry)
 
-const cli = Command.run(command, {
-  name: "effect-oauth2",
-  version,
-  summary: Span.text("OAuth 2.0 tokens from the shell"),
-  footer
-})
+const cliFor = (registry: Providers.Registry, tree: ReturnType<typeof commandFor>) =>
+  Command.run(tree, {
+    name: "effect-oauth2",
+    version,
+    summary: Span.text("OAuth 2.0 tokens from the shell"),
+    footer: registry === defaultRegistry ? footer : footerFor(registry)
+  })
+
+const cli = cliFor(defaultRegistry, command)
 
 /**
  * `--emulator` may stand alone (meaning `http://127.0.0.1:4010`), or take a URL, a port or `host:port`:
@@ -937,6 +1001,13 @@ const normalize = (args: ReadonlyArray<string>): Array<string> => {
 export interface RunOptions {
   /** Where to read and write; each member defaults to the process's. */
   readonly io?: Partial<Io> | undefined
+  /**
+   * The providers the command serves (then `oauth2`), e.g. `[...CliProvider.providers, { definition }]` for a
+   * provider of your own. Default: `CliProvider.providers`.
+   *
+   * @since 0.2.0
+   */
+  readonly providers?: ReadonlyArray<CliProvider.CliProvider> | undefined
 }
 
 /**
@@ -951,7 +1022,9 @@ export const run = (args: ReadonlyArray<string>, options: RunOptions = {}): Effe
   const io: InternalIo.Io = { ...InternalIo.processIo(), ...options.io }
   const verbose = args.includes("--verbose")
   const program: Effect.Effect<void, unknown, InternalIo.CliIo | HttpClient.HttpClient | NodeContext.NodeContext | Terminal.Terminal> =
-    cli(["node", "effect-oauth2", ...normalize(args)])
+    (options.providers === undefined ? cli : cliFor(Providers.registry(options.providers), commandFor(Providers.registry(options.providers))))(
+      ["node", "effect-oauth2", ...normalize(args)]
+    )
   return program.pipe(
     Effect.as(ExitCode.ExitCode.Ok as number),
     Effect.catchAll((error) =>

@@ -17,3 +17,11 @@ export * as Cli from "./Cli.js"
  * @since 0.1.0
  */
 export * as ExitCode from "./ExitCode.js"
+
+/**
+ * A provider as the command sees it: its definition, and what the command cannot read from it (the `whoami` call,
+ * a static-token mode, a login).
+ *
+ * @since 0.2.0
+ */
+export * as CliProvider from "./CliProvider.js"

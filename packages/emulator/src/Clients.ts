@@ -432,3 +432,24 @@ export const demo: Registry = {
  * @category constructors
  */
 export const withDemo = (overrides: Partial<Registry> | undefined): Registry => ({ ...demo, ...overrides })
+
+/**
+ * Each provider's main demo client (its id and secret), by provider name (`OAuth2Provider.Definition.name`): what a
+ * client of the emulator that was given no credentials uses (the command line's `--emulator`). Providers the
+ * emulator does not serve are absent.
+ *
+ * @since 0.2.0
+ * @category demo clients
+ */
+export const demoCredentials: Readonly<
+  Record<string, { readonly clientId: string; readonly clientSecret: string }>
+> = {
+  "figure-markets": figureMarketsDemo,
+  "figure-pay": figurePayDemo,
+  tradier: tradierDemo,
+  openmarkets: openmarketsDemo,
+  schwab: schwabDemo,
+  tradestation: tradestationDemo,
+  tastytrade: tastytradeDemo,
+  saxo: saxoDemo
+}

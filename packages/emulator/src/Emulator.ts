@@ -6,8 +6,10 @@
  * The brokers' authorize endpoints approve at once (the emulated user consents): they redirect to the callback with
  * a code, or answer an error page where the real one shows one (a callback that is not registered).
  *
- * Each provider's hosts live under a path prefix of the one base URL; `urls` (and `brokerUrls` for the brokers) says
- * where, and a provider package appends its real paths to them:
+ * Each provider's hosts live under a path prefix of the one base URL; `hosts` says where, by provider name and by the
+ * host names of the provider's definition, so that it is given as is to the provider's `hosts` setting
+ * (`FigureMarkets.layer({ clientId, clientSecret, hosts: emulator.hosts["figure-markets"] })`), and the provider
+ * appends its real paths to them:
  *
  * | host | URL | paths |
  * |---|---|---|
@@ -45,7 +47,7 @@ import * as Scope from "effect/Scope"
 import * as Http from "node:http"
 import * as Clients from "./Clients.js"
 import * as Faults from "./Faults.js"
-import { type Env, makeBrokerUrls, makeUrls } from "./internal/context.js"
+import { type Env, makeBrokerUrls, makeHosts, makeUrls } from "./internal/context.js"
 import { maxSkew } from "./internal/control.js"
 import { millis } from "./internal/http.js"
 import { makeApp } from "./internal/server.js"
@@ -53,8 +55,38 @@ import * as Tastytrade from "./internal/tastytrade.js"
 import * as State from "./internal/state.js"
 
 /**
- * Where each emulated host lives. Append the provider's real paths, e.g.
- * `urls.figureMarkets.main + "/auth/oauth2/token"`.
+ * Where each emulated provider's hosts live, by provider name (`OAuth2Provider.Definition.name`) and host name (the
+ * names its URL templates use): give `hosts[definition.name]` to the provider's `hosts` setting. Providers the
+ * emulator does not serve are absent.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Hosts {
+  readonly "figure-markets": { readonly main: string; readonly trade: string }
+  readonly "figure-pay": { readonly api: string }
+  readonly tradier: { readonly api: string }
+  readonly openmarkets: { readonly identity: string; readonly api: string }
+  readonly schwab: { readonly api: string }
+  readonly tradestation: { readonly signin: string; readonly api: string }
+  readonly tastytrade: { readonly api: string }
+  readonly saxo: { readonly logon: string; readonly openapi: string }
+  readonly [provider: string]: Readonly<Record<string, string>>
+}
+
+/**
+ * The {@link Hosts} of an emulator listening at `baseUrl` (e.g. `http://127.0.0.1:4010`): what a client that only
+ * knows the emulator's address (the command line's `--emulator`) points each provider at.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const hostsAt = (baseUrl: string): Hosts => makeHosts(baseUrl.replace(/\/+$/, ""))
+
+/**
+ * Where each emulated host lives, under camel-case names, and the control API. Append the provider's real paths,
+ * e.g. `urls.figureMarkets.main + "/auth/oauth2/token"`; for a provider's `hosts` setting, {@link Hosts} has them
+ * under the names the provider uses.
  *
  * @since 0.1.0
  * @category models
@@ -338,6 +370,13 @@ export interface Options {
 export interface Emulator {
   /** `http://127.0.0.1:{port}`, no trailing slash. */
   readonly baseUrl: string
+  /**
+   * Each provider's hosts, by provider name and host name: `FigureMarkets.layer({ ...credentials, hosts:
+   * emulator.hosts["figure-markets"] })`.
+   *
+   * @since 0.2.0
+   */
+  readonly hosts: Hosts
   readonly urls: Urls
   /**
    * Where the brokers' hosts live.
@@ -423,6 +462,7 @@ export const make = (options: Options = {}): Effect.Effect<Emulator, HttpServerE
     const baseUrl = address._tag === "TcpAddress"
       ? `http://${formatHost(address.hostname)}:${address.port}`
       : `http://unix:${address.path}`
+    const hosts = makeHosts(baseUrl)
     const urls = makeUrls(baseUrl)
     const brokerUrls = makeBrokerUrls(baseUrl)
     const registry = Clients.withDemo(options.clients)
@@ -475,6 +515,7 @@ export const make = (options: Options = {}): Effect.Effect<Emulator, HttpServerE
 
     const emulator: Emulator = {
       baseUrl,
+      hosts,
       urls,
       brokerUrls,
       clients: registry,
@@ -517,6 +558,12 @@ export const layer = (options: Options = {}): Layer.Layer<Emulator, HttpServerEr
 export interface Handle {
   /** `http://127.0.0.1:{port}`, no trailing slash. */
   readonly baseUrl: string
+  /**
+   * Each provider's hosts, by provider name and host name (see {@link Hosts}).
+   *
+   * @since 0.2.0
+   */
+  readonly hosts: Hosts
   readonly urls: Urls
   /** @since 0.2.0 */
   readonly brokerUrls: BrokerUrls
@@ -548,7 +595,7 @@ export interface Handle {
  * import { Emulator } from "@effect-oauth2/emulator"
  *
  * const emulator = await Emulator.start()
- * console.log(emulator.urls.figureMarkets.main + "/auth/oauth2/token")
+ * console.log(emulator.hosts["figure-markets"].main + "/auth/oauth2/token")
  * await emulator.stop()
  * ```
  *
@@ -566,6 +613,7 @@ export const start = async (options: Options = {}): Promise<Handle> => {
   const run = <A>(effect: Effect.Effect<A>): Promise<A> => Effect.runPromise(effect)
   return {
     baseUrl: emulator.baseUrl,
+    hosts: emulator.hosts,
     urls: emulator.urls,
     brokerUrls: emulator.brokerUrls,
     clients: emulator.clients,

@@ -27,6 +27,30 @@ describe("lifecycle", () => {
       assert.deepStrictEqual(e.clients, Clients.demo)
     }))
 
+  it.scoped("hands out each provider's hosts by provider name and host name, the same as hostsAt(baseUrl)", () =>
+    Effect.gen(function*() {
+      const e = yield* Emulator.make()
+      assert.deepStrictEqual(e.hosts, {
+        "figure-markets": { main: `${e.baseUrl}/figure-markets`, trade: `${e.baseUrl}/figure-markets/trade` },
+        "figure-pay": { api: `${e.baseUrl}/figure-pay` },
+        tradier: { api: `${e.baseUrl}/tradier` },
+        openmarkets: { identity: `${e.baseUrl}/openmarkets/identity`, api: `${e.baseUrl}/openmarkets/api` },
+        schwab: { api: `${e.baseUrl}/schwab` },
+        tradestation: { signin: `${e.baseUrl}/tradestation/signin`, api: `${e.baseUrl}/tradestation/api` },
+        tastytrade: { api: `${e.baseUrl}/tastytrade` },
+        saxo: { logon: `${e.baseUrl}/saxo/logon`, openapi: `${e.baseUrl}/saxo/openapi` }
+      })
+      assert.deepStrictEqual(Emulator.hostsAt(e.baseUrl), e.hosts)
+      assert.deepStrictEqual(Emulator.hostsAt(`${e.baseUrl}//`), e.hosts)
+      assert.strictEqual(e.hosts["schwab-unknown"], undefined)
+      for (const provider of Clients.providers) {
+        assert.isDefined(e.hosts[provider], provider)
+        assert.isDefined(Clients.demoCredentials[provider], provider)
+      }
+      const token = json(yield* postForm(`${e.hosts["figure-markets"].main}/auth/oauth2/token`, fmForm)).access_token
+      assert.strictEqual((yield* postForm(`${e.hosts["figure-markets"].trade}/api/v1/get_who_am_i`, {}, bearer(token))).status, 200)
+    }).pipe(Effect.provide(HttpLive)))
+
   it.scoped("two instances are independent: tokens, faults, counters", () =>
     Effect.gen(function*() {
       const a = yield* Emulator.make()

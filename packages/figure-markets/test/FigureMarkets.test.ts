@@ -41,7 +41,7 @@ const fmTokens = (emulator: Emulator.Emulator) =>
 const demoOptions = (emulator: Emulator.Emulator): FigureMarkets.Options => ({
   clientId: demo.clientId,
   clientSecret: demo.clientSecret,
-  ...FigureMarkets.emulatorUrls(emulator.urls)
+  hosts: emulator.hosts["figure-markets"]
 })
 
 describe("FigureMarkets", () => {
@@ -169,7 +169,7 @@ describe("FigureMarkets", () => {
     it.scoped("a scope the client is not registered for is InvalidScope naming the scopes asked for", () =>
       Effect.gen(function*() {
         const emulator = yield* start
-        const urls = FigureMarkets.emulatorUrls(emulator.urls.figureMarkets)
+        const urls = { hosts: emulator.hosts["figure-markets"] }
         const context = yield* build({ clientId: readOnly.clientId, clientSecret: readOnly.clientSecret, ...urls })
         const { logs, result } = yield* withLogs(Context.get(context, Trader.Trader).whoAmI)
         assert.isTrue(result._tag === "Left")
@@ -199,7 +199,7 @@ describe("FigureMarkets", () => {
           clientId: readOnly.clientId,
           clientSecret: readOnly.clientSecret,
           scopes: ["TRADER_READ"],
-          ...FigureMarkets.emulatorUrls(emulator.urls)
+          hosts: emulator.hosts["figure-markets"]
         })
         const trader = Context.get(context, Trader.Trader)
         assert.strictEqual((yield* trader.whoAmI).userId, readOnly.clientId)

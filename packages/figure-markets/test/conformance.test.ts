@@ -30,7 +30,7 @@ conformance({
         FigureMarkets.layer({
           clientId: demo.clientId,
           clientSecret,
-          ...FigureMarkets.emulatorUrls(emulator.urls)
+          hosts: emulator.hosts["figure-markets"]
         }).pipe(Layer.provide(NodeHttpClient.layerUndici))
       ).pipe(Effect.orDie)
     const context = yield* build(demo.clientSecret)

@@ -31,7 +31,7 @@ const counter = (emulator: Emulator.Emulator, endpoint: "figure-pay.token" | "fi
 const demoOptions = (emulator: Emulator.Emulator): FigurePay.Options => ({
   clientId: demo.clientId,
   clientSecret: demo.clientSecret,
-  ...FigurePay.emulatorUrls(emulator.urls)
+  hosts: emulator.hosts["figure-pay"]
 })
 
 const profilesBody = JSON.stringify({ data: [{ id: "prf_gateway", type: "INDIVIDUAL", first_name: "Ada" }] })

@@ -18,7 +18,7 @@ conformance({
         FigurePay.layer({
           clientId: demo.clientId,
           clientSecret,
-          ...FigurePay.emulatorUrls(emulator.urls)
+          hosts: emulator.hosts["figure-pay"]
         }).pipe(Layer.provide(NodeHttpClient.layerUndici))
       ).pipe(Effect.orDie)
     const context = yield* build(demo.clientSecret)

@@ -1,5 +1,6 @@
 import * as AccessTokens from "@effect-oauth2/core/AccessTokens"
 import * as AccessToken from "@effect-oauth2/core/AccessToken"
+import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import { Clients, Emulator } from "@effect-oauth2/emulator"
 import type * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
@@ -15,8 +16,14 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import * as http from "node:http"
-import { Openmarkets, OpenmarketsEndpoint } from "../src/index.js"
+import { Openmarkets } from "../src/index.js"
 import { assertNoSecrets, captureLogs, errorText, loopbackServer } from "@effect-oauth2/core/provider-testing"
+
+/** The emulator's Openmarkets hosts as this package's options: the definition's token URL over them, and the API host. */
+const emulatorOptions = (emulator: Emulator.Emulator) => ({
+  tokenUrl: OAuth2Provider.fillTemplate(Openmarkets.definition.authorizationServer.tokenUrl, emulator.hosts.openmarkets)!,
+  hosts: { api: emulator.hosts.openmarkets.api }
+})
 
 const demo = Clients.openmarketsDemo
 const Live = NodeHttpClient.layerUndici
@@ -25,7 +32,7 @@ const build = (options: Openmarkets.Options) => Layer.build(Openmarkets.layer(op
 
 /** A demo-client layer pointed at an emulator. */
 const demoLayer = (emulator: Emulator.Emulator, extra: Partial<Openmarkets.Options> = {}) =>
-  build({ ...OpenmarketsEndpoint.fromEmulatorUrls(emulator.urls), ...demo, ...extra })
+  build({ ...emulatorOptions(emulator), ...demo, ...extra })
 
 const get = (ctx: Context.Context<Openmarkets.Services>, url: string) =>
   Context.get(ctx, Openmarkets.HttpClient).get(url).pipe(
@@ -173,7 +180,7 @@ describe("Openmarkets errors", () => {
   it.scoped("no apiUrl: the HttpClient refuses every request and sends the token nowhere; Tokens still works", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.make()
-      const { tokenUrl } = OpenmarketsEndpoint.fromEmulatorUrls(emulator.urls)
+      const { tokenUrl } = emulatorOptions(emulator)
       const ctx = yield* build({ ...demo, tokenUrl })
       const error = yield* Effect.flip(quotes(ctx))
       assert.strictEqual(error._tag, "InvalidConfiguration")
@@ -235,7 +242,7 @@ describe("Openmarkets API calls", () => {
       const emulator = yield* Effect.orDie(Emulator.make())
       const silent = yield* loopbackServer(() => ({ status: 200, hang: true }))
       const huge = yield* loopbackServer(() => ({ status: 200, body: JSON.stringify({ quotes: "x".repeat(4096) }) }))
-      const { tokenUrl } = OpenmarketsEndpoint.fromEmulatorUrls(emulator.urls)
+      const { tokenUrl } = emulatorOptions(emulator)
       const quote = (apiUrl: string) =>
         build({ ...demo, tokenUrl, hosts: { api: apiUrl }, apiRequestTimeout: "200 millis", apiMaxResponseBytes: 1024 }).pipe(
           Effect.flatMap((ctx) => get(ctx, "/v1/market-data/quotes?symbols=BHP")),
@@ -260,7 +267,7 @@ describe("Openmarkets.layerConfig", () => {
   it.scoped("from the environment: id, secret, environment, scopes, token and API URLs", () =>
     Effect.gen(function*() {
       const emulator = yield* Emulator.make()
-      const urls = OpenmarketsEndpoint.fromEmulatorUrls(emulator.urls)
+      const urls = emulatorOptions(emulator)
       const ctx = yield* Layer.build(Openmarkets.layerConfig()).pipe(
         withEnv({
           OPENMARKETS_CLIENT_ID: demo.clientId,

@@ -16,7 +16,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
-import { Tradier, TradierEndpoint } from "../src/index.js"
+import { Tradier } from "../src/index.js"
 import { assertNoSecrets, captureLogs, errorText, loopbackServer } from "@effect-oauth2/core/provider-testing"
 import { awaitSleepers, browser, CallbackServer, type Visit } from "./utils.js"
 
@@ -30,7 +30,7 @@ type App = { readonly clientId: string; readonly clientSecret: string }
 const setup = (options: Emulator.Options = {}) =>
   Effect.gen(function*() {
     const emulator = yield* Emulator.make({ tradierAuthorization: "auto-approve", ...options })
-    const urls = TradierEndpoint.fromEmulatorUrls(emulator.urls)
+    const urls = { apiUrl: emulator.hosts.tradier.api }
     const store = yield* TokenStore.makeMemory
     const visits: Array<Visit> = []
     const login = (app: App, extra: Partial<Tradier.LoginOptions<never, HttpClient.HttpClient>> = {}) =>
@@ -321,7 +321,7 @@ describe("Tradier login and OAuth layer", () => {
 describe("Tradier static API token", () => {
   const staticLayer = (emulator: Emulator.Emulator) =>
     Layer.build(
-      Tradier.layerStaticToken({ token: Redacted.make(staticToken), ...TradierEndpoint.fromEmulatorUrls(emulator.urls) })
+      Tradier.layerStaticToken({ token: Redacted.make(staticToken), apiUrl: emulator.hosts.tradier.api })
     )
 
   it.scoped("calls the profile with the token; it never expires; refresh and revoke are Unsupported", () =>

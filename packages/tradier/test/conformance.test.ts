@@ -9,7 +9,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import { Tradier, TradierEndpoint } from "../src/index.js"
+import { Tradier } from "../src/index.js"
 import { browser, CallbackServer } from "./utils.js"
 
 const partner = Clients.tradierPartnerDemo
@@ -30,7 +30,7 @@ conformance({
     ),
   harness: Effect.gen(function*() {
     const emulator = yield* Emulator.make({ tradierAuthorization: "auto-approve" })
-    const urls = TradierEndpoint.fromEmulatorUrls(emulator.urls)
+    const urls = { apiUrl: emulator.hosts.tradier.api }
     const client = yield* Layer.build(NodeHttpClient.layerUndici)
     const store = yield* TokenStore.makeMemory
     const token = yield* Tradier.login({ ...urls, ...partner, onAuthorizeUrl: browser([]) }).pipe(

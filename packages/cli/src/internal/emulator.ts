@@ -10,27 +10,27 @@ const loopbackHosts = ["127.0.0.1", "localhost", "::1"]
 
 /** @internal */
 export const describe = (emulator: Emulator.Emulator, host: string, mode: Emulator.AuthorizationMode): string => {
-  const { clients, urls } = emulator
+  const { clients, hosts, urls } = emulator
   const lines: Array<string> = [
     `effect-oauth2 emulator listening on ${emulator.baseUrl}${
       loopbackHosts.includes(host) ? " (loopback only)" : ` (host ${host}: reachable beyond this machine)`
     }`,
     "",
     "Figure Markets (client_secret_post, scope required)",
-    `  token         POST ${urls.figureMarkets.main}/auth/oauth2/token`,
-    `  revoke        POST ${urls.figureMarkets.main}/auth/oauth2/revoke`,
-    `  trading       POST ${urls.figureMarkets.trade}/api/v1/get_who_am_i`,
+    `  token         POST ${hosts["figure-markets"].main}/auth/oauth2/token`,
+    `  revoke        POST ${hosts["figure-markets"].main}/auth/oauth2/revoke`,
+    `  trading       POST ${hosts["figure-markets"].trade}/api/v1/get_who_am_i`,
     ...clients.figureMarkets.map((c) => `  client        ${c.clientId} / ${c.clientSecret}  scopes: ${c.scopes.join(" ")}`),
     "",
     "Figure Pay (client_secret_post, no scope)",
-    `  token         POST ${urls.figurePay.api}/oauth2/token`,
-    `  profiles      GET  ${urls.figurePay.api}/profiles`,
+    `  token         POST ${hosts["figure-pay"].api}/oauth2/token`,
+    `  profiles      GET  ${hosts["figure-pay"].api}/profiles`,
     ...clients.figurePay.map((c) => `  client        ${c.clientId} / ${c.clientSecret}`),
     "",
     "Tradier (authorization code, client_secret_basic)",
-    `  authorize     GET  ${urls.tradier.api}/v1/oauth/authorize  (mode: ${mode})`,
-    `  token         POST ${urls.tradier.api}/v1/oauth/accesstoken`,
-    `  profile       GET  ${urls.tradier.api}/v1/user/profile`,
+    `  authorize     GET  ${hosts.tradier.api}/v1/oauth/authorize  (mode: ${mode})`,
+    `  token         POST ${hosts.tradier.api}/v1/oauth/accesstoken`,
+    `  profile       GET  ${hosts.tradier.api}/v1/user/profile`,
     ...clients.tradier.map((c) =>
       `  client        ${c.clientId} / ${c.clientSecret}  callback: ${c.callbackUrl}${
         c.partner === true ? "  (partner: refresh tokens)" : ""
@@ -39,8 +39,8 @@ export const describe = (emulator: Emulator.Emulator, host: string, mode: Emulat
     ...clients.tradierStaticTokens.map((t) => `  static token  ${t.token}`),
     "",
     "Openmarkets (client_secret_basic, raw base64(id:secret))",
-    `  token         POST ${urls.openmarkets.identity}/connect/token`,
-    `  api           GET  ${urls.openmarkets.api}/v1/news`,
+    `  token         POST ${hosts.openmarkets.identity}/connect/token`,
+    `  api           GET  ${hosts.openmarkets.api}/v1/news`,
     ...clients.openmarkets.map((c) => `  client        ${c.clientId} / ${c.clientSecret}  plan: ${c.plan.join(" ")}`),
     "",
     `Control API: ${urls.control}  (faults, counters, tokens, clock)`,

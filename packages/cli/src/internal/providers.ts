@@ -1,6 +1,7 @@
 /**
- * The four providers as the command sees them: their environment variables, their demo credentials on the
- * emulator, what they support, and how to build each one's layers from the resolved settings.
+ * The providers as the command sees them: each one's `OAuth2Provider.Definition` (through its `CliProvider` entry)
+ * for every fact, the emulator's hosts and demo credentials by provider name, and how to build each one's plan from
+ * the resolved settings; and the `oauth2` mode (any server, found by discovery).
  *
  * @internal
  */
@@ -8,23 +9,13 @@ import type * as AccessToken from "@effect-oauth2/core/AccessToken"
 import * as AccessTokens from "@effect-oauth2/core/AccessTokens"
 import * as AuthorizationCode from "@effect-oauth2/core/AuthorizationCode"
 import * as Discovery from "@effect-oauth2/core/Discovery"
-import * as ApiResponse from "@effect-oauth2/core/ApiResponse"
-import type * as Endpoint from "@effect-oauth2/core/Endpoint"
 import * as Dpop from "@effect-oauth2/core/Dpop"
 import * as OAuth2Client from "@effect-oauth2/core/OAuth2Client"
 import * as ClientAuth from "@effect-oauth2/core/ClientAuth"
 import type { InvalidConfiguration, OAuth2Error } from "@effect-oauth2/core/OAuth2Error"
+import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import * as TokenStore from "@effect-oauth2/core/TokenStore"
 import * as Clients from "@effect-oauth2/emulator/Clients"
-import type * as Emulator from "@effect-oauth2/emulator/Emulator"
-import * as Banking from "@effect-oauth2/figure-pay/Banking"
-import * as FigurePay from "@effect-oauth2/figure-pay/FigurePay"
-import * as FigureMarkets from "@effect-oauth2/figure-markets/FigureMarkets"
-import * as Trader from "@effect-oauth2/figure-markets/Trader"
-import * as Openmarkets from "@effect-oauth2/openmarkets/Openmarkets"
-import * as OpenmarketsEndpoint from "@effect-oauth2/openmarkets/OpenmarketsEndpoint"
-import * as Tradier from "@effect-oauth2/tradier/Tradier"
-import * as TradierEndpoint from "@effect-oauth2/tradier/TradierEndpoint"
 import { MtlsHttpClient } from "@effect-oauth2/node"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpServer from "@effect/platform/HttpServer"
@@ -35,23 +26,11 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import * as CliProvider from "../CliProvider.js"
 
-/** @internal */
-export type ProviderName = "figure-markets" | "figure-pay" | "tradier" | "openmarkets" | "oauth2"
-
-/**
- * The providers, then `oauth2`: any OAuth 2.0 server, found by discovery from its issuer (`--issuer`).
- *
- * @internal
- */
-export const providerNames: ReadonlyArray<ProviderName> = [
-  "figure-markets",
-  "figure-pay",
-  "tradier",
-  "openmarkets",
-  "oauth2"
-]
-
+/** A provider's name (`definition.name`), or `oauth2`. @internal */
+export type ProviderName = string
 
 /** What the command knows of a provider before any credentials are read. @internal */
 export interface Descriptor {
@@ -73,147 +52,99 @@ export interface Descriptor {
   readonly demo: { readonly clientId: string; readonly clientSecret: string } | undefined
   /** Every environment variable the command reads for it, documented in `--help` and the README. */
   readonly variables: ReadonlyArray<string>
+  /** The variable of a static API token, where the provider has that mode. */
+  readonly staticToken: string | undefined
+  /** The provider's entry; `undefined` for `oauth2`. */
+  readonly entry: CliProvider.CliProvider | undefined
 }
 
-const introspectionHint = "None of the four providers documents an introspection endpoint (RFC 7662) for clients " +
-  "(Figure Markets introspects tokens inside its own gateway). To check that credentials and tokens work, run " +
-  "`effect-oauth2 whoami <provider>`."
+const unsupported = (feature: OAuth2Provider.Feature): string | undefined =>
+  "unsupported" in feature ? feature.unsupported : undefined
 
-const noLogin = (name: string) =>
-  `${name} uses the client-credentials grant: there is nothing to log in to. ` +
-  `\`effect-oauth2 token ${name}\` gets a token directly.`
-
-/** @internal */
-export const descriptors: { readonly [P in ProviderName]: Descriptor } = {
-  "figure-markets": {
-    name: "figure-markets",
-    title: "Figure Markets",
-    prefix: "FIGURE_MARKETS",
-    environments: Object.keys(FigureMarkets.environments),
-    defaultEnvironment: FigureMarkets.defaultEnvironment,
-    scopes: "space",
-    noRevocation: undefined,
-    noIntrospection: introspectionHint,
-    noLogin: noLogin("figure-markets"),
-    demo: Clients.figureMarketsDemo,
-    variables: [
-      "FIGURE_MARKETS_CLIENT_ID",
-      "FIGURE_MARKETS_CLIENT_SECRET",
-      "FIGURE_MARKETS_ENV",
-      "FIGURE_MARKETS_SCOPES",
-      "FIGURE_MARKETS_MAIN_URL",
-      "FIGURE_MARKETS_TRADE_URL"
-    ]
-  },
-  "figure-pay": {
-    name: "figure-pay",
-    title: "Figure Pay",
-    prefix: "FIGURE_PAY",
-    environments: Object.keys(FigurePay.environments),
-    defaultEnvironment: FigurePay.defaultEnvironment,
-    scopes: "none",
-    noRevocation: "Figure Pay documents no revocation endpoint: to cut off a leaked secret, contact Figure Pay " +
-      "support; tokens expire on their own after an hour.",
-    noIntrospection: introspectionHint,
-    noLogin: noLogin("figure-pay"),
-    demo: Clients.figurePayDemo,
-    variables: [
-      "FIGURE_PAY_CLIENT_ID",
-      "FIGURE_PAY_CLIENT_SECRET",
-      "FIGURE_PAY_ENV",
-      "FIGURE_PAY_API_URL",
-      "FIGURE_PAY_API_VERSION"
-    ]
-  },
-  tradier: {
-    name: "tradier",
-    title: "Tradier",
-    prefix: "TRADIER",
-    environments: TradierEndpoint.environments,
-    defaultEnvironment: "sandbox",
-    scopes: "comma-or-space",
-    noRevocation: "Tradier documents no revocation endpoint: to end an application's access, remove it in your " +
-      "Tradier account settings; a static API token is regenerated there too.",
-    noIntrospection: introspectionHint,
-    noLogin: undefined,
-    demo: Clients.tradierDemo,
-    variables: [
-      "TRADIER_ACCESS_TOKEN",
-      "TRADIER_CLIENT_ID",
-      "TRADIER_CLIENT_SECRET",
-      "TRADIER_ENV",
-      "TRADIER_SCOPES",
-      "TRADIER_API_URL"
-    ]
-  },
-  openmarkets: {
-    name: "openmarkets",
-    title: "Openmarkets",
-    prefix: "OPENMARKETS",
-    environments: OpenmarketsEndpoint.environments,
-    defaultEnvironment: "stage",
-    scopes: "space",
-    noRevocation: "Openmarkets documents no revocation endpoint: tokens expire on their own after an hour; to cut " +
-      "off a leaked secret, ask Openmarkets to rotate it.",
-    noIntrospection: introspectionHint,
-    noLogin: noLogin("openmarkets"),
-    demo: Clients.openmarketsDemo,
-    variables: [
-      "OPENMARKETS_CLIENT_ID",
-      "OPENMARKETS_CLIENT_SECRET",
-      "OPENMARKETS_ENV",
-      "OPENMARKETS_SCOPES",
-      "OPENMARKETS_TOKEN_URL",
-      "OPENMARKETS_API_URL"
-    ]
-  },
-  oauth2: {
-    name: "oauth2",
-    title: "OAuth 2.0 server",
-    prefix: "EFFECT_OAUTH2",
-    environments: [],
-    defaultEnvironment: "default",
-    scopes: "space",
-    noRevocation: undefined,
-    noIntrospection: undefined,
-    noLogin: undefined,
-    demo: undefined,
-    variables: [
-      "EFFECT_OAUTH2_ISSUER",
-      "EFFECT_OAUTH2_CLIENT_ID",
-      "EFFECT_OAUTH2_CLIENT_SECRET",
-      "EFFECT_OAUTH2_PRIVATE_KEY_FILE",
-      "EFFECT_OAUTH2_CERT_FILE",
-      "EFFECT_OAUTH2_KEY_FILE",
-      "EFFECT_OAUTH2_CA_FILE",
-      "EFFECT_OAUTH2_AUTH_METHOD",
-      "EFFECT_OAUTH2_KEY_ID",
-      "EFFECT_OAUTH2_ALG",
-      "EFFECT_OAUTH2_AUDIENCE",
-      "EFFECT_OAUTH2_DPOP",
-      "EFFECT_OAUTH2_SCOPES"
-    ]
+/** A provider's descriptor, read from its definition. @internal */
+export const describe = (entry: CliProvider.CliProvider): Descriptor => {
+  const definition = entry.definition
+  const noLogin = unsupported(definition.login) ??
+    (entry.login === undefined ? `${definition.title}: this command has no login for it.` : undefined)
+  return {
+    name: definition.name,
+    title: definition.title,
+    prefix: definition.envPrefix,
+    environments: Object.keys(definition.environments),
+    defaultEnvironment: definition.defaultEnvironment,
+    scopes: definition.scopes.kind === "none"
+      ? "none"
+      : definition.scopes.authorizeDelimiter === ","
+      ? "comma-or-space"
+      : "space",
+    noRevocation: unsupported(definition.revocation),
+    noIntrospection: unsupported(definition.introspection),
+    noLogin,
+    demo: Clients.demoCredentials[definition.name],
+    variables: OAuth2Provider.variables(definition).map((v) => v.name),
+    staticToken: entry.staticToken?.variable,
+    entry
   }
 }
 
-/**
- * The emulator's URLs for a base URL, laid out as `@effect-oauth2/emulator` lays them out (its `Urls`).
- *
- * @internal
- */
-export const emulatorUrls = (base: string): Emulator.Urls => ({
-  figureMarkets: { main: `${base}/figure-markets`, trade: `${base}/figure-markets/trade` },
-  figurePay: { api: `${base}/figure-pay` },
-  tradier: { api: `${base}/tradier` },
-  openmarkets: { identity: `${base}/openmarkets/identity`, api: `${base}/openmarkets/api` },
-  control: `${base}/_emulator`
-})
+/** `oauth2`: any OAuth 2.0 server, found by discovery from its issuer (`--issuer`). @internal */
+export const oauth2: Descriptor = {
+  name: "oauth2",
+  title: "OAuth 2.0 server",
+  prefix: "EFFECT_OAUTH2",
+  environments: [],
+  defaultEnvironment: "default",
+  scopes: "space",
+  noRevocation: undefined,
+  noIntrospection: undefined,
+  noLogin: undefined,
+  demo: undefined,
+  variables: [
+    "EFFECT_OAUTH2_ISSUER",
+    "EFFECT_OAUTH2_CLIENT_ID",
+    "EFFECT_OAUTH2_CLIENT_SECRET",
+    "EFFECT_OAUTH2_PRIVATE_KEY_FILE",
+    "EFFECT_OAUTH2_CERT_FILE",
+    "EFFECT_OAUTH2_KEY_FILE",
+    "EFFECT_OAUTH2_CA_FILE",
+    "EFFECT_OAUTH2_AUTH_METHOD",
+    "EFFECT_OAUTH2_KEY_ID",
+    "EFFECT_OAUTH2_ALG",
+    "EFFECT_OAUTH2_AUDIENCE",
+    "EFFECT_OAUTH2_DPOP",
+    "EFFECT_OAUTH2_SCOPES"
+  ],
+  staticToken: undefined,
+  entry: undefined
+}
+
+/** The providers of one run of the command, then `oauth2`. @internal */
+export interface Registry {
+  readonly names: ReadonlyArray<ProviderName>
+  readonly descriptors: ReadonlyArray<Descriptor>
+  readonly get: (name: ProviderName) => Descriptor
+}
+
+/** @internal */
+export const registry = (providers: ReadonlyArray<CliProvider.CliProvider>): Registry => {
+  const descriptors = [...providers.map(describe), oauth2]
+  const byName = new Map(descriptors.map((d) => [d.name, d]))
+  if (byName.size !== descriptors.length) {
+    throw new Error(`two providers share a name: ${descriptors.map((d) => d.name).join(", ")}`)
+  }
+  return {
+    names: descriptors.map((d) => d.name),
+    descriptors,
+    get: (name) => {
+      const descriptor = byName.get(name)
+      if (descriptor === undefined) throw new Error(`unknown provider ${name}`)
+      return descriptor
+    }
+  }
+}
 
 /** What `whoami` prints. @internal */
-export interface Report {
-  readonly text: string
-  readonly json: Readonly<Record<string, unknown>>
-}
+export type Report = CliProvider.Report
 
 /** The provider's credential self-test. @internal */
 export class SelfTest extends Context.Tag("@effect-oauth2/cli/SelfTest")<
@@ -225,7 +156,7 @@ export class SelfTest extends Context.Tag("@effect-oauth2/cli/SelfTest")<
 export interface Plan {
   readonly descriptor: Descriptor
   readonly environment: string
-  /** The client id, when there is one (a static Tradier token has none). */
+  /** The client id, when there is one (a static token has none). */
   readonly clientId: string | undefined
   /** How tokens are had. */
   readonly mode: "client_credentials" | "stored" | "static"
@@ -244,15 +175,11 @@ export interface Plan {
   readonly client: Effect.Effect<OAuth2Client.Service, OAuth2Error, HttpClient.HttpClient> | undefined
   /** Where `AccessTokens` keeps this client's token in a store, when it has one. */
   readonly storeKey: TokenStore.Key | undefined
-  /**
-   * The authorization-code login, which stores the token it gets: Tradier's (`stored` Tradier plans), or the `oauth2`
-   * mode's (read for a login), which pushes the request (PAR, RFC 9126) when the server has a PAR endpoint.
-   */
+  /** The login, for a provider that has one, with the callback options and the URL handler. */
   readonly login:
-    | (<E, R>(options: {
-      readonly onAuthorizeUrl: (url: string) => Effect.Effect<unknown, E, R>
-      readonly timeout: number
-    }) => Effect.Effect<
+    | (<E, R>(
+      options: CliProvider.LoginOptions<E, R>
+    ) => Effect.Effect<
       AccessToken.AccessToken,
       OAuth2Error | E,
       HttpClient.HttpClient | HttpServer.HttpServer | TokenStore.TokenStore | R
@@ -269,201 +196,82 @@ const splitScopes = (text: string | undefined): ReadonlyArray<string> | undefine
   return scopes.length === 0 ? undefined : scopes
 }
 
+/** The tokens and the self-test of a session. */
+const sessionLayer = <E, R>(
+  session: Effect.Effect<CliProvider.Session, E, R>,
+  whoami: CliProvider.WhoAmI
+): Layer.Layer<AccessTokens.AccessTokens | SelfTest, E, Exclude<R, Scope.Scope>> =>
+  Layer.scopedContext(
+    Effect.map(session, (s) => Context.make(AccessTokens.AccessTokens, s.tokens).pipe(Context.add(SelfTest, whoami.run(s))))
+  )
+
 const selfTestLayer = <R>(test: Effect.Effect<Report, OAuth2Error, R>): Layer.Layer<SelfTest, never, R> =>
   Layer.effect(SelfTest, Effect.map(Effect.context<R>(), (context) => Effect.provide(test, context)))
 
 /** The self-test of a provider without an identity endpoint: a token grant. */
 const tokenSelfTest = (provider: ProviderName, environment: string, why: string) =>
-  Effect.gen(function*() {
-    const tokens = yield* AccessTokens.AccessTokens
-    const token = yield* tokens.get
-    const scopes = token.scopes.length === 0 ? "for the client's whole plan" : `with scopes ${token.scopes.join(" ")}`
-    return {
-      text: `${provider} (${environment}): credentials accepted, a token was granted ${scopes}. ${why}`,
-      json: { provider, environment, check: "token", scopes: token.scopes }
-    }
-  })
+  Effect.flatMap(AccessTokens.AccessTokens, (tokens) =>
+    CliProvider.tokenGrant(provider, why).run({ environment, scopes: [], tokens, apis: {} }))
 
-const openmarketsSelfTest = (environment: string) =>
-  tokenSelfTest(
-    "openmarkets",
-    environment,
-    "Openmarkets documents no identity endpoint, so the token grant is the self-test."
-  )
-
-const figureMarkets = (urls: Emulator.Urls | undefined) =>
+/**
+ * A provider of the registry: its settings read with its `Config` (the definition's variables), the emulator's hosts
+ * over the configured ones, validated and built by core from the definition.
+ */
+const fromDefinition = (
+  descriptor: Descriptor,
+  entry: CliProvider.CliProvider,
+  hosts: OAuth2Provider.Hosts | undefined,
+  purpose: Purpose
+) =>
   Effect.gen(function*() {
-    const fromEnv = yield* FigureMarkets.config
-    const options: FigureMarkets.Options = { ...fromEnv, ...(urls === undefined ? {} : FigureMarkets.emulatorUrls(urls)) }
-    const resolved = yield* FigureMarkets.resolve(options)
-    const whoAmI = Effect.map(Trader.whoAmI, (me): Report => ({
-      text: `figure-markets (${resolved.environment}): ${
-        me.firmId !== undefined && me.userId !== undefined ? `firm ${me.firmId}, user ${me.userId} (${me.user})` : me.user
-      }`,
-      json: {
-        provider: "figure-markets",
-        environment: resolved.environment,
-        user: me.user,
-        firmId: me.firmId ?? null,
-        userId: me.userId ?? null
-      }
-    }))
-    const plan: Plan = {
-      descriptor: descriptors["figure-markets"],
-      environment: resolved.environment,
-      clientId: resolved.credentials.clientId,
-      mode: "client_credentials",
-      layer: selfTestLayer(whoAmI).pipe(Layer.provideMerge(FigureMarkets.layer(options))),
-      client: OAuth2Client.make({ endpoint: resolved.endpoint, credentials: resolved.credentials }),
-      storeKey: {
-        provider: FigureMarkets.provider,
-        environment: resolved.environment,
-        clientId: resolved.credentials.clientId,
-        scopes: resolved.scopes
-      },
-      login: undefined
-    }
-    return plan
-  })
-
-const figurePay = (urls: Emulator.Urls | undefined) =>
-  Effect.gen(function*() {
-    const fromEnv = yield* FigurePay.config
-    const options: FigurePay.Options = { ...fromEnv, ...(urls === undefined ? {} : FigurePay.emulatorUrls(urls)) }
-    const resolved = yield* FigurePay.resolve(options)
-    const listProfiles = Effect.map(Banking.listProfiles, (profiles): Report => ({
-      text: `figure-pay (${resolved.environment}): credentials accepted; ${profiles.length} profile(s)${
-        profiles.length === 0 ? "" : `: ${profiles.map((p) => p.id).join(", ")}`
-      }`,
-      json: {
-        provider: "figure-pay",
-        environment: resolved.environment,
-        profiles: profiles.map((p) => ({ id: p.id, type: p.type ?? null, status: p.status ?? null }))
-      }
-    }))
-    const plan: Plan = {
-      descriptor: descriptors["figure-pay"],
-      environment: resolved.environment,
-      clientId: resolved.credentials.clientId,
-      mode: "client_credentials",
-      layer: selfTestLayer(listProfiles).pipe(Layer.provideMerge(FigurePay.layer(options))),
-      client: OAuth2Client.make({ endpoint: resolved.endpoint, credentials: resolved.credentials }),
-      storeKey: {
-        provider: FigurePay.provider,
-        environment: resolved.environment,
-        clientId: resolved.credentials.clientId,
-        scopes: []
-      },
-      login: undefined
-    }
-    return plan
-  })
-
-const tradierProfile = (environment: string) =>
-  Effect.gen(function*() {
-    const http = yield* Tradier.HttpClient
-    const ctx: ApiResponse.Context = { provider: "tradier", request: "GET /v1/user/profile", scopes: ["read"] }
-    const body = yield* http.get("/v1/user/profile").pipe(
-      Effect.flatMap((response) => ApiResponse.readJson(response, ctx)),
-      Effect.mapError((error) => ApiResponse.toOAuth2Error(error, ctx)),
-      Effect.scoped
-    )
-    const profile = typeof body === "object" && body !== null && "profile" in body
-      ? (body as { readonly profile: unknown }).profile
-      : undefined
-    const field = (name: string): string | undefined => {
-      const value = typeof profile === "object" && profile !== null
-        ? (profile as Record<string, unknown>)[name]
-        : undefined
-      return typeof value === "string" ? value : undefined
-    }
-    const id = field("id")
-    const name = field("name")
-    const report: Report = {
-      text: `tradier (${environment}): ${
-        id === undefined ? "the profile answered, without an id" : `user ${id}${name === undefined ? "" : ` (${name})`}`
-      }`,
-      json: { provider: "tradier", environment, id: id ?? null, name: name ?? null }
-    }
-    return report
-  })
-
-const tradier = (urls: Emulator.Urls | undefined, purpose: Purpose) =>
-  Effect.gen(function*() {
-    const environment = yield* Tradier.environmentConfig
-    const apiUrl = urls === undefined ? yield* optionalString("TRADIER_API_URL") : TradierEndpoint.fromEmulatorUrls(urls).apiUrl
-    const scopes = splitScopes(yield* optionalString("TRADIER_SCOPES"))
-    const staticToken = purpose === "login"
+    const definition = entry.definition
+    const whoami = entry.whoami ??
+      CliProvider.tokenGrant(definition.name, `${definition.title} has no identity call known to this command: the token grant is the self-test.`)
+    const staticToken = purpose === "login" || entry.staticToken === undefined
       ? Option.none<Redacted.Redacted<string>>()
-      : yield* Config.option(Config.redacted(Config.nonEmptyString("TRADIER_ACCESS_TOKEN")))
-    const descriptor = descriptors.tradier
-    if (Option.isSome(staticToken)) {
+      : yield* Config.option(Config.redacted(Config.nonEmptyString(entry.staticToken.variable)))
+    if (Option.isSome(staticToken) && entry.staticToken !== undefined) {
+      const made = yield* entry.staticToken.make(staticToken.value, hosts)
       const plan: Plan = {
         descriptor,
-        environment,
+        environment: made.environment,
         clientId: undefined,
         mode: "static",
-        layer: selfTestLayer(tradierProfile(environment)).pipe(
-          Layer.provideMerge(Tradier.layerStaticToken({ token: staticToken.value, environment, apiUrl, scopes }))
-        ),
+        layer: sessionLayer(made.session, whoami),
         client: undefined,
         storeKey: undefined,
         login: undefined
       }
       return plan
     }
-    const clientId = yield* Config.nonEmptyString("TRADIER_CLIENT_ID")
-    const clientSecret = yield* Config.redacted(Config.nonEmptyString("TRADIER_CLIENT_SECRET"))
-    const options: Tradier.Options = { clientId, clientSecret, environment, apiUrl, scopes }
+    const read = yield* (entry.config ?? OAuth2Provider.config(definition))
+    // The emulator's hosts win over configured ones, and so do the endpoints laid out on them.
+    const settings: OAuth2Provider.Settings = hosts === undefined
+      ? read
+      : { ...read, hosts: { ...read.hosts, ...hosts }, tokenUrl: undefined, revocationUrl: undefined }
+    const resolved = yield* OAuth2Provider.resolve(definition, settings)
+    const make = entry.make ?? ((s: OAuth2Provider.Settings) => OAuth2Provider.make(definition, s))
+    const session = Effect.map(make(settings), (provider): CliProvider.Session => ({
+      environment: resolved.environment,
+      scopes: resolved.scopes,
+      tokens: provider.tokens,
+      apis: provider.apis
+    }))
+    const login = entry.login
     const plan: Plan = {
       descriptor,
-      environment,
-      clientId,
-      mode: "stored",
-      layer: selfTestLayer(tradierProfile(environment)).pipe(Layer.provideMerge(Tradier.layer(options))),
-      client: Effect.flatMap(
-        TradierEndpoint.make(options),
-        (endpoint: Endpoint.Endpoint) => OAuth2Client.make({ endpoint, credentials: { clientId, clientSecret } })
-      ),
-      storeKey: Tradier.storeKey(options),
-      login: (login) => Tradier.login({ ...options, onAuthorizeUrl: login.onAuthorizeUrl, timeout: login.timeout })
-    }
-    return plan
-  })
-
-const openmarkets = (urls: Emulator.Urls | undefined) =>
-  Effect.gen(function*() {
-    const fromEnv = yield* Config.all({
-      clientId: Config.nonEmptyString("OPENMARKETS_CLIENT_ID"),
-      clientSecret: Config.redacted(Config.nonEmptyString("OPENMARKETS_CLIENT_SECRET")),
-      environment: Openmarkets.environmentConfig,
-      scopes: Openmarkets.scopesConfig,
-      tokenUrl: optionalString("OPENMARKETS_TOKEN_URL"),
-      apiUrl: optionalString("OPENMARKETS_API_URL")
-    })
-    const options: Openmarkets.Options = {
-      ...fromEnv,
-      ...(urls === undefined ? {} : OpenmarketsEndpoint.fromEmulatorUrls(urls))
-    }
-    const plan: Plan = {
-      descriptor: descriptors.openmarkets,
-      environment: fromEnv.environment,
-      clientId: fromEnv.clientId,
-      mode: "client_credentials",
-      layer: selfTestLayer(openmarketsSelfTest(fromEnv.environment)).pipe(
-        Layer.provideMerge(Openmarkets.layer(options))
-      ),
-      client: Effect.flatMap(
-        OpenmarketsEndpoint.make(options),
-        (endpoint) => OAuth2Client.make({ endpoint, credentials: { clientId: fromEnv.clientId, clientSecret: fromEnv.clientSecret } })
-      ),
+      environment: resolved.environment,
+      clientId: resolved.credentials.clientId,
+      mode: definition.acquire,
+      layer: sessionLayer(session, whoami),
+      client: OAuth2Client.make({ endpoint: resolved.endpoint, credentials: resolved.credentials }),
       storeKey: {
-        provider: OpenmarketsEndpoint.provider,
-        environment: fromEnv.environment,
-        clientId: fromEnv.clientId,
-        scopes: fromEnv.scopes ?? []
+        provider: definition.name,
+        environment: resolved.environment,
+        clientId: resolved.credentials.clientId,
+        scopes: resolved.scopes
       },
-      login: undefined
+      login: login === undefined || descriptor.noLogin !== undefined ? undefined : (options) => login(settings, options)
     }
     return plan
   })
@@ -577,7 +385,7 @@ const discovered = (secrets: Secrets, purpose: Purpose) =>
         return token
       }).pipe(Effect.scoped)
     const plan: Plan = {
-      descriptor: descriptors.oauth2,
+      descriptor: oauth2,
       environment,
       clientId: fromEnv.clientId,
       mode: purpose === "login" ? "stored" : "client_credentials",
@@ -595,7 +403,7 @@ const discovered = (secrets: Secrets, purpose: Purpose) =>
     return plan
   })
 
-/** What the settings are read for: a login never uses a static Tradier token. @internal */
+/** What the settings are read for: a login never uses a static token. @internal */
 export type Purpose = "tokens" | "login"
 
 /**
@@ -605,22 +413,9 @@ export type Purpose = "tokens" | "login"
  * @internal
  */
 export const plan = (
-  provider: ProviderName,
-  urls: Emulator.Urls | undefined,
+  descriptor: Descriptor,
+  hosts: OAuth2Provider.Hosts | undefined,
   purpose: Purpose,
   secrets: Secrets = { privateKey: undefined }
-): Effect.Effect<Plan, ConfigError.ConfigError | InvalidConfiguration> => {
-  switch (provider) {
-    case "figure-markets":
-      return figureMarkets(urls)
-    case "figure-pay":
-      return figurePay(urls)
-    case "tradier":
-      return tradier(urls, purpose)
-    case "openmarkets":
-      return openmarkets(urls)
-    case "oauth2":
-      return discovered(secrets, purpose)
-  }
-}
-
+): Effect.Effect<Plan, ConfigError.ConfigError | InvalidConfiguration> =>
+  descriptor.entry === undefined ? discovered(secrets, purpose) : fromDefinition(descriptor, descriptor.entry, hosts, purpose)

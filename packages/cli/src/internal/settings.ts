@@ -5,14 +5,14 @@
  *
  * @internal
  */
-import type * as Emulator from "@effect-oauth2/emulator/Emulator"
+import * as Emulator from "@effect-oauth2/emulator/Emulator"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import { type Descriptor, emulatorUrls, providerNames, type Purpose, type Secrets } from "./providers.js"
+import type { Descriptor, Purpose, Registry, Secrets } from "./providers.js"
 
 /** The options shared by `token`, `revoke`, `introspect`, `whoami` and `login`. @internal */
 export interface Common {
@@ -46,7 +46,8 @@ export class UsageError extends Data.TaggedError("UsageError")<{ readonly messag
 /** The emulator the command points at. @internal */
 export interface EmulatorTarget {
   readonly baseUrl: string
-  readonly urls: Emulator.Urls
+  /** Each provider's hosts there, by provider name. */
+  readonly hosts: Emulator.Hosts
 }
 
 /** @internal */
@@ -100,11 +101,11 @@ const genericMembers: ReadonlyArray<string> = [
 ]
 
 /** Whether a provider's section may hold a member. */
-const allowedMember = (provider: string, member: string): boolean =>
+const allowedMember = (descriptor: Descriptor, member: string): boolean =>
   member in configFileMembers &&
-  (member !== "accessToken" || provider === "tradier") &&
-  (!genericMembers.includes(member) || provider === "oauth2") &&
-  (member !== "environment" || provider !== "oauth2")
+  (member !== "accessToken" || descriptor.staticToken !== undefined) &&
+  (!genericMembers.includes(member) || descriptor.name === "oauth2") &&
+  (member !== "environment" || descriptor.name !== "oauth2")
 
 /**
  * Refuses a file that holds secrets (a config file with a secret, a private key) when other users may read it or
@@ -151,7 +152,7 @@ const parseEmulator = (value: string): Effect.Effect<EmulatorTarget, UsageError>
     return Effect.fail(new UsageError({ message: "--emulator must be a base URL, without a query or fragment." }))
   }
   const baseUrl = `${url.origin}${url.pathname}`.replace(/\/+$/, "")
-  return Effect.succeed({ baseUrl, urls: emulatorUrls(baseUrl) })
+  return Effect.succeed({ baseUrl, hosts: Emulator.hostsAt(baseUrl) })
 }
 
 type FileValues = ReadonlyMap<string, string>
@@ -159,7 +160,8 @@ type FileValues = ReadonlyMap<string, string>
 /** Reads the provider's section of a config file into variable names. */
 const readConfigFile = (
   path: string,
-  descriptor: Descriptor
+  descriptor: Descriptor,
+  registry: Registry
 ): Effect.Effect<FileValues, UsageError, FileSystem.FileSystem> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
@@ -182,7 +184,7 @@ const readConfigFile = (
     if (typeof content !== "object" || content === null || Array.isArray(content)) {
       return yield* fail("expected a JSON object with one member per provider, e.g. { \"figure-markets\": { ... } }.")
     }
-    const providers: ReadonlyArray<string> = providerNames
+    const providers: ReadonlyArray<string> = registry.names
     let holdsSecret = false
     for (const [name, section] of Object.entries(content)) {
       if (name === "$schema") continue
@@ -193,8 +195,8 @@ const readConfigFile = (
         return yield* fail(`"${name}" must be an object such as { "clientId": "...", "clientSecret": "..." }.`)
       }
       for (const member of Object.keys(section)) {
-        if (!allowedMember(name, member)) {
-          const allowed = Object.keys(configFileMembers).filter((m) => allowedMember(name, m))
+        if (!allowedMember(registry.get(name), member)) {
+          const allowed = Object.keys(configFileMembers).filter((m) => allowedMember(registry.get(name), m))
           return yield* fail(`unknown member "${name}.${member}": the members are ${allowed.join(", ")}.`)
         }
         if (secretMembers.includes(member)) holdsSecret = true
@@ -283,14 +285,14 @@ const readPublicFile = (
 export const credentialVariables = (descriptor: Descriptor) => ({
   clientId: `${descriptor.prefix}_CLIENT_ID`,
   clientSecret: `${descriptor.prefix}_CLIENT_SECRET`,
-  accessToken: descriptor.name === "tradier" ? "TRADIER_ACCESS_TOKEN" : undefined
+  accessToken: descriptor.staticToken
 })
 
 const missingCredentials = (descriptor: Descriptor, purpose: Purpose, missing: ReadonlyArray<string>) => {
   const vars = credentialVariables(descriptor)
-  const what = descriptor.name === "tradier" && purpose !== "login"
+  const what = vars.accessToken !== undefined && purpose !== "login"
     ? `set ${vars.accessToken} (a static API token), or ${vars.clientId} and ${vars.clientSecret} (an OAuth ` +
-      "application, after `effect-oauth2 login tradier`)"
+      `application${descriptor.noLogin === undefined ? `, after \`effect-oauth2 login ${descriptor.name}\`` : ""})`
     : `set ${vars.clientId} and ${vars.clientSecret}`
   return new UsageError({
     message: `No credentials for ${descriptor.name}: ${missing.join(" and ")} ${missing.length === 1 ? "is" : "are"} ` +
@@ -306,6 +308,7 @@ const missingCredentials = (descriptor: Descriptor, purpose: Purpose, missing: R
  */
 export const resolve = (
   descriptor: Descriptor,
+  registry: Registry,
   common: Common,
   env: Readonly<Record<string, string | undefined>>,
   purpose: Purpose
@@ -383,8 +386,14 @@ export const resolve = (
       )
     }
     const emulator = Option.isSome(common.emulator) ? yield* parseEmulator(common.emulator.value) : undefined
+    if (emulator !== undefined && emulator.hosts[descriptor.name] === undefined) {
+      return yield* new UsageError({
+        message: `--emulator serves ${Object.keys(emulator.hosts).join(", ")}, not ${descriptor.name}: leave it out ` +
+          `and give ${descriptor.name}'s own URLs (${descriptor.prefix}_..._URL).`
+      })
+    }
     const file = Option.isSome(common.config)
-      ? yield* readConfigFile(common.config.value, descriptor)
+      ? yield* readConfigFile(common.config.value, descriptor, registry)
       : new Map<string, string>()
 
     const merged = new Map<string, string>(file)

@@ -1,5 +1,5 @@
 import type * as Clients from "../Clients.js"
-import type { BrokerOptions, BrokerUrls, Urls } from "../Emulator.js"
+import type { BrokerOptions, BrokerUrls, Hosts, Urls } from "../Emulator.js"
 import type { State } from "./state.js"
 
 /** Path prefixes under the base URL. @internal */
@@ -19,22 +19,40 @@ export const prefixes = {
   control: "/_emulator"
 } as const
 
-/** @internal */
-export const makeUrls = (base: string): Urls => ({
-  figureMarkets: { main: base + prefixes.figureMarketsMain, trade: base + prefixes.figureMarketsTrade },
-  figurePay: { api: base + prefixes.figurePay },
+/**
+ * Each provider's hosts under the base URL, by provider name and by the host names of its definition
+ * (`OAuth2Provider.Definition`): the one place that lays the emulator's URLs out.
+ *
+ * @internal
+ */
+export const makeHosts = (base: string): Hosts => ({
+  "figure-markets": { main: base + prefixes.figureMarketsMain, trade: base + prefixes.figureMarketsTrade },
+  "figure-pay": { api: base + prefixes.figurePay },
   tradier: { api: base + prefixes.tradier },
   openmarkets: { identity: base + prefixes.openmarketsIdentity, api: base + prefixes.openmarketsApi },
-  control: base + prefixes.control
-})
-
-/** @internal */
-export const makeBrokerUrls = (base: string): BrokerUrls => ({
   schwab: { api: base + prefixes.schwab },
   tradestation: { signin: base + prefixes.tradestationSignin, api: base + prefixes.tradestationApi },
   tastytrade: { api: base + prefixes.tastytrade },
   saxo: { logon: base + prefixes.saxoLogon, openapi: base + prefixes.saxoOpenapi }
 })
+
+/** The brokers' hosts (the same as in {@link makeHosts}). @internal */
+export const makeBrokerUrls = (base: string): BrokerUrls => {
+  const hosts = makeHosts(base)
+  return { schwab: hosts.schwab, tradestation: hosts.tradestation, tastytrade: hosts.tastytrade, saxo: hosts.saxo }
+}
+
+/** The same hosts under the older camel-case names, and the control API. @internal */
+export const makeUrls = (base: string): Urls => {
+  const hosts = makeHosts(base)
+  return {
+    figureMarkets: hosts["figure-markets"],
+    figurePay: hosts["figure-pay"],
+    tradier: hosts.tradier,
+    openmarkets: hosts.openmarkets,
+    control: base + prefixes.control
+  }
+}
 
 /** Resolved settings, in milliseconds. @internal */
 export interface Settings {
