@@ -312,19 +312,3 @@ export type AuthorizedHttpClient = OAuth2HttpClient.Authorized
 export const resolve = (options: Options): Effect.Effect<OAuth2Provider.Resolved, InvalidConfiguration> =>
   OAuth2Provider.resolve(definition, options)
 
-/**
- * The host overrides that point everything at an `@effect-oauth2/emulator` instance: pass `emulator.urls` or
- * `emulator.urls.figureMarkets`.
- *
- * @deprecated Give `hosts` the emulator's hosts for `"figure-markets"`.
- * @since 0.1.0
- * @category emulator
- */
-export const emulatorUrls = (
-  emulator:
-    | { readonly main: string; readonly trade: string }
-    | { readonly figureMarkets: { readonly main: string; readonly trade: string } }
-): { readonly hosts: { readonly main: string; readonly trade: string } } => {
-  const hosts = "figureMarkets" in emulator ? emulator.figureMarkets : emulator
-  return { hosts: { main: hosts.main, trade: hosts.trade } }
-}

@@ -403,16 +403,3 @@ export const defaultLifetime: Duration.Duration = Duration.decode(definition.aut
  */
 export type AuthorizedHttpClient = OAuth2HttpClient.Authorized
 
-/**
- * The host override that points everything at an `@effect-oauth2/emulator` instance: pass `emulator.urls` or
- * `emulator.urls.figurePay`.
- *
- * @deprecated Give `hosts` the emulator's hosts for `"figure-pay"`.
- * @since 0.1.0
- * @category emulator
- */
-export const emulatorUrls = (
-  emulator: { readonly api: string } | { readonly figurePay: { readonly api: string } }
-): { readonly hosts: { readonly api: string } } => ({
-  hosts: { api: "figurePay" in emulator ? emulator.figurePay.api : emulator.api }
-})

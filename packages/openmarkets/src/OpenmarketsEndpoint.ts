@@ -144,19 +144,3 @@ export const options = (options: Options = {}): Endpoint.Options => ({
 export const make = (opts: Options = {}): Effect.Effect<Endpoint.Endpoint, InvalidConfiguration> =>
   Endpoint.make(options(opts))
 
-/**
- * The options that point this package at an `@effect-oauth2/emulator` (`emulator.urls`).
- *
- * @deprecated Give `hosts: { identity, api }` the emulator's hosts for `"openmarkets"`.
- * @since 0.1.0
- * @category constructors
- */
-export const fromEmulatorUrls = (urls: {
-  readonly openmarkets: { readonly identity: string; readonly api: string }
-}): {
-  readonly tokenUrl: string
-  readonly hosts: { readonly identity: string; readonly api: string }
-} => ({
-  tokenUrl: `${urls.openmarkets.identity}/connect/token`,
-  hosts: { identity: urls.openmarkets.identity, api: urls.openmarkets.api }
-})

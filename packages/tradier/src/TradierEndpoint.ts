@@ -160,13 +160,3 @@ export const options = (options: Options = {}): Endpoint.Options => {
 export const make = (opts: Options = {}): Effect.Effect<Endpoint.Endpoint, InvalidConfiguration> =>
   Endpoint.make(options(opts))
 
-/**
- * The options that point this package at an `@effect-oauth2/emulator` (`emulator.urls`).
- *
- * @deprecated Give `hosts: { api }` the emulator's host for `"tradier"`.
- * @since 0.1.0
- * @category constructors
- */
-export const fromEmulatorUrls = (urls: { readonly tradier: { readonly api: string } }): { readonly apiUrl: string } => ({
-  apiUrl: urls.tradier.api
-})
