@@ -288,7 +288,7 @@ describe("oauth2: discovery mode", () => {
       assert.include(env.stderr, "oauth2 has no --env")
       const emulator = yield* cli(["token", "oauth2", "--emulator"])
       assert.strictEqual(emulator.code, 2)
-      assert.include(emulator.stderr, "--emulator serves the four providers, not discovery")
+      assert.include(emulator.stderr, "--emulator serves the built-in providers, not discovery")
       const dir = yield* tempDir
       const method = yield* cli(
         ["token", "oauth2", "--issuer", "https://auth.example.com", "--client-id", "c", "--auth-method", "magic"],

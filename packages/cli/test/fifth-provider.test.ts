@@ -124,7 +124,7 @@ describe("a fifth provider, from its definition alone", () => {
       assert.include(login.stderr, "nothing to log in to")
       const emulator = yield* run(["token", "acme", "--emulator"], env)
       assert.strictEqual(emulator.code, 2)
-      assert.include(emulator.stderr, "--emulator serves figure-markets, figure-pay, tradier, openmarkets, not acme")
+      assert.include(emulator.stderr, "--emulator serves figure-markets, figure-pay, tradier, openmarkets, schwab, tradestation, tastytrade, saxo, not acme")
       const noCredentials = yield* run(["token", "acme"], { ACME_AUTH_URL: auth.issuer })
       assert.strictEqual(noCredentials.code, 2)
       assert.include(noCredentials.stderr, "ACME_CLIENT_ID and ACME_CLIENT_SECRET are not set")

@@ -1,5 +1,4 @@
 import { conformance } from "@effect-oauth2/core/conformance"
-import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import { Clients, Emulator } from "@effect-oauth2/emulator"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
@@ -7,12 +6,6 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { Openmarkets } from "../src/index.js"
-
-/** The emulator's Openmarkets hosts as this package's options: the definition's token URL over them, and the API host. */
-const emulatorOptions = (emulator: Emulator.Emulator) => ({
-  tokenUrl: OAuth2Provider.fillTemplate(Openmarkets.definition.authorizationServer.tokenUrl, emulator.hosts.openmarkets)!,
-  apiUrl: emulator.hosts.openmarkets.api
-})
 
 const demo = Clients.openmarketsDemo
 
@@ -25,7 +18,7 @@ conformance({
     const build = (clientSecret: string) =>
       Layer.build(
         Openmarkets.layer({
-          ...emulatorOptions(emulator),
+          hosts: emulator.hosts.openmarkets,
           clientId: demo.clientId,
           clientSecret,
           scopes: ["market-data-api"]

@@ -353,7 +353,7 @@ export const resolve = (
     }
     if (generic && Option.isSome(common.emulator)) {
       return yield* new UsageError({
-        message: "--emulator serves the four providers, not discovery: give the oauth2 server with --issuer <url>."
+        message: "--emulator serves the built-in providers, not discovery: give the oauth2 server with --issuer <url>."
       })
     }
     if (Option.isSome(common.env)) {
