@@ -378,6 +378,11 @@ describe("OAuth2Provider: tokens from a given refresh token, and a User-Agent", 
       assert.deepStrictEqual(me, { agent: "effect-oauth2/test" })
       const own = yield* OAuth2Provider.make(grantDefinition, { ...base, refreshToken: GRANT, hosts, userAgent: "my-bot/2.1" })
       assert.deepStrictEqual(yield* own.apis.api!.get("/me").pipe(Effect.flatMap((r) => r.json)), { agent: "my-bot/2.1" })
+      // A request's own User-Agent wins.
+      const mine = yield* own.apis.api!.get("/me", { headers: { "user-agent": "one-off/1" } }).pipe(
+        Effect.flatMap((r) => r.json)
+      )
+      assert.deepStrictEqual(mine, { agent: "one-off/1" })
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 
   it.scoped("a rotated refresh token the server refuses falls back to the given one; the given one refused is final", () =>

@@ -318,7 +318,13 @@ export const makeApis = (
     })
     if (hint !== undefined) authorised = withRejectedTokenHint(definition.name, hint, replay)(authorised)
     const userAgent = resolved.userAgent
-    if (userAgent !== undefined) authorised = HttpClient.mapRequest(authorised, HttpClientRequest.setHeader("user-agent", userAgent))
+    // The caller's own User-Agent on a request wins.
+    if (userAgent !== undefined) {
+      authorised = HttpClient.mapRequest(authorised, (request) =>
+        request.headers["user-agent"] === undefined
+          ? HttpClientRequest.setHeader(request, "user-agent", userAgent)
+          : request)
+    }
     if (hooks?.transformClient !== undefined) authorised = hooks.transformClient(authorised, resolved)
     if (options.transformClient !== undefined) authorised = options.transformClient(authorised)
     const apis: Record<string, OAuth2HttpClient.Authorized> = {}
