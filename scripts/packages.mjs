@@ -14,6 +14,7 @@ export const publicPackages = [
   "figure-pay",
   "tradier",
   "openmarkets",
+  "tastytrade",
   "redis",
   "node",
   "cli"

@@ -9,6 +9,7 @@ import { AccessTokens, OAuth2Provider } from "@effect-oauth2/core"
 import { FigureMarkets } from "@effect-oauth2/figure-markets"
 import { FigurePay } from "@effect-oauth2/figure-pay"
 import { Openmarkets } from "@effect-oauth2/openmarkets"
+import { Tastytrade } from "@effect-oauth2/tastytrade"
 import { Tradier } from "@effect-oauth2/tradier"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
@@ -50,7 +51,15 @@ describe("Add a provider: the README's generic definition", () => {
 describe("README: the provider table", () => {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
   const readme = fs.readFileSync(path.join(root, "README.md"), "utf8")
-  for (const definition of [FigureMarkets.definition, FigurePay.definition, Tradier.definition, Openmarkets.definition]) {
+  for (
+    const definition of [
+      FigureMarkets.definition,
+      FigurePay.definition,
+      Tradier.definition,
+      Openmarkets.definition,
+      Tastytrade.definition
+    ]
+  ) {
     it(`names every variable of ${definition.title}`, () => {
       const row = readme.split("\n").find((line) => line.startsWith(`| ${definition.title}`))
       assert.isDefined(row, `no row for ${definition.title}`)

@@ -12,6 +12,7 @@ import { ConfigProvider, Duration, Effect, Layer, Option, Redacted } from "effec
 import * as FigureMarketsExample from "../src/figure-markets.js"
 import * as FigurePayExample from "../src/figure-pay.js"
 import * as OpenmarketsExample from "../src/openmarkets.js"
+import * as TastytradeExample from "../src/tastytrade.js"
 import * as TestingExample from "../src/testing-with-layers.js"
 import * as TradierExample from "../src/tradier.js"
 
@@ -21,7 +22,9 @@ const secrets = [
   Clients.figurePayDemo.clientSecret,
   Clients.tradierDemo.clientSecret,
   Clients.tradierStaticDemo.token,
-  Clients.openmarketsDemo.clientSecret
+  Clients.openmarketsDemo.clientSecret,
+  Clients.tastytradeDemo.clientSecret,
+  Clients.tastytradeDemo.grants[0].refreshToken
 ]
 
 /** Captures `console.log` for the rest of the scope; `check` fails if a demo secret was printed. */
@@ -318,6 +321,49 @@ describe("openmarkets", () => {
       const own = yield* Effect.withConfigProvider(OpenmarketsExample.main, noEnvironment)
       assert.strictEqual(own.outsideThePlan, "InvalidScope")
       assert.include(output.text(), "Openmarkets: the emulator at http://127.0.0.1:")
+      output.check()
+    }))
+})
+
+describe("tastytrade", () => {
+  it.scopedLive("customers/me with a token from the personal grant; a refused grant is reported, not retried", () =>
+    Effect.gen(function*() {
+      const output = yield* captureConsole
+      const emulator = yield* startEmulator()
+      const settings = TastytradeExample.emulatorSettings(emulator)
+      const report = yield* Effect.provide(TastytradeExample.program(settings), Live)
+      assert.deepStrictEqual(report, { _tag: "Customer", id: "demo-customer" })
+      assert.strictEqual(yield* requests(emulator, "tastytrade.token"), 1)
+      assert.strictEqual(yield* requests(emulator, "tastytrade.customer"), 1)
+      const refused = yield* Effect.provide(TastytradeExample.program({ ...settings, refreshToken: "deleted-grant" }), Live)
+      assert.deepStrictEqual(refused, { _tag: "GrantRefused" })
+      assert.strictEqual(yield* requests(emulator, "tastytrade.token"), 2)
+      assert.strictEqual(yield* requests(emulator, "tastytrade.customer"), 1)
+      assert.include(output.text(), "create a new one and set TASTYTRADE_REFRESH_TOKEN")
+      output.check()
+    }))
+
+  it.scopedLive("settings: TASTYTRADE_* when set (here pointed at an emulator), else an emulator of its own", () =>
+    Effect.gen(function*() {
+      const output = yield* captureConsole
+      const emulator = yield* startEmulator()
+      const fromEnv = yield* TastytradeExample.settings.pipe(
+        Effect.withConfigProvider(withEnvironment({
+          TASTYTRADE_CLIENT_ID: Clients.tastytradeDemo.clientId,
+          TASTYTRADE_CLIENT_SECRET: Clients.tastytradeDemo.clientSecret,
+          TASTYTRADE_REFRESH_TOKEN: Clients.tastytradeDemo.grants[0].refreshToken,
+          TASTYTRADE_API_URL: emulator.brokerUrls.tastytrade.api
+        }))
+      )
+      assert.isTrue(Redacted.isRedacted(fromEnv.refreshToken))
+      assert.deepStrictEqual(yield* Effect.provide(TastytradeExample.program(fromEnv), Live), {
+        _tag: "Customer",
+        id: "demo-customer"
+      })
+      assert.strictEqual(output.lines[0], "tastytrade: the real API (sandbox), app and grant from TASTYTRADE_*")
+      const own = yield* Effect.withConfigProvider(TastytradeExample.main, noEnvironment)
+      assert.deepStrictEqual(own, { _tag: "Customer", id: "demo-customer" })
+      assert.include(output.text(), "tastytrade: the emulator at http://127.0.0.1:")
       output.check()
     }))
 })

@@ -49,6 +49,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
@@ -130,9 +131,14 @@ export interface Options {
    *   `refreshTokenExpiresAt` has passed, or the server refused it), `get` fails with `LoginRequired`, and no request
    *   is sent with a refresh token known to be dead.
    *
+   * - `{ refreshToken }`: refreshing a refresh token the user gives (a personal grant minted in the provider's web
+   *   UI, tastytrade's), asking for `scopes` each time (none: the grant's). A refreshed token that brings a new
+   *   refresh token is renewed with that one, and with the given one again should the server refuse it; the given
+   *   one refused (`invalid_grant`) is a permanent `Unauthorized`: mint a new grant.
+   *
    * Default: `"client_credentials"`.
    */
-  readonly acquire?: "client_credentials" | "stored" | undefined
+  readonly acquire?: "client_credentials" | "stored" | { readonly refreshToken: Redacted.Redacted<string> } | undefined
   /** How long before expiry the background refresh starts; clamped to half the token's lifetime. Default: 60 seconds. */
   readonly refreshSkew?: Duration.DurationInput | undefined
   /**

@@ -71,10 +71,71 @@ export interface Endpoint {
   readonly headers: Readonly<Record<string, string>>
   /** Form parameters added to every token request. */
   readonly params: Readonly<Record<string, string>>
+  /**
+   * How the parameters of a request to the authorization server are sent: `"form"`
+   * (`application/x-www-form-urlencoded`, RFC 6749) or `"json"` (a JSON object of strings: tastytrade).
+   *
+   * @since 0.2.0
+   */
+  readonly bodyFormat?: BodyFormat | undefined
+  /**
+   * Whether `client_secret_post` sends `client_id` beside `client_secret` (RFC 6749 §2.3.1). `false` sends the secret
+   * alone, as tastytrade's SDKs do.
+   *
+   * @since 0.2.0
+   */
+  readonly sendClientId?: boolean | undefined
+  /**
+   * Reads a provider's own error body as RFC 6749 §5.2's (`error`, `error_description`, `error_uri`) before core
+   * maps it to the error family: tastytrade's `error_code`, a JSON text nested in `error_description`. Called with
+   * every parsed answer of the authorization server; returns it unchanged when it is already in that shape.
+   *
+   * @since 0.2.0
+   */
+  readonly errorBody?: ErrorBody | undefined
   /** How long a request to the authorization server may take. */
   readonly requestTimeout: Duration.Duration
   /** The largest response body read from the authorization server, in bytes. */
   readonly maxResponseBytes: number
+}
+
+/**
+ * How request parameters go to the authorization server: a form (RFC 6749) or a JSON object of strings.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type BodyFormat = "form" | "json"
+
+/**
+ * A provider's own error body read as RFC 6749 §5.2's: the parsed answer in, the same object or one with `error`,
+ * `error_description` and `error_uri` out. The answer is the server's: expect any shape, and never throw.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type ErrorBody = (body: Readonly<Record<string, unknown>>) => Readonly<Record<string, unknown>>
+
+/**
+ * An {@link ErrorBody} for servers that name RFC 6749's members differently, e.g. tastytrade's
+ * `errorMembers({ error: "error_code" })`: each member named is read as the RFC's when the RFC's is absent.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const errorMembers = (names: {
+  readonly error?: string | undefined
+  readonly error_description?: string | undefined
+  readonly error_uri?: string | undefined
+}): ErrorBody =>
+(body) => {
+  let out: Record<string, unknown> | undefined
+  for (const [rfc, own] of Object.entries(names)) {
+    if (own === undefined || body[rfc] !== undefined || body[own] === undefined) continue
+    out ??= { ...body }
+    out[rfc] = body[own]
+  }
+  return out ?? body
 }
 
 /**
@@ -132,6 +193,12 @@ export interface Options {
   readonly headers?: Readonly<Record<string, string>> | undefined
   /** Form parameters added to every token request. Default: none. */
   readonly params?: Readonly<Record<string, string>> | undefined
+  /** How request parameters are sent. Default: `"form"`. */
+  readonly bodyFormat?: BodyFormat | undefined
+  /** Whether `client_secret_post` sends `client_id`. Default: `true`. */
+  readonly sendClientId?: boolean | undefined
+  /** Reads a provider's own error body as RFC 6749 §5.2's. Default: none (the body is RFC 6749's). */
+  readonly errorBody?: ErrorBody | undefined
   /** How long a request may take. Default: 30 seconds. */
   readonly requestTimeout?: Duration.DurationInput | undefined
   /** The largest response body read, in bytes. Default: 1 MiB. */
@@ -254,6 +321,9 @@ export const make = (options: Options): Effect.Effect<Endpoint, InvalidConfigura
       readableMembers: options.readableMembers ?? [],
       headers: options.headers ?? {},
       params: options.params ?? {},
+      bodyFormat: options.bodyFormat ?? "form",
+      sendClientId: options.sendClientId ?? true,
+      errorBody: options.errorBody,
       requestTimeout: Duration.decode(options.requestTimeout ?? Duration.seconds(30)),
       maxResponseBytes
     }

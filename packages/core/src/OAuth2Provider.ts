@@ -122,6 +122,9 @@ export interface AuthorizationServer extends
     | "readableMembers"
     | "headers"
     | "params"
+    | "bodyFormat"
+    | "sendClientId"
+    | "errorBody"
   >
 {
   /** The token endpoint, e.g. `"{main}/auth/oauth2/token"`. */
@@ -199,10 +202,18 @@ export interface Definition {
   /** The environment used when none is given: a test one, so that nothing reaches production by accident. */
   readonly defaultEnvironment: string
   /**
-   * Where tokens come from: `"client_credentials"` requests, or `"stored"` ones (an authorization-code login puts
-   * them in the `TokenStore`; see `AccessTokens.Options.acquire`).
+   * Where tokens come from: `"client_credentials"` requests, `"stored"` ones (an authorization-code login puts
+   * them in the `TokenStore`; see `AccessTokens.Options.acquire`), or `"refresh_token"`: refreshing a refresh token
+   * the user gives (`Settings.refreshToken`, `{PREFIX}_REFRESH_TOKEN`), a personal grant minted in the provider's
+   * web UI (tastytrade).
    */
-  readonly acquire: "client_credentials" | "stored"
+  readonly acquire: "client_credentials" | "stored" | "refresh_token"
+  /**
+   * The `User-Agent` sent to the authorization server and the APIs, for a provider that requires one (tastytrade
+   * refuses requests without `<product>/<version>`); users change it with `Settings.userAgent` or
+   * `{PREFIX}_USER_AGENT`. Default: none (the platform's own).
+   */
+  readonly userAgent?: string | undefined
   /** Its scopes. */
   readonly scopes: Scopes
   /** Its authorization server. */
@@ -241,6 +252,16 @@ export interface Settings extends OAuth2HttpClient.ApiBounds {
   readonly clientId: string
   /** The client secret; a plain string is wrapped in `Redacted` at once. Required. */
   readonly clientSecret: Redacted.Redacted<string> | string
+  /**
+   * The refresh token tokens come from, for a definition whose `acquire` is `"refresh_token"` (required there,
+   * ignored elsewhere); a plain string is wrapped in `Redacted` at once.
+   */
+  readonly refreshToken?: Redacted.Redacted<string> | string | undefined
+  /**
+   * The `User-Agent` sent to the authorization server and the APIs. Default: the definition's `userAgent`, else the
+   * platform's own.
+   */
+  readonly userAgent?: string | undefined
   /** Which environment's hosts to use. Default: the definition's `defaultEnvironment`. */
   readonly environment?: string | undefined
   /** The scopes to ask for. Default: the definition's default scopes. */
@@ -293,6 +314,8 @@ export interface ResolvedHosts {
   readonly apis: Readonly<Record<string, string | undefined>>
   /** The only origins the access token is ever sent to: the API bases'. */
   readonly allowedOrigins: ReadonlyArray<string>
+  /** The `User-Agent` sent to the APIs (and the authorization server), if any. */
+  readonly userAgent?: string | undefined
 }
 
 /**
@@ -308,6 +331,8 @@ export interface Resolved extends ResolvedHosts {
   readonly endpoint: Endpoint.Endpoint
   /** The client id and secret (`Redacted`). */
   readonly credentials: Endpoint.Credentials
+  /** The refresh token tokens come from, where the definition's `acquire` is `"refresh_token"`. */
+  readonly refreshToken?: Redacted.Redacted<string> | undefined
 }
 
 /**
@@ -352,7 +377,11 @@ export const resolve: (definition: Definition, settings: Settings) => Effect.Eff
  */
 export const resolveHosts: (
   definition: Definition,
-  options: { readonly environment?: string | undefined; readonly hosts?: Settings["hosts"] }
+  options: {
+    readonly environment?: string | undefined
+    readonly hosts?: Settings["hosts"]
+    readonly userAgent?: string | undefined
+  }
 ) => Effect.Effect<ResolvedHosts, InvalidConfiguration> = internal.resolveHosts
 
 /**
@@ -393,7 +422,7 @@ export const make = (
     const client = yield* OAuth2Client.make({ endpoint: resolved.endpoint, credentials: resolved.credentials })
     const tokens = yield* AccessTokens.make({
       scopes: resolved.scopes,
-      acquire: definition.acquire,
+      acquire: definition.acquire === "refresh_token" ? { refreshToken: resolved.refreshToken! } : definition.acquire,
       refreshSkew: settings.refreshSkew,
       retrySchedule: settings.retrySchedule,
       revokeOnClose: settings.revokeOnClose,

@@ -1564,3 +1564,120 @@ describe("secrets never leak", () => {
       assert.isTrue(AccessToken.sameValue(decoded, token))
     }))
 })
+
+describe("OAuth2Client: token-endpoint variants (JSON body, the secret alone, a provider's own error shape)", () => {
+  const tastytradeLike: StartOptions = {
+    authMethod: "client_secret_post",
+    bodyFormat: "json",
+    sendClientId: false,
+    headers: { "user-agent": "effect-oauth2/0.2.0" },
+    errorBody: Endpoint.errorMembers({ error: "error_code" })
+  }
+
+  it.scoped("bodyFormat json: a JSON object of strings, with the headers; sendClientId false leaves client_id out", () =>
+    Effect.gen(function*() {
+      const { client, server } = yield* start(TokenServer.token(), tastytradeLike)
+      yield* client.requestToken(Grant.refreshToken({ refreshToken: Redacted.make(REFRESH), scopes: ["read", "trade"] }))
+      const request = yield* server.last
+      assert.strictEqual(request.headers["content-type"], "application/json")
+      assert.strictEqual(request.headers["user-agent"], "effect-oauth2/0.2.0")
+      assert.strictEqual(request.headers.accept, "application/json")
+      assert.deepStrictEqual(JSON.parse(request.body), {
+        grant_type: "refresh_token",
+        refresh_token: REFRESH,
+        scope: "read trade",
+        client_secret: SECRET
+      })
+    }).pipe(fetchClient))
+
+  it.scoped("the defaults: a form body, and client_secret_post sends client_id", () =>
+    Effect.gen(function*() {
+      const { client, server } = yield* start(TokenServer.token(), { authMethod: "client_secret_post" })
+      yield* client.requestToken(cc())
+      const request = yield* server.last
+      assert.strictEqual(request.headers["content-type"], "application/x-www-form-urlencoded")
+      assert.strictEqual(request.form.client_id, CLIENT_ID)
+    }).pipe(fetchClient))
+
+  it.effect("error_code read as error: invalid_grant and invalid_client are Unauthorized, with the description", () =>
+    Effect.gen(function*() {
+      const grant = Grant.refreshToken({ refreshToken: Redacted.make(REFRESH) })
+      const refused = expectTag(
+        yield* failureFrom(
+          TokenServer.json({ error_code: "invalid_grant", error_description: "Invalid JWT" }, { status: 400 }),
+          tastytradeLike,
+          grant
+        ),
+        "Unauthorized"
+      )
+      assert.strictEqual(refused.reason, "invalid_grant")
+      assert.strictEqual(refused.description, "Invalid JWT")
+      assert.isFalse(refused.retryable)
+      const badClient = expectTag(
+        yield* failureFrom(
+          TokenServer.json({ error_code: "invalid_client", error_description: `no ${SECRET}` }, { status: 401 }),
+          tastytradeLike,
+          grant
+        ),
+        "Unauthorized"
+      )
+      assert.strictEqual(badClient.reason, "invalid_client")
+      for (const secret of SECRETS) assert.notInclude(JSON.stringify(badClient), secret)
+      // A 5xx stays a retryable server failure whatever its code says.
+      const server = expectTag(
+        yield* failureFrom(TokenServer.json({ error_code: "invalid_grant" }, { status: 503 }), tastytradeLike, grant),
+        "ProtocolError"
+      )
+      assert.isTrue(server.retryable)
+      // Without the option, the same body carries no RFC 6749 code: a ProtocolError, not a refused grant.
+      const unread = yield* failureFrom(
+        TokenServer.json({ error_code: "invalid_grant", error_description: "Invalid JWT" }, { status: 400 }),
+        { authMethod: "client_secret_post" },
+        grant
+      )
+      assert.strictEqual(unread._tag, "ProtocolError")
+    }))
+
+  it.effect("a 200 with error_code is an error too", () =>
+    Effect.gen(function*() {
+      const error = yield* failureFrom(TokenServer.json({ error_code: "invalid_scope" }), tastytradeLike)
+      assert.strictEqual(error._tag, "InvalidScope")
+    }))
+
+  it.effect("errorBody takes any shape: a JSON text nested in error_description (Schwab-like)", () =>
+    Effect.gen(function*() {
+      const nested: Endpoint.ErrorBody = (body) => {
+        if (typeof body.error_description !== "string") return body
+        try {
+          const inner: unknown = JSON.parse(body.error_description)
+          return typeof inner === "object" && inner !== null ? { ...body, ...inner } : body
+        } catch {
+          return body
+        }
+      }
+      const error = expectTag(
+        yield* failureFrom(
+          TokenServer.json({
+            error: "unauthorized",
+            error_description: JSON.stringify({ error: "invalid_grant", error_description: "Token expired" })
+          }, { status: 400 }),
+          { errorBody: nested }
+        ),
+        "Unauthorized"
+      )
+      assert.strictEqual(error.reason, "invalid_grant")
+      assert.strictEqual(error.description, "Token expired")
+    }))
+
+  it("errorMembers reads a member under the RFC's name only where the RFC's is absent", () => {
+    const read = Endpoint.errorMembers({ error: "error_code", error_description: "message" })
+    assert.deepStrictEqual(read({ error_code: "invalid_grant", message: "gone" }), {
+      error_code: "invalid_grant",
+      message: "gone",
+      error: "invalid_grant",
+      error_description: "gone"
+    })
+    const rfc = { error: "invalid_client", error_code: "other" }
+    assert.strictEqual(read(rfc), rfc)
+  })
+})

@@ -314,3 +314,109 @@ describe("OAuth2Client.layerConfig (the generic path)", () => {
       assert.strictEqual((insecure as { _tag?: string })._tag, "InvalidConfiguration")
     }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici)))
 })
+
+describe("OAuth2Provider: tokens from a given refresh token, and a User-Agent", () => {
+  const GRANT = "personal-grant-r3fresh"
+  const grantDefinition: OAuth2Provider.Definition = {
+    ...acme,
+    name: "granted",
+    envPrefix: "GRANTED",
+    acquire: "refresh_token",
+    userAgent: "effect-oauth2/test",
+    scopes: { kind: "open", known: ["read", "trade"], default: [], delimiter: " " },
+    authorizationServer: {
+      tokenUrl: "{auth}/oauth2/token",
+      authMethod: "client_secret_post",
+      bodyFormat: "json",
+      sendClientId: false,
+      defaultLifetime: "15 minutes"
+    },
+    variables: [],
+    hooks: {}
+  }
+  /** Refreshes `GRANT` (and a rotated `rot-<n>` once, when `rotate`); `/v1/me` answers the User-Agent it got. */
+  const grantServer = (rotate: boolean) =>
+    Effect.gen(function*() {
+      let issued = 0
+      const server = yield* TokenServer.make((request) => {
+        if (request.path === "/oauth2/token") {
+          const body = JSON.parse(request.body) as Record<string, string>
+          if (body.refresh_token !== GRANT) return TokenServer.oauthError("invalid_grant")
+          issued++
+          return TokenServer.json({
+            access_token: `at-${issued}`,
+            token_type: "Bearer",
+            expires_in: 900,
+            ...(rotate ? { refresh_token: `rot-${issued}` } : {})
+          })
+        }
+        return TokenServer.json({ agent: request.headers["user-agent"] })
+      })
+      const tokenCalls = Effect.map(server.requests, (all) => all.filter((r) => r.path === "/oauth2/token"))
+      return { server, hosts: { auth: server.url(""), api: server.url("") }, tokenCalls }
+    })
+
+  it.scoped("the first token refreshes the given one; the User-Agent goes to the token endpoint and the API", () =>
+    Effect.gen(function*() {
+      const { hosts, tokenCalls } = yield* grantServer(false)
+      const built = yield* OAuth2Provider.make(grantDefinition, { ...base, refreshToken: GRANT, hosts, scopes: ["read"] })
+      const token = yield* built.tokens.get
+      assert.strictEqual(Redacted.value(token.value), "at-1")
+      const renewed = yield* built.tokens.refresh
+      assert.strictEqual(Redacted.value(renewed.value), "at-2")
+      const calls = yield* tokenCalls
+      for (const call of calls) {
+        assert.deepStrictEqual(JSON.parse(call.body), {
+          grant_type: "refresh_token",
+          refresh_token: GRANT,
+          scope: "read",
+          client_secret: secret
+        })
+        assert.strictEqual(call.headers["user-agent"], "effect-oauth2/test")
+      }
+      const me = yield* built.apis.api!.get("/me").pipe(Effect.flatMap((r) => r.json))
+      assert.deepStrictEqual(me, { agent: "effect-oauth2/test" })
+      const own = yield* OAuth2Provider.make(grantDefinition, { ...base, refreshToken: GRANT, hosts, userAgent: "my-bot/2.1" })
+      assert.deepStrictEqual(yield* own.apis.api!.get("/me").pipe(Effect.flatMap((r) => r.json)), { agent: "my-bot/2.1" })
+      // A request's own User-Agent wins.
+      const mine = yield* own.apis.api!.get("/me", { headers: { "user-agent": "one-off/1" } }).pipe(
+        Effect.flatMap((r) => r.json)
+      )
+      assert.deepStrictEqual(mine, { agent: "one-off/1" })
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scoped("a rotated refresh token the server refuses falls back to the given one; the given one refused is final", () =>
+    Effect.gen(function*() {
+      const { hosts, tokenCalls } = yield* grantServer(true)
+      const built = yield* OAuth2Provider.make(grantDefinition, { ...base, refreshToken: GRANT, hosts })
+      yield* built.tokens.get
+      const renewed = yield* built.tokens.refresh // rot-1 refused, then GRANT
+      assert.strictEqual(Redacted.value(renewed.value), "at-2")
+      assert.deepStrictEqual((yield* tokenCalls).map((c) => JSON.parse(c.body).refresh_token), [GRANT, "rot-1", GRANT])
+
+      const bad = yield* OAuth2Provider.make(grantDefinition, { ...base, refreshToken: "revoked-grant", hosts })
+      const error = yield* Effect.flip(bad.tokens.get)
+      assert.strictEqual(error._tag, "Unauthorized")
+      assert.isFalse(error.retryable)
+      assert.notInclude(JSON.stringify(error), "revoked-grant")
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.effect("config reads {PREFIX}_REFRESH_TOKEN (required, redacted) and {PREFIX}_USER_AGENT; variables list them", () =>
+    Effect.gen(function*() {
+      const env = { GRANTED_CLIENT_ID: "id", GRANTED_CLIENT_SECRET: "s" }
+      const missing = yield* Effect.flip(withEnv(env)(OAuth2Provider.config(grantDefinition)))
+      assert.include(String(missing), "GRANTED_REFRESH_TOKEN")
+      const read = yield* withEnv({ ...env, GRANTED_REFRESH_TOKEN: GRANT, GRANTED_USER_AGENT: "desk/3" })(
+        OAuth2Provider.config(grantDefinition)
+      )
+      assert.isTrue(Redacted.isRedacted(read.refreshToken))
+      assert.strictEqual(read.userAgent, "desk/3")
+      const names = OAuth2Provider.variables(grantDefinition).map((v) => v.name)
+      assert.includeMembers(names, ["GRANTED_REFRESH_TOKEN", "GRANTED_USER_AGENT"])
+      assert.notInclude(OAuth2Provider.variables(acme).map((v) => v.name).join(" "), "REFRESH_TOKEN")
+      const bad = yield* Effect.flip(OAuth2Provider.resolve(grantDefinition, { ...base, refreshToken: GRANT, userAgent: "a\r\nb" }))
+      assert.include(bad.message, "userAgent")
+      const none = yield* Effect.flip(OAuth2Provider.resolve(grantDefinition, base))
+      assert.include(none.message, "GRANTED_REFRESH_TOKEN")
+    }))
+})

@@ -14,7 +14,7 @@ import * as FiberId from "effect/FiberId"
 import * as Metric from "effect/Metric"
 import * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
@@ -92,7 +92,10 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
     const { endpoint } = client
     const provider = endpoint.provider
     const scopes = options.scopes ?? []
-    const mode = options.acquire ?? "client_credentials"
+    const acquireOption = options.acquire ?? "client_credentials"
+    // A refresh token given by the user (a personal grant): tokens come from refreshing it.
+    const given = typeof acquireOption === "object" ? acquireOption.refreshToken : undefined
+    const mode = typeof acquireOption === "object" ? "refresh_token" : acquireOption
     const skewMillis = Duration.toMillis(Duration.decode(options.refreshSkew ?? Duration.seconds(60)))
     const key: TokenStore.Key = {
       provider,
@@ -301,7 +304,12 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
      * it the instant the old one dies; the login it descends from is kept either way (see `RefreshTokenLifetime`).
      */
     const refreshWith = (stale: AccessToken.AccessToken, refreshToken: Redacted.Redacted<string>) =>
-      client.requestToken(Grant.refreshToken({ refreshToken, grantedScopes: stale.scopes })).pipe(
+      client.requestToken(Grant.refreshToken({
+        refreshToken,
+        // With a given refresh token, every refresh asks for the scopes asked for (none: the grant's).
+        scopes: mode === "refresh_token" && scopes.length > 0 ? scopes : undefined,
+        grantedScopes: stale.scopes
+      })).pipe(
         Effect.map((token) => death.afterRefresh(stale, refreshToken, token))
       )
 
@@ -322,18 +330,24 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
     const fresh = (stale: AccessToken.AccessToken | undefined): Effect.Effect<AccessToken.AccessToken, OAuth2Error> => {
       const initial = mode === "client_credentials"
         ? client.requestToken(Grant.clientCredentials(scopes))
+        : given !== undefined
+        ? client.requestToken(Grant.refreshToken({ refreshToken: given, scopes: scopes.length > 0 ? scopes : undefined }))
         : fromStoreOnly(stale)
       const refreshToken = stale?.refreshToken
       if (stale === undefined || refreshToken === undefined) return initial
+      // With a given refresh token, a refused or dead one that is not it (a rotated one) falls back to it.
+      const renewable = mode === "client_credentials" ||
+        (given !== undefined && Redacted.value(given) !== Redacted.value(refreshToken))
       return Effect.flatMap(Clock.currentTimeMillis, (now) =>
         // A refresh token known to be dead is never sent: with client credentials a new token is asked for instead.
         stale.isRefreshTokenExpiredAt(now)
-          ? mode === "client_credentials" ? initial : afterDeath(stale)
+          ? renewable ? initial : mode === "stored" ? afterDeath(stale) : Effect.fail(loginRequired(stale, now))
           : refreshWith(stale, refreshToken).pipe(
             Effect.catchIf(
-              (error): error is Unauthorized => error._tag === "Unauthorized" && error.reason === "invalid_grant",
+              (error): error is Unauthorized =>
+                error._tag === "Unauthorized" && error.reason === "invalid_grant" && (renewable || mode === "stored"),
               () =>
-                mode === "client_credentials"
+                renewable
                   ? initial
                   : Effect.flatMap(Effect.zip(storeGet, Clock.currentTimeMillis), ([stored, now]) =>
                     stored !== undefined && !AccessToken.sameValue(stored, stale) && stored.refreshToken !== undefined

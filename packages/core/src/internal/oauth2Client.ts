@@ -260,6 +260,22 @@ export const make = (options: {
         ? [Redacted.value(grant.refreshToken)]
         : []
 
+    // `client_secret_post` without `client_id` where the provider wants the secret alone (tastytrade).
+    const authParams = (params: ReadonlyArray<readonly [string, string]>) =>
+      endpoint.sendClientId === false && auth._tag === "ClientSecretPost"
+        ? params.filter(([name]) => name !== "client_id")
+        : params
+    // A form (RFC 6749), or a JSON object of strings (tastytrade); a repeated name keeps its first value in JSON.
+    const body = (params: ReadonlyArray<readonly [string, string]>) =>
+      endpoint.bodyFormat === "json"
+        ? HttpClientRequest.bodyUnsafeJson(
+          params.reduce<Record<string, string>>(
+            (json, [name, value]) => (Object.hasOwn(json, name) ? json : { ...json, [name]: value }),
+            {}
+          )
+        )
+        : HttpClientRequest.bodyUrlParams(params)
+
     const followed = (hop: HttpClientRequest.HttpClientRequest) =>
       new InvalidConfiguration({
         provider: endpoint.provider,
@@ -283,7 +299,7 @@ export const make = (options: {
           HttpClientRequest.setHeaders(parts.headers),
           dpopProof === undefined ? (r) => r : HttpClientRequest.setHeader("dpop", dpopProof),
           HttpClientRequest.acceptJson,
-          HttpClientRequest.bodyUrlParams([...params, ...parts.params])
+          body([...params, ...authParams(parts.params)])
         )
         // Keep the RequestInit the user gave FetchHttpClient (dispatcher, proxy...), but never follow a redirect.
         const init = yield* Effect.serviceOption(FetchHttpClient.RequestInit)
@@ -298,7 +314,11 @@ export const make = (options: {
         if (!sameEndpoint(response.request.url, url)) return yield* followed(response.request)
         const text = yield* wire.readBody(response, endpoint.maxResponseBytes, ctx)
         const contentType = response.headers["content-type"]
-        const parsed = wire.parseBody(text, contentType)
+        const read = wire.parseBody(text, contentType)
+        // The provider's own error shape, read as RFC 6749's before anything looks at `error`.
+        const parsed = read.body === undefined || endpoint.errorBody === undefined
+          ? read
+          : { ...read, body: endpoint.errorBody(read.body) as Record<string, unknown> }
         return {
           sentAt,
           answer: {

@@ -5,6 +5,7 @@
  * @internal
  */
 import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -75,9 +76,21 @@ const invalid = (definition: Definition, description: string) =>
 /** @internal */
 export const resolveHosts = (
   definition: Definition,
-  options: { readonly environment?: string | undefined; readonly hosts?: Settings["hosts"] }
+  options: {
+    readonly environment?: string | undefined
+    readonly hosts?: Settings["hosts"]
+    readonly userAgent?: string | undefined
+  }
 ): Effect.Effect<ResolvedHosts, InvalidConfiguration> =>
   Effect.gen(function*() {
+    const userAgent = options.userAgent ?? definition.userAgent
+    // RFC 9110 §10.1.5: product tokens and comments, one line of visible ASCII.
+    if (userAgent !== undefined && !/^[\x21-\x7e]+(?: [\x21-\x7e]+)*$/.test(userAgent)) {
+      return yield* invalid(
+        definition,
+        "userAgent must be one line of visible ASCII, e.g. \"my-bot/1.0\" (no control character, no leading or trailing space)."
+      )
+    }
     const environment = options.environment ?? definition.defaultEnvironment
     const documented = Object.hasOwn(definition.environments, environment)
       ? definition.environments[environment]
@@ -106,7 +119,7 @@ export const resolveHosts = (
     const allowedOrigins = [
       ...new Set(Object.values(apis).filter((u): u is string => u !== undefined).map(ProviderConfig.originOf))
     ]
-    return { definition, environment, hosts, apis, allowedOrigins }
+    return { definition, environment, hosts, apis, allowedOrigins, ...(userAgent === undefined ? {} : { userAgent }) }
   })
 
 // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
@@ -183,6 +196,17 @@ export const resolve = (definition: Definition, settings: Settings): Effect.Effe
       return yield* invalid(definition, "clientSecret is empty.")
     }
     const scopes = yield* resolveScopes(definition, settings.scopes)
+    const given = settings.refreshToken === undefined || Redacted.isRedacted(settings.refreshToken)
+      ? settings.refreshToken
+      : Redacted.make(settings.refreshToken)
+    const refreshToken = definition.acquire === "refresh_token" ? given : undefined
+    if (definition.acquire === "refresh_token" && (refreshToken === undefined || Redacted.value(refreshToken).trim() === "")) {
+      return yield* invalid(
+        definition,
+        `refreshToken is ${refreshToken === undefined ? "missing" : "empty"}: ${definition.title} tokens come from a ` +
+          `refresh token you give (${definition.envPrefix}_REFRESH_TOKEN).`
+      )
+    }
     const { hosts } = located
     const server = definition.authorizationServer
     const endpoint = yield* Endpoint.make({
@@ -214,11 +238,14 @@ export const resolve = (definition: Definition, settings: Settings): Effect.Effe
       defaultTokenType: server.defaultTokenType,
       acceptedTokenTypes: server.acceptedTokenTypes,
       readableMembers: server.readableMembers,
-      headers: server.headers,
+      headers: located.userAgent === undefined ? server.headers : { ...server.headers, "user-agent": located.userAgent },
       params: server.params,
+      bodyFormat: server.bodyFormat,
+      sendClientId: server.sendClientId,
+      errorBody: server.errorBody,
       requestTimeout: settings.requestTimeout
     })
-    const resolved: Resolved = { ...located, scopes, endpoint, credentials }
+    const resolved: Resolved = { ...located, scopes, endpoint, credentials, ...(refreshToken === undefined ? {} : { refreshToken }) }
     const problem = definition.hooks?.check?.(resolved)
     if (problem !== undefined) return yield* invalid(definition, problem)
     return resolved
@@ -290,6 +317,14 @@ export const makeApis = (
       ...OAuth2HttpClient.boundsOptions(options)
     })
     if (hint !== undefined) authorised = withRejectedTokenHint(definition.name, hint, replay)(authorised)
+    const userAgent = resolved.userAgent
+    // The caller's own User-Agent on a request wins.
+    if (userAgent !== undefined) {
+      authorised = HttpClient.mapRequest(authorised, (request) =>
+        request.headers["user-agent"] === undefined
+          ? HttpClientRequest.setHeader(request, "user-agent", userAgent)
+          : request)
+    }
     if (hooks?.transformClient !== undefined) authorised = hooks.transformClient(authorised, resolved)
     if (options.transformClient !== undefined) authorised = options.transformClient(authorised)
     const apis: Record<string, OAuth2HttpClient.Authorized> = {}
@@ -355,7 +390,10 @@ export const configWithoutCredentials = (
       for (const [host, url] of entries) if (url !== undefined) hosts[host] = url
       return hosts
     }),
-    tokenUrl: ProviderConfig.optionalUrl(`${prefix}_TOKEN_URL`)
+    tokenUrl: ProviderConfig.optionalUrl(`${prefix}_TOKEN_URL`),
+    userAgent: definition.userAgent === undefined
+      ? Config.succeed(undefined)
+      : Config.map(Config.option(Config.nonEmptyString(`${prefix}_USER_AGENT`)), Option.getOrUndefined)
   })
 }
 
@@ -364,7 +402,10 @@ export const config = (definition: Definition): Config.Config<Settings> =>
   Config.zipWith(
     Config.all({
       clientId: Config.nonEmptyString(`${definition.envPrefix}_CLIENT_ID`),
-      clientSecret: Config.redacted(Config.nonEmptyString(`${definition.envPrefix}_CLIENT_SECRET`))
+      clientSecret: Config.redacted(Config.nonEmptyString(`${definition.envPrefix}_CLIENT_SECRET`)),
+      refreshToken: definition.acquire === "refresh_token"
+        ? Config.redacted(Config.nonEmptyString(`${definition.envPrefix}_REFRESH_TOKEN`))
+        : Config.succeed(undefined)
     }),
     configWithoutCredentials(definition),
     (credentials, rest): Settings => ({ ...credentials, ...rest })
@@ -378,6 +419,13 @@ export const variables = (definition: Definition): ReadonlyArray<Variable> => {
   return [
     { name: `${prefix}_CLIENT_ID`, meaning: "the client id", default: "required" },
     { name: `${prefix}_CLIENT_SECRET`, meaning: "the client secret (read with Config.redacted)", default: "required" },
+    ...(definition.acquire === "refresh_token"
+      ? [{
+        name: `${prefix}_REFRESH_TOKEN`,
+        meaning: "the refresh token tokens come from, e.g. a personal grant (read with Config.redacted)",
+        default: "required"
+      }]
+      : []),
     {
       name: `${prefix}_ENV`,
       meaning: `the environment: ${environments.map((e) => `\`${e}\``).join(" or ")}`,
@@ -402,6 +450,11 @@ export const variables = (definition: Definition): ReadonlyArray<Variable> => {
       meaning: "the token endpoint",
       default: `\`${definition.authorizationServer.tokenUrl}\``
     },
+    ...(definition.userAgent === undefined ? [] : [{
+      name: `${prefix}_USER_AGENT`,
+      meaning: "the User-Agent sent with every request",
+      default: `\`${definition.userAgent}\``
+    }]),
     ...(definition.variables ?? [])
   ]
 }

@@ -74,7 +74,12 @@ export interface Options {
   readonly harness?: Effect.Effect<Harness, never, Scope.Scope> | undefined
 }
 
-const validSettings: OAuth2Provider.Settings = { clientId: "conformance-client", clientSecret: "conformance-s3cret" }
+// `refreshToken` is read only by definitions whose tokens come from a given refresh token.
+const validSettings: OAuth2Provider.Settings = {
+  clientId: "conformance-client",
+  clientSecret: "conformance-s3cret",
+  refreshToken: "conformance-refresh-t0ken"
+}
 
 /** No request may leave during validation: this client fails the test if one does. */
 const noHttp = HttpClient.make((request) => Effect.dieMessage(`validation sent a request to ${request.url}`))
@@ -93,6 +98,7 @@ const validation = (
         const text = [String(error), JSON.stringify(error)].join("\n")
         for (const expected of includes) assert.include(text, expected)
         assert.notInclude(text, validSettings.clientSecret as string, "the client secret leaked into an error")
+        assert.notInclude(text, validSettings.refreshToken as string, "the refresh token leaked into an error")
       }))
   const hosts = OAuth2Provider.hostNames(definition)
   const scopes = definition.scopes
@@ -100,6 +106,13 @@ const validation = (
     it.live("valid settings build, and send no request", () => Effect.scoped(Effect.asVoid(build(validSettings))))
     refuses("an empty client id", { clientId: "  " }, ["clientId"])
     refuses("an empty client secret", { clientSecret: "" }, ["clientSecret"])
+    if (definition.acquire === "refresh_token") {
+      refuses("no refresh token (tokens come from one)", { refreshToken: undefined }, ["refreshToken", "_REFRESH_TOKEN"])
+      refuses("an empty refresh token", { refreshToken: " " }, ["refreshToken"])
+    }
+    if (definition.userAgent !== undefined) {
+      refuses("a User-Agent with a line break", { userAgent: "bot/1.0\r\nX-Injected: 1" }, ["userAgent"])
+    }
     for (const host of hosts) {
       refuses(`a non-HTTPS ${host} host`, { hosts: { [host]: `http://${host}.conformance.example` } }, ["https://"])
     }

@@ -1,0 +1,80 @@
+/**
+ * tastytrade: tokens from a personal grant, with no browser at all, and `customers/me` as the credential self-test.
+ *
+ *   pnpm --filter @effect-oauth2/examples tastytrade
+ *   pnpm exec tsx --conditions=source examples/src/tastytrade.ts     (from the repository root)
+ *
+ * A personal grant is a refresh token minted in tastytrade's web UI (OAuth Applications > Manage > Create Grant). The
+ * layer refreshes it for 15-minute access tokens (a JSON body, a `User-Agent`, `error_code` errors read as typed ones)
+ * and keeps one cached. A grant tastytrade refuses (deleted, or from the other environment) is `Unauthorized`
+ * `invalid_grant`: never retried, it needs a new grant, which the program says.
+ *
+ * Runs against an in-process emulator by default (its demo app and grant). With `TASTYTRADE_CLIENT_ID`,
+ * `TASTYTRADE_CLIENT_SECRET` and `TASTYTRADE_REFRESH_TOKEN` set, it calls tastytrade (the sandbox,
+ * `api.cert.tastyworks.com`, unless `TASTYTRADE_ENV=production`).
+ */
+import { Clients, Emulator } from "@effect-oauth2/emulator"
+import { Customer, Tastytrade } from "@effect-oauth2/tastytrade"
+import type { HttpServerError } from "@effect/platform"
+import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
+import { Config, Console, Effect, Option, type Scope } from "effect"
+import type { ConfigError } from "effect/ConfigError"
+import { pathToFileURL } from "node:url"
+
+/** What the program saw: who the grant belongs to, or why it was refused. */
+export type Report =
+  | { readonly _tag: "Customer"; readonly id: string }
+  | { readonly _tag: "GrantRefused" }
+
+/** `customers/me` with the grant of `settings`; a refused grant is reported, every other error fails. */
+export const program = (settings: Tastytrade.Options) =>
+  Customer.me.pipe(
+    Effect.tap((me) => Console.log(`tastytrade customer ${me.id} (${me.firstName ?? "?"} ${me.lastName ?? "?"})`)),
+    Effect.map((me): Report => ({ _tag: "Customer", id: me.id })),
+    Effect.catchIf(
+      (error) => error._tag === "Unauthorized" && error.reason === "invalid_grant",
+      (error) =>
+        Effect.as(
+          Console.log(`the grant was refused (${error.message}): create a new one and set TASTYTRADE_REFRESH_TOKEN`),
+          { _tag: "GrantRefused" } as const
+        )
+    ),
+    Effect.provide(Tastytrade.layer(settings))
+  )
+
+/** The settings of a running emulator's demo app and grant. */
+export const emulatorSettings = (emulator: Emulator.Emulator): Tastytrade.Options => ({
+  clientId: Clients.tastytradeDemo.clientId,
+  clientSecret: Clients.tastytradeDemo.clientSecret,
+  refreshToken: Clients.tastytradeDemo.grants[0].refreshToken,
+  hosts: emulator.brokerUrls.tastytrade
+})
+
+/**
+ * Your app and grant from `TASTYTRADE_*` when `TASTYTRADE_CLIENT_ID` is set, otherwise the demo app of an emulator
+ * started in the current scope. Says which one it uses.
+ */
+export const settings: Effect.Effect<Tastytrade.Options, ConfigError | HttpServerError.ServeError, Scope.Scope> = Effect
+  .gen(function*() {
+    if (Option.isSome(yield* Config.option(Config.nonEmptyString("TASTYTRADE_CLIENT_ID")))) {
+      const fromEnv = yield* Tastytrade.config
+      yield* Console.log(`tastytrade: the real API (${fromEnv.environment}), app and grant from TASTYTRADE_*`)
+      return fromEnv
+    }
+    const emulator = yield* Emulator.make()
+    yield* Console.log(
+      `tastytrade: the emulator at ${emulator.baseUrl} with its demo app and grant ` +
+        "(set TASTYTRADE_CLIENT_ID, TASTYTRADE_CLIENT_SECRET and TASTYTRADE_REFRESH_TOKEN to call tastytrade)"
+    )
+    return emulatorSettings(emulator)
+  })
+
+/** The whole program, with {@link settings}. */
+export const main: Effect.Effect<Report, unknown, never> = Effect.flatMap(settings, program).pipe(
+  Effect.scoped,
+  Effect.provide(NodeHttpClient.layerUndici)
+)
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  NodeRuntime.runMain(main)
+}
