@@ -27,6 +27,8 @@ import * as FigurePay from "@effect-oauth2/figure-pay/FigurePay"
 import * as FigureMarkets from "@effect-oauth2/figure-markets/FigureMarkets"
 import * as Trader from "@effect-oauth2/figure-markets/Trader"
 import * as Openmarkets from "@effect-oauth2/openmarkets/Openmarkets"
+import * as Customer from "@effect-oauth2/tastytrade/Customer"
+import * as Tastytrade from "@effect-oauth2/tastytrade/Tastytrade"
 import * as Tradier from "@effect-oauth2/tradier/Tradier"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -322,9 +324,31 @@ export const openmarkets: CliProvider = {
 }
 
 /**
+ * tastytrade: tokens come from the user's personal grant (a refresh token, `TASTYTRADE_REFRESH_TOKEN`); `whoami` is
+ * `GET /customers/me`.
+ *
+ * @since 0.2.0
+ * @category providers
+ */
+export const tastytrade: CliProvider = {
+  definition: Tastytrade.definition,
+  whoami: {
+    describe: "GET /customers/me",
+    run: ({ apis, environment, scopes }) =>
+      Effect.map(Customer.fromHttpClient(apis.api!, { scopes }).me, (me): Report => {
+        const name = [me.firstName, me.lastName].filter((part) => part !== undefined).join(" ")
+        return {
+          text: `tastytrade (${environment}): customer ${me.id}${name === "" ? "" : ` (${name})`}`,
+          json: { provider: "tastytrade", environment, id: me.id, name: name === "" ? null : name }
+        }
+      })
+  }
+}
+
+/**
  * The command's providers, in the order it lists them.
  *
  * @since 0.2.0
  * @category providers
  */
-export const providers: ReadonlyArray<CliProvider> = [figureMarkets, figurePay, tradier, openmarkets]
+export const providers: ReadonlyArray<CliProvider> = [figureMarkets, figurePay, tradier, openmarkets, tastytrade]

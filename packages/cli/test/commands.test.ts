@@ -228,6 +228,29 @@ describe("whoami", () => {
     }))
 })
 
+describe("tastytrade, from its definition and a registry entry", () => {
+  it.scopedLive("token and whoami from the demo client's personal grant (a refresh token), which is never shown", () =>
+    Effect.gen(function*() {
+      const emulator = yield* setup
+      const grant = Clients.demoCredentials.tastytrade!.refreshToken!
+      const token = yield* cli(["token", "tastytrade", "--emulator", emulator.baseUrl])
+      assert.strictEqual(token.code, 0, token.stderr)
+      assert.match(token.stdout, /^Bearer token for tastytrade \(sandbox\), /)
+      const me = yield* cli(["whoami", "tastytrade", "--emulator", emulator.baseUrl])
+      assert.strictEqual(me.code, 0, me.stderr)
+      assert.match(me.stdout, /^tastytrade \(sandbox\): customer \S+/)
+      const json = yield* cli(["whoami", "tastytrade", "--emulator", emulator.baseUrl, "--json"])
+      assert.deepInclude(JSON.parse(json.stdout), { provider: "tastytrade", environment: "sandbox" })
+      assertNoSecrets(token.stdout + token.stderr + me.stdout + me.stderr + json.stdout, [grant], "tastytrade")
+      // The grant is its own: without it (and not on the emulator) the command says which variable is missing.
+      const missing = yield* cli(["token", "tastytrade"], {
+        env: { TASTYTRADE_CLIENT_ID: "id", TASTYTRADE_CLIENT_SECRET: "secret" }
+      })
+      assert.strictEqual(missing.code, 2)
+      assert.include(missing.stderr, "TASTYTRADE_REFRESH_TOKEN")
+    }))
+})
+
 describe("login", () => {
   it.scopedLive("anything but tradier: Unsupported (9), saying that `token` needs no login", () =>
     Effect.gen(function*() {

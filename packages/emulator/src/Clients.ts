@@ -434,6 +434,19 @@ export const demo: Registry = {
 export const withDemo = (overrides: Partial<Registry> | undefined): Registry => ({ ...demo, ...overrides })
 
 /**
+ * A demo client's credentials: its id and secret, and for a provider whose tokens come from a refresh token the user
+ * holds (tastytrade's personal grant), that refresh token.
+ *
+ * @since 0.2.0
+ * @category demo clients
+ */
+export interface DemoCredentials {
+  readonly clientId: string
+  readonly clientSecret: string
+  readonly refreshToken?: string | undefined
+}
+
+/**
  * Each provider's main demo client (its id and secret), by provider name (`OAuth2Provider.Definition.name`): what a
  * client of the emulator that was given no credentials uses (the command line's `--emulator`). Providers the
  * emulator does not serve are absent.
@@ -441,15 +454,17 @@ export const withDemo = (overrides: Partial<Registry> | undefined): Registry => 
  * @since 0.2.0
  * @category demo clients
  */
-export const demoCredentials: Readonly<
-  Record<string, { readonly clientId: string; readonly clientSecret: string }>
-> = {
+export const demoCredentials: Readonly<Record<string, DemoCredentials>> = {
   "figure-markets": figureMarketsDemo,
   "figure-pay": figurePayDemo,
   tradier: tradierDemo,
   openmarkets: openmarketsDemo,
   schwab: schwabDemo,
   tradestation: tradestationDemo,
-  tastytrade: tastytradeDemo,
+  tastytrade: {
+    clientId: tastytradeDemo.clientId,
+    clientSecret: tastytradeDemo.clientSecret,
+    refreshToken: tastytradeDemo.grants[0].refreshToken
+  },
   saxo: saxoDemo
 }

@@ -48,8 +48,11 @@ export interface Descriptor {
   readonly noIntrospection: string | undefined
   /** How the command logs in: `undefined` for the authorization code, otherwise why there is no login. */
   readonly noLogin: string | undefined
-  /** The emulator's demo client; `undefined` where the emulator has none (`oauth2`). */
-  readonly demo: { readonly clientId: string; readonly clientSecret: string } | undefined
+  /**
+   * The emulator's demo client (and, for a provider that starts from a refresh token, its grant); `undefined` where
+   * the emulator has none (`oauth2`).
+   */
+  readonly demo: Clients.DemoCredentials | undefined
   /** Every environment variable the command reads for it, documented in `--help` and the README. */
   readonly variables: ReadonlyArray<string>
   /** The variable of a static API token, where the provider has that mode. */
@@ -159,7 +162,7 @@ export interface Plan {
   /** The client id, when there is one (a static token has none). */
   readonly clientId: string | undefined
   /** How tokens are had. */
-  readonly mode: "client_credentials" | "stored" | "static"
+  readonly mode: "client_credentials" | "stored" | "refresh_token" | "static"
   /** The tokens and the self-test. */
   readonly layer: Layer.Layer<
     AccessTokens.AccessTokens | SelfTest,

@@ -450,6 +450,11 @@ export const resolve = (
       if (!has(vars.clientId) && !has(vars.clientSecret) && emulator !== undefined && descriptor.demo !== undefined) {
         merged.set(vars.clientId, descriptor.demo.clientId)
         merged.set(vars.clientSecret, descriptor.demo.clientSecret)
+        // A provider whose tokens come from a refresh token the user holds: the demo client's grant.
+        const refreshTokenVariable = `${descriptor.prefix}_REFRESH_TOKEN`
+        if (descriptor.demo.refreshToken !== undefined && !has(refreshTokenVariable)) {
+          merged.set(refreshTokenVariable, descriptor.demo.refreshToken)
+        }
         demo = true
         notes.push(
           `note: using the emulator's demo credentials for ${descriptor.name} (client ${descriptor.demo.clientId}).`
