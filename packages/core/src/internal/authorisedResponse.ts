@@ -24,6 +24,7 @@ import * as Inspectable from "effect/Inspectable"
 import type * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { MalformedResponse, type OAuth2Error, TransportError } from "../OAuth2Error.js"
+import { exitWithin } from "./deadline.js"
 
 const REDACTED = "<redacted>"
 
@@ -182,8 +183,9 @@ export class AuthorisedResponse extends Inspectable.Class implements HttpClientR
     return Effect.mapError(effect, (error) => scrubError(error, this.secret, this.limits))
   }
 
+  /** `effect` scrubbed, within the deadline (in a fiber of its own: see `deadline.ts`). */
   private bounded<A>(effect: Effect.Effect<A, HttpClientError.ResponseError>) {
-    return Effect.timeoutFail(this.scrub(effect), { duration: this.limits.timeout, onTimeout: () => this.timedOut() })
+    return Effect.flatten(exitWithin(this.scrub(effect), this.limits.timeout, () => this.timedOut()))
   }
 
   /** The body, at most `maxBytes` of it, and within the deadline. */
