@@ -127,12 +127,24 @@ export const parseBearerChallenge = (header: string | undefined): Record<string,
 
 const drain = (response: HttpClientResponse.HttpClientResponse) => Effect.ignore(response.arrayBuffer)
 
-const originOf = (url: string): string | undefined => {
+const parseOrigin = (url: string): string | undefined => {
   try {
     return new URL(url).origin
   } catch {
     return undefined
   }
+}
+
+// A request's origin is asked for several times per request (the check, every hop, the answer's request), mostly of
+// the same URL: the last one is remembered (parsing a URL is the dearest step of those checks).
+let lastUrl: string | undefined
+let lastOrigin: string | undefined
+const originOf = (url: string): string | undefined => {
+  if (url !== lastUrl) {
+    lastOrigin = parseOrigin(url)
+    lastUrl = url
+  }
+  return lastOrigin
 }
 
 /**
@@ -252,14 +264,8 @@ export const withAccessToken: {
               Effect.zipRight(Effect.fail(refused(originOf(response.request.url), "followed")))
             )
           }
-          return Effect.succeed(
-            new authorisedResponse.AuthorisedResponse(
-              response,
-              authorisedResponse.scrubRequest(response.request),
-              secret,
-              limits
-            )
-          )
+          // Its request is scrubbed when first read.
+          return Effect.succeed(new authorisedResponse.AuthorisedResponse(response, response.request, secret, limits))
         }
       )
     }

@@ -46,8 +46,12 @@ export const describeRequest = (request: HttpClientRequest.HttpClientRequest): s
 }
 
 /** A copy of the request with its `Authorization` header `<redacted>`. @internal */
-export const scrubRequest = (request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest =>
-  request.headers["authorization"] === undefined ? request : HttpClientRequest.setHeader(request, "authorization", REDACTED)
+export const scrubRequest = (request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest => {
+  const authorization = request.headers["authorization"]
+  return authorization === undefined || authorization === REDACTED
+    ? request
+    : HttpClientRequest.setHeader(request, "authorization", REDACTED)
+}
 
 const shows = (value: unknown, secret: string): boolean => {
   try {
@@ -121,13 +125,22 @@ export class AuthorisedResponse extends Inspectable.Class implements HttpClientR
   readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
   readonly [IncomingMessage.TypeId]: IncomingMessage.TypeId = IncomingMessage.TypeId
 
+  private scrubbed: HttpClientRequest.HttpClientRequest | undefined
+
+  /** `request`: the request the answer came from, scrubbed (with {@link scrubRequest}) when first read. */
   constructor(
     readonly original: HttpClientResponse.HttpClientResponse,
-    readonly request: HttpClientRequest.HttpClientRequest,
+    private readonly unscrubbed: HttpClientRequest.HttpClientRequest,
     private readonly secret: string,
     private readonly limits: Limits
   ) {
     super()
+  }
+
+  /** The request, its `Authorization` header `<redacted>`. */
+  get request(): HttpClientRequest.HttpClientRequest {
+    if (this.scrubbed === undefined) this.scrubbed = scrubRequest(this.unscrubbed)
+    return this.scrubbed
   }
 
   get status(): number {
