@@ -387,6 +387,20 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
       })
     }
 
+    /**
+     * One acquisition's token. A token granted a second or more that has expired by the time it arrives (its life
+     * counts from the start of the second its request was sent, and the answer came after its end: a request sent late
+     * in a second and answered slowly, as with tokens of a second or two on a loaded machine) is asked for once more
+     * at once, from a new second: its callers then get a usable token instead of `Expired`. The renewal starts from
+     * the token just obtained (its refresh token is the current one).
+     */
+    const obtain = (stale: AccessToken.AccessToken | undefined): Effect.Effect<AccessToken.AccessToken, OAuth2Error> =>
+      Effect.flatMap(coordinated(stale), (token) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          now >= token.expiresAt && token.expiresAt - token.issuedAt >= floorMillis
+            ? coordinated(token)
+            : Effect.succeed(token)))
+
     /** Ends the acquisition `deferred` (new callers no longer join it) with the bookkeeping `after` it. */
     const release = (
       deferred: Deferred.Deferred<AccessToken.AccessToken, OAuth2Error>,
@@ -407,7 +421,7 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
     ): Effect.Effect<void> => {
       let obtained: AccessToken.AccessToken | undefined
       const body = Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
-        coordinated(stale).pipe(
+        obtain(stale).pipe(
           Effect.withSpan("AccessTokens.acquire", {
             attributes: { "oauth2.provider": provider, "oauth2.refresh": stale !== undefined }
           }),
