@@ -455,8 +455,8 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
                   ? Deferred.succeed(deferred, token)
                   : Deferred.fail(deferred, tooShort(token, renewAfter))
                 // The callers waiting for it run first; the bookkeeping (the expiry watch, waking the background
-                // refresh, metrics, the log line) follows.
-                yield* Effect.yieldNow()
+                // refresh, metrics, the log line) follows (scheduled after them, whatever the acquisition's priority).
+                yield* Effect.yieldNow({ priority: 1 })
                 yield* announce(token, changed)
                 return yield* annotate(
                   (short
@@ -546,9 +546,10 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
             }
             startJoining(deferred)
             // Forked while uninterruptible: the completion guard in `runAcquisition` is in place before an
-            // interruption (the scope closing) can reach it.
+            // interruption (the scope closing) can reach it. Everyone waits for it, so its steps are scheduled ahead of
+            // other fibers' (a herd of callers starting at once would otherwise run before it even sends its request).
             return Effect.zipRight(
-              Effect.forkIn(runAcquisition(deferred, stale, foreground), scope),
+              Effect.withSchedulingPriority(Effect.forkIn(runAcquisition(deferred, stale, foreground), scope), -1),
               restore(Deferred.await(deferred))
             )
           }
