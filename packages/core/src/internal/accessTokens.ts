@@ -117,6 +117,15 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
     })
     /** Set once the service's scope starts closing: from then on nothing is served or started. */
     let closed = false
+    /** The background refresh, forked in the service's scope when the first token is installed. */
+    let refresherFiber: Effect.Effect<never> | undefined
+    let retryPolicy: Schedule.Schedule<unknown, OAuth2Error> | undefined
+    const startRefresher = Effect.suspend(() => {
+      const refresher = refresherFiber
+      if (refresher === undefined || closed) return Effect.void
+      refresherFiber = undefined
+      return Effect.asVoid(Effect.forkIn(refresher, scope))
+    })
     const closedError = () => new ServiceClosed({ provider, source: "configuration", service: "AccessTokens" })
 
     const hits = Metric.taggedWithLabels(Metrics.cacheHitsTotal, [MetricLabel.make("provider", provider)])
@@ -237,6 +246,7 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
     /** Wakes the background refresh, serves the token from the hot path until it stops being usable. */
     const announce = (token: AccessToken.AccessToken, changed: Deferred.Deferred<void>) =>
       Deferred.succeed(changed, undefined).pipe(
+        Effect.zipRight(startRefresher),
         Effect.zipRight(serveHot(token)),
         Effect.zipRight(flushHits)
       )
@@ -667,7 +677,8 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
       Effect.zipRight(install(token), storeSet(token))
 
     // -- background refresh -------------------------------------------------------------------------------------------
-    const retryPolicy = (options.retrySchedule ?? defaultRetrySchedule).pipe(
+    // Built when the background refresh first needs it (not while the service is built, before the first token).
+    const makeRetryPolicy = () => (options.retrySchedule ?? defaultRetrySchedule).pipe(
       Schedule.intersect(Schedule.identity<OAuth2Error>()),
       Schedule.modifyDelay(([, error], delay) =>
         error._tag === "RateLimited" && error.retryAfterMillis !== undefined
@@ -692,7 +703,7 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
           // An acquisition that replaced the token (even with one that came expired) is done: the loop goes on
           // from the new token, and its renewal floor.
           Effect.catchAll((error) => Effect.flatMap(Ref.get(state), (s) => s.token !== token ? Effect.void : Effect.fail(error))),
-          Effect.retry(retryPolicy),
+          Effect.retry(retryPolicy ??= makeRetryPolicy()),
           Effect.catchAll((error) =>
             retryableInBackground(error)
               // The schedule gave up on a passing failure (an unusable 200 included): the still-valid token keeps
@@ -747,7 +758,9 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
       if (after.token === token) yield* Deferred.await(after.changed)
     }).pipe(Effect.forever)
 
-    yield* Effect.forkScoped(annotate(refresher))
+    // The background refresh starts with the first token (it has nothing to do before), so that building the service
+    // and getting the first token do not wait for its first run.
+    refresherFiber = Effect.interruptible(annotate(refresher))
     yield* Effect.addFinalizer(() => flushHits)
 
     if (options.revokeOnClose === true) {
