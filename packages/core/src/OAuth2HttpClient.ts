@@ -29,6 +29,7 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
 import { dual } from "effect/Function"
@@ -39,7 +40,7 @@ import { Dpop, type Service as DpopService } from "./Dpop.js"
 import * as dpopInternal from "./internal/dpop.js"
 import * as dpopFlow from "./internal/dpopFlow.js"
 import * as authorisedResponse from "./internal/authorisedResponse.js"
-import { guardHops } from "./internal/hopGuard.js"
+import { guardedExit } from "./internal/hopGuard.js"
 import * as wire from "./internal/wire.js"
 import { InvalidConfiguration, InvalidScope, type OAuth2Error, TransportError, Unauthorized } from "./OAuth2Error.js"
 
@@ -147,12 +148,24 @@ export const parseBearerChallenge = (header: string | undefined): Record<string,
 
 const drain = (response: HttpClientResponse.HttpClientResponse) => Effect.ignore(response.arrayBuffer)
 
-const originOf = (url: string): string | undefined => {
+const parseOrigin = (url: string): string | undefined => {
   try {
     return new URL(url).origin
   } catch {
     return undefined
   }
+}
+
+// A request's origin is asked for several times per request (the check, every hop, the answer's request), mostly of
+// the same URL: the last one is remembered (parsing a URL is the dearest step of those checks).
+let lastUrl: string | undefined
+let lastOrigin: string | undefined
+const originOf = (url: string): string | undefined => {
+  if (url !== lastUrl) {
+    lastOrigin = parseOrigin(url)
+    lastUrl = url
+  }
+  return lastOrigin
 }
 
 /**
@@ -230,52 +243,62 @@ export const withAccessToken: {
           }. Apply the base URL outside withAccessToken, or add the origin to allowedOrigins.`
       })
 
-    const send = (request: HttpClientRequest.HttpClientRequest, token: AccessToken) => {
+    const timedOut = (request: HttpClientRequest.HttpClientRequest) =>
+      new TransportError({
+        provider,
+        source: "resource-server",
+        reason: "Timeout",
+        request: authorisedResponse.describeRequest(request),
+        description: `no answer within ${Duration.format(limits.timeout)} (requestTimeout)`
+      })
+
+    /**
+     * One exchange with `token`: the request runs in a fiber of its own with every hop checked and within the
+     * deadline (`guardedExit`); what comes back is scrubbed of the token, and an answer from an origin the token may
+     * not go to is refused.
+     */
+    const send = (
+      request: HttpClientRequest.HttpClientRequest,
+      token: AccessToken
+    ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | OAuth2Error, R> => {
       const secret = Redacted.value(token.value)
       const origin = originOf(request.url)
       const hopAllowed = (hop: HttpClientRequest.HttpClientRequest) => {
         const hopOrigin = originOf(hop.url)
         return any ? hopOrigin === origin : allowedOrigin(hopOrigin)
       }
-      return guardHops(
-        dpop === undefined
-          ? client.execute(HttpClientRequest.setHeader(request, "authorization", `Bearer ${secret}`))
-          : dpopFlow.execute(dpop, client, request, token, provider),
-        hopAllowed,
-        (hop) => refused(originOf(hop.url), "redirect")
-      ).pipe(
-        Effect.timeoutFail({
-          duration: limits.timeout,
-          onTimeout: () =>
-            new TransportError({
-              provider,
-              source: "resource-server",
-              reason: "Timeout",
-              request: authorisedResponse.describeRequest(request),
-              description: `no answer within ${Duration.format(limits.timeout)} (requestTimeout)`
-            })
-        }),
-        wire.redactEchoingHeaders,
-        Effect.mapError((error) => authorisedResponse.scrubError(error, secret, limits)),
-        Effect.catchAllDefect((defect) => Effect.die(authorisedResponse.scrubUnknown(defect, secret))),
-        Effect.flatMap((response) =>
+      return Effect.flatMap(
+        guardedExit(
+          dpop === undefined
+            ? client.execute(HttpClientRequest.setHeader(request, "authorization", `Bearer ${secret}`))
+            : dpopFlow.execute(dpop, client, request, token, provider),
+          {
+            allow: hopAllowed,
+            refuse: (hop) => refused(originOf(hop.url), "redirect"),
+            redact: wire.addEchoingHeaders,
+            timeout: limits.timeout,
+            onTimeout: () => timedOut(request)
+          }
+        ),
+        (exit): Effect.Effect<HttpClientResponse.HttpClientResponse, E | OAuth2Error> => {
+          if (Exit.isFailure(exit)) {
+            return Effect.failCause(exit.cause).pipe(
+              Effect.mapError((error) => authorisedResponse.scrubError(error, secret, limits)),
+              Effect.catchAllDefect((defect) => Effect.die(authorisedResponse.scrubUnknown(defect, secret)))
+            )
+          }
+          const response = exit.value
           // A client whose own wrappers hide its hops from the check: the answer must still come from an allowed
           // origin. The token went there, so it is dropped here.
-          hopAllowed(response.request)
-            ? Effect.succeed(response)
-            : drain(response).pipe(
+          if (!hopAllowed(response.request)) {
+            return drain(response).pipe(
               Effect.zipRight(tokens.invalidate(token)),
               Effect.zipRight(Effect.fail(refused(originOf(response.request.url), "followed")))
             )
-        ),
-        Effect.map((response) =>
-          new authorisedResponse.AuthorisedResponse(
-            response,
-            authorisedResponse.scrubRequest(response.request),
-            secret,
-            limits
-          )
-        )
+          }
+          // Its request is scrubbed when first read.
+          return Effect.succeed(new authorisedResponse.AuthorisedResponse(response, response.request, secret, limits))
+        }
       )
     }
 

@@ -652,6 +652,25 @@ describe("AccessTokens: lifetimes, the refresh loop and hangs (issue 14)", () =>
       assert.isAtMost(yield* server.count, 8)
     }))
 
+  it.scoped("a token of a second that expires on its way (sent late in a second, answered after it) is asked for again at once", () =>
+    Effect.gen(function*() {
+      const first = yield* Deferred.make<void>()
+      const answer = (index: number) => TokenServer.token({ access_token: `tok-${index}`, token_type: "Bearer", expires_in: 1 })
+      const { server, tokens } = yield* setup((request) =>
+        request.index === 0 ? Effect.as(Deferred.await(first), answer(0)) : Effect.succeed(answer(request.index))
+      )
+      // Sent at 0.9 s: its life counts from 0 s, so it expires at 1 s; it arrives at 1.1 s.
+      yield* TestClock.adjust("900 millis")
+      const fiber = yield* Effect.fork(tokens.get)
+      yield* server.awaitRequests(1)
+      yield* TestClock.adjust("200 millis")
+      yield* Deferred.succeed(first, undefined)
+      const token = yield* Fiber.join(fiber)
+      assert.strictEqual(valueOf(token), "tok-1")
+      assert.isAbove(token.expiresAt, yield* TestClock.currentTimeMillis)
+      assert.strictEqual(yield* server.count, 2)
+    }))
+
   it.scoped("an unusable 200 during a background refresh is retried while the cached token is valid", () =>
     Effect.gen(function*() {
       const bodies: ReadonlyArray<TokenServer.Action> = [

@@ -130,6 +130,15 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
     })
     /** Set once the service's scope starts closing: from then on nothing is served or started. */
     let closed = false
+    /** The background refresh, forked in the service's scope when the first token is installed. */
+    let refresherFiber: Effect.Effect<never> | undefined
+    let retryPolicy: Schedule.Schedule<unknown, OAuth2Error> | undefined
+    const startRefresher = Effect.suspend(() => {
+      const refresher = refresherFiber
+      if (refresher === undefined || closed) return Effect.void
+      refresherFiber = undefined
+      return Effect.asVoid(Effect.forkIn(refresher, scope))
+    })
     const closedError = () => new ServiceClosed({ provider, source: "configuration", service: "AccessTokens" })
 
     const hits = Metric.taggedWithLabels(Metrics.cacheHitsTotal, [MetricLabel.make("provider", provider)])
@@ -250,6 +259,7 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
     /** Wakes the background refresh, serves the token from the hot path until it stops being usable. */
     const announce = (token: AccessToken.AccessToken, changed: Deferred.Deferred<void>) =>
       Deferred.succeed(changed, undefined).pipe(
+        Effect.zipRight(startRefresher),
         Effect.zipRight(serveHot(token)),
         Effect.zipRight(death.track(token)),
         Effect.zipRight(flushHits)
@@ -432,6 +442,20 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
       })
     }
 
+    /**
+     * One acquisition's token. A token granted a second or more that has expired by the time it arrives (its life
+     * counts from the start of the second its request was sent, and the answer came after its end: a request sent late
+     * in a second and answered slowly, as with tokens of a second or two on a loaded machine) is asked for once more
+     * at once, from a new second: its callers then get a usable token instead of `Expired`. The renewal starts from
+     * the token just obtained (its refresh token is the current one).
+     */
+    const obtain = (stale: AccessToken.AccessToken | undefined): Effect.Effect<AccessToken.AccessToken, OAuth2Error> =>
+      Effect.flatMap(coordinated(stale), (token) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          now >= token.expiresAt && token.expiresAt - token.issuedAt >= floorMillis
+            ? coordinated(token)
+            : Effect.succeed(token)))
+
     /** Ends the acquisition `deferred` (new callers no longer join it) with the bookkeeping `after` it. */
     const release = (
       deferred: Deferred.Deferred<AccessToken.AccessToken, OAuth2Error>,
@@ -452,7 +476,7 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
     ): Effect.Effect<void> => {
       let obtained: AccessToken.AccessToken | undefined
       const body = Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
-        death.observe(coordinated(stale)).pipe(
+        death.observe(obtain(stale)).pipe(
           Effect.withSpan("AccessTokens.acquire", {
             attributes: { "oauth2.provider": provider, "oauth2.refresh": stale !== undefined }
           }),
@@ -486,8 +510,8 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
                   ? Deferred.succeed(deferred, token)
                   : Deferred.fail(deferred, tooShort(token, renewAfter))
                 // The callers waiting for it run first; the bookkeeping (the expiry watch, waking the background
-                // refresh, metrics, the log line) follows.
-                yield* Effect.yieldNow()
+                // refresh, metrics, the log line) follows (scheduled after them, whatever the acquisition's priority).
+                yield* Effect.yieldNow({ priority: 1 })
                 yield* announce(token, changed)
                 return yield* annotate(
                   (short
@@ -577,9 +601,10 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
             }
             startJoining(deferred)
             // Forked while uninterruptible: the completion guard in `runAcquisition` is in place before an
-            // interruption (the scope closing) can reach it.
+            // interruption (the scope closing) can reach it. Everyone waits for it, so its steps are scheduled ahead of
+            // other fibers' (a herd of callers starting at once would otherwise run before it even sends its request).
             return Effect.zipRight(
-              Effect.forkIn(runAcquisition(deferred, stale, foreground), scope),
+              Effect.withSchedulingPriority(Effect.forkIn(runAcquisition(deferred, stale, foreground), scope), -1),
               restore(Deferred.await(deferred))
             )
           }
@@ -700,7 +725,8 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
       })
 
     // -- background refresh -------------------------------------------------------------------------------------------
-    const retryPolicy = (options.retrySchedule ?? defaultRetrySchedule).pipe(
+    // Built when the background refresh first needs it (not while the service is built, before the first token).
+    const makeRetryPolicy = () => (options.retrySchedule ?? defaultRetrySchedule).pipe(
       Schedule.intersect(Schedule.identity<OAuth2Error>()),
       Schedule.modifyDelay(([, error], delay) =>
         error._tag === "RateLimited" && error.retryAfterMillis !== undefined
@@ -725,7 +751,7 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
           // An acquisition that replaced the token (even with one that came expired) is done: the loop goes on
           // from the new token, and its renewal floor.
           Effect.catchAll((error) => Effect.flatMap(Ref.get(state), (s) => s.token !== token ? Effect.void : Effect.fail(error))),
-          Effect.retry(retryPolicy),
+          Effect.retry(retryPolicy ??= makeRetryPolicy()),
           Effect.catchAll((error) =>
             retryableInBackground(error)
               // The schedule gave up on a passing failure (an unusable 200 included): the still-valid token keeps
@@ -780,7 +806,9 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
       if (after.token === token) yield* Deferred.await(after.changed)
     }).pipe(Effect.forever)
 
-    yield* Effect.forkScoped(annotate(refresher))
+    // The background refresh starts with the first token (it has nothing to do before), so that building the service
+    // and getting the first token do not wait for its first run.
+    refresherFiber = Effect.interruptible(annotate(refresher))
     yield* Effect.addFinalizer(() => flushHits)
 
     if (options.revokeOnClose === true) {

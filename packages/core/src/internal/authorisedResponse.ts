@@ -24,6 +24,7 @@ import * as Inspectable from "effect/Inspectable"
 import type * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { MalformedResponse, type OAuth2Error, TransportError } from "../OAuth2Error.js"
+import { exitWithin } from "./deadline.js"
 
 const REDACTED = "<redacted>"
 
@@ -46,10 +47,12 @@ export const describeRequest = (request: HttpClientRequest.HttpClientRequest): s
 
 /** A copy of the request with its `Authorization` header (and DPoP proof, RFC 9449) `<redacted>`. @internal */
 export const scrubRequest = (request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest => {
-  const scrubbed = request.headers["authorization"] === undefined
+  const authorization = request.headers["authorization"]
+  const scrubbed = authorization === undefined || authorization === REDACTED
     ? request
     : HttpClientRequest.setHeader(request, "authorization", REDACTED)
-  return scrubbed.headers["dpop"] === undefined ? scrubbed : HttpClientRequest.setHeader(scrubbed, "dpop", REDACTED)
+  const proof = scrubbed.headers["dpop"]
+  return proof === undefined || proof === REDACTED ? scrubbed : HttpClientRequest.setHeader(scrubbed, "dpop", REDACTED)
 }
 
 const shows = (value: unknown, secret: string): boolean => {
@@ -124,13 +127,22 @@ export class AuthorisedResponse extends Inspectable.Class implements HttpClientR
   readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
   readonly [IncomingMessage.TypeId]: IncomingMessage.TypeId = IncomingMessage.TypeId
 
+  private scrubbed: HttpClientRequest.HttpClientRequest | undefined
+
+  /** `request`: the request the answer came from, scrubbed (with {@link scrubRequest}) when first read. */
   constructor(
     readonly original: HttpClientResponse.HttpClientResponse,
-    readonly request: HttpClientRequest.HttpClientRequest,
+    private readonly unscrubbed: HttpClientRequest.HttpClientRequest,
     private readonly secret: string,
     private readonly limits: Limits
   ) {
     super()
+  }
+
+  /** The request, its `Authorization` header `<redacted>`. */
+  get request(): HttpClientRequest.HttpClientRequest {
+    if (this.scrubbed === undefined) this.scrubbed = scrubRequest(this.unscrubbed)
+    return this.scrubbed
   }
 
   get status(): number {
@@ -186,8 +198,9 @@ export class AuthorisedResponse extends Inspectable.Class implements HttpClientR
     return Effect.mapError(effect, (error) => scrubError(error, this.secret, this.limits))
   }
 
+  /** `effect` scrubbed, within the deadline (in a fiber of its own: see `deadline.ts`). */
   private bounded<A>(effect: Effect.Effect<A, HttpClientError.ResponseError>) {
-    return Effect.timeoutFail(this.scrub(effect), { duration: this.limits.timeout, onTimeout: () => this.timedOut() })
+    return Effect.flatten(exitWithin(this.scrub(effect), this.limits.timeout, () => this.timedOut()))
   }
 
   /** The body, at most `maxBytes` of it, and within the deadline. */

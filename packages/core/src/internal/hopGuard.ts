@@ -15,12 +15,16 @@
  *
  * @internal
  */
+import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Cause from "effect/Cause"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
+import { exitWithin } from "./deadline.js"
 
 class HopRefused {
   constructor(readonly request: HttpClientRequest.HttpClientRequest, readonly id: object) {}
@@ -60,4 +64,49 @@ export const guardHops = <A, E, R, E2>(
           )
         )
     )
+  })
+
+/**
+ * {@link guardHops} for the authorised client's hot path, with the request's deadline: `effect` runs in a fiber of
+ * its own (see `deadline.ts`) that holds the hop check (and `redact`'s header names, for the spans the client makes)
+ * in its own `FiberRef`s from its start, so there is nothing to set and restore around it in the caller. Its outcome
+ * comes back as an `Exit`: a refused hop as `Exit.fail(refuse(request))`, a timeout as `Exit.fail(onTimeout())`.
+ *
+ * @internal
+ */
+export const guardedExit = <A, E, R, E2, E3>(
+  effect: Effect.Effect<A, E, R>,
+  options: {
+    readonly allow: (request: HttpClientRequest.HttpClientRequest) => boolean
+    readonly refuse: (request: HttpClientRequest.HttpClientRequest) => E2
+    readonly redact: (names: ReadonlyArray<string | RegExp>) => ReadonlyArray<string | RegExp>
+    readonly timeout: Duration.Duration
+    readonly onTimeout: () => E3
+  }
+): Effect.Effect<Exit.Exit<A, E | E2 | E3>, never, R> =>
+  Effect.withFiberRuntime((parent) => {
+    const id = {}
+    const enabled = parent.getFiberRef(FiberRef.currentTracerEnabled)
+    const disabledWhen = parent.getFiberRef(HttpClient.currentTracerDisabledWhen)
+    const names = parent.getFiberRef(Headers.currentRedactedNames)
+    const { allow } = options
+    const predicate = (request: HttpClientRequest.HttpClientRequest) => {
+      if (!allow(request)) throw new HopRefused(request, id)
+      // The predicate is only asked while tracing is on; whether a span is made is still decided as before.
+      return !enabled || disabledWhen(request)
+    }
+    // Set in the child, which ends with the request: nothing to restore.
+    const guarded = FiberRef.set(HttpClient.currentTracerDisabledWhen, predicate).pipe(
+      Effect.zipRight(FiberRef.set(FiberRef.currentTracerEnabled, true)),
+      Effect.zipRight(FiberRef.set(Headers.currentRedactedNames, options.redact(names))),
+      Effect.zipRight(effect)
+    )
+    return Effect.map(exitWithin(guarded, options.timeout, options.onTimeout), (exit) => {
+      if (Exit.isSuccess(exit)) return exit
+      const refused = Cause.find(exit.cause, (c) =>
+        Cause.isDieType(c) && c.defect instanceof HopRefused && c.defect.id === id
+          ? Option.some(c.defect.request)
+          : Option.none())
+      return Option.isSome(refused) ? Exit.fail(options.refuse(refused.value)) : exit
+    })
   })

@@ -378,7 +378,8 @@ export const toError = (answer: Answer, ctx: Context, now: number): OAuth2Error 
 export const redactEchoingHeaders = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.locallyWith(effect, Headers.currentRedactedNames, addEchoingHeaders)
 
-const addEchoingHeaders = (names: ReadonlyArray<string | RegExp>): ReadonlyArray<string | RegExp> => [
+/** The platform's redacted header names, with those a server may echo secrets in. @internal */
+export const addEchoingHeaders = (names: ReadonlyArray<string | RegExp>): ReadonlyArray<string | RegExp> => [
   ...names,
   "www-authenticate",
   "location",
