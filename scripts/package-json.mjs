@@ -12,9 +12,10 @@ import { packageDir, publicPackages, readManifest } from "./packages.mjs"
 
 const repository = "https://github.com/effect-oauth2/effect-oauth2"
 
-/** Entries that are not a top-level module: the test kits of core, under their historical names. */
+/** Entries that are not a top-level module: the test kits of core (under their historical names) and of node. */
 const extraEntries = {
-  core: { conformance: "testing/conformance", "provider-testing": "testing/providerTesting" }
+  core: { conformance: "testing/conformance", "provider-testing": "testing/providerTesting" },
+  node: { testing: "testing/pki" }
 }
 
 const modulesOf = (name) =>

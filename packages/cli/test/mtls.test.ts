@@ -13,7 +13,7 @@ import * as https from "node:https"
 import type * as net from "node:net"
 import * as path from "node:path"
 import type * as tls from "node:tls"
-import * as Pki from "./pki.js"
+import * as Pki from "@effect-oauth2/node/testing"
 import { cli, tempDir } from "./utils.js"
 
 const pki = await Pki.makePki()

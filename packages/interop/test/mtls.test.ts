@@ -20,7 +20,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Undici from "undici"
 import * as MtlsServer from "./utils/mtlsServer.js"
-import * as Pki from "./utils/pki.js"
+import * as Pki from "@effect-oauth2/node/testing"
 
 const pki = await Pki.makePki()
 const tlsClient = await Pki.issue({ name: MtlsServer.clients.tls, ca: pki.ca })

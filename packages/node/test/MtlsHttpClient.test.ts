@@ -23,7 +23,7 @@ import * as crypto from "node:crypto"
 import * as util from "node:util"
 import * as Undici from "undici"
 import * as Internal from "../src/internal/certificate.js"
-import * as Pki from "./utils/pki.js"
+import * as Pki from "@effect-oauth2/node/testing"
 import * as TlsServer from "./utils/tlsServer.js"
 
 const pki = await Pki.makePki()

@@ -18,7 +18,7 @@ import * as https from "node:https"
 import type * as net from "node:net"
 import type * as tls from "node:tls"
 import Provider from "oidc-provider"
-import type * as Pki from "./pki.js"
+import type * as Pki from "@effect-oauth2/node/testing"
 
 /** The resource indicator every token is issued for (RFC 8707). */
 const RESOURCE = "urn:effect-oauth2:trader"

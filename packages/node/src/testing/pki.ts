@@ -1,7 +1,8 @@
 /**
- * A throw-away PKI made in memory at test time (nothing is written to disk or committed): a CA, a server certificate
- * for 127.0.0.1 / localhost, and client certificates (CA-issued or self-signed, with chosen validity and usages),
- * all on ECDSA P-256, with PEM private keys.
+ * Test helpers for mutual TLS (`@effect-oauth2/node/testing`; needs the optional peers `@peculiar/x509` and
+ * `reflect-metadata`): a throw-away PKI made in memory at test time (nothing is written to disk or committed): a CA,
+ * a server certificate for 127.0.0.1 / localhost, and client certificates (CA-issued or self-signed, with chosen
+ * validity and usages), all on ECDSA P-256, with PEM private keys.
  */
 // @peculiar/x509 resolves its services through tsyringe, which needs a Reflect metadata polyfill loaded first.
 import "reflect-metadata"
