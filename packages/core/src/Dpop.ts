@@ -36,7 +36,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as ClientAuth from "./ClientAuth.js"
 import { Discovery } from "./Discovery.js"
-import { KeyProblem } from "./internal/clientAssertion.js"
+import { KeyProblem } from "./internal/privateKey.js"
 import * as internal from "./internal/dpop.js"
 import { InvalidConfiguration } from "./OAuth2Error.js"
 

@@ -9,6 +9,8 @@ import type * as Jose from "jose"
 import type { PrivateKeyAlgorithm, SecretAlgorithm } from "../ClientAuth.js"
 import { type OAuth2Error, Unauthorized } from "../OAuth2Error.js"
 import { randomBase64Url } from "./authorizationCode.js"
+import * as privateKey from "./privateKey.js"
+import { KeyProblem } from "./privateKey.js"
 import { scrub } from "./wire.js"
 
 /**
@@ -38,38 +40,7 @@ export const HMAC_ALGORITHMS: ReadonlyArray<SecretAlgorithm> = ["HS256", "HS384"
 export type SigningKey = CryptoKey
 
 /** Why a key could not be used; the text is ours and never quotes the key. @internal */
-export class KeyProblem {
-  constructor(readonly description: string) {}
-}
-
-const PEM_KIND = /-----BEGIN ([A-Z0-9 ]+)-----/
-
-/** Which algorithm an imported JWK calls for, from its `kty` and `crv`. */
-const algorithmOfJwk = (jwk: Readonly<Record<string, unknown>>): string | undefined => {
-  if (typeof jwk.alg === "string") return jwk.alg
-  switch (jwk.kty) {
-    case "RSA":
-      return "RS256"
-    case "EC":
-      return jwk.crv === "P-256" ? "ES256" : jwk.crv === "P-384" ? "ES384" : jwk.crv === "P-521" ? "ES512" : undefined
-    case "OKP":
-      return jwk.crv === "Ed25519" ? "EdDSA" : undefined
-    default:
-      return undefined
-  }
-}
-
-/** What a key needs for an algorithm, for the error message. */
-const keyTypeFor = (alg: string): string =>
-  alg.startsWith("RS") || alg.startsWith("PS")
-    ? "an RSA key of at least 2048 bits"
-    : alg === "ES256"
-    ? "an EC key on curve P-256"
-    : alg === "ES384"
-    ? "an EC key on curve P-384"
-    : alg === "ES512"
-    ? "an EC key on curve P-521"
-    : "an Ed25519 key"
+export { KeyProblem }
 
 /** The probe claims signed once at import, so that a key that cannot sign fails at construction, not per request. */
 const probe = async (key: SigningKey | Uint8Array, alg: string): Promise<string> =>
@@ -81,9 +52,7 @@ const tryImport = async (
 ): Promise<SigningKey | undefined> => {
   try {
     const jose = await loadJose()
-    const key = typeof material === "string"
-      ? await jose.importPKCS8(material, alg)
-      : await jose.importJWK(material as Jose.JWK, alg)
+    const key = await privateKey.importFor(jose, material, alg)
     if (key instanceof Uint8Array) return undefined
     await probe(key, alg)
     return key
@@ -106,60 +75,26 @@ export const importPrivateKey = async (
       `"${algorithm.slice(0, 20)}" is not a private_key_jwt algorithm: use one of ${ASYMMETRIC_ALGORITHMS.join(", ")}.`
     )
   }
-  let source: string | Readonly<Record<string, unknown>> = material
-  if (typeof material === "string") {
-    const text = material.trim()
-    if (text.startsWith("{")) {
-      try {
-        source = JSON.parse(text) as Record<string, unknown>
-      } catch {
-        return new KeyProblem("the private key looks like a JWK but is not valid JSON.")
-      }
-    } else {
-      const kind = PEM_KIND.exec(text)?.[1]
-      if (kind === undefined) {
-        return new KeyProblem(
-          "the private key is neither a PEM (-----BEGIN PRIVATE KEY-----) nor a JWK: give the PKCS#8 PEM or the JWK."
-        )
-      }
-      if (kind === "ENCRYPTED PRIVATE KEY") {
-        return new KeyProblem(
-          "the private key PEM is encrypted: decrypt it first (openssl pkcs8 -in key.pem -nocrypt -out plain.pem)."
-        )
-      }
-      if (kind === "RSA PRIVATE KEY" || kind === "EC PRIVATE KEY") {
-        return new KeyProblem(
-          `the private key is a ${kind} PEM (PKCS#1/SEC1): convert it to PKCS#8 (openssl pkcs8 -topk8 -nocrypt -in key.pem -out pkcs8.pem).`
-        )
-      }
-      if (kind.includes("PUBLIC") || kind === "CERTIFICATE") {
-        return new KeyProblem(
-          "a public key or certificate was given: private_key_jwt signs with the PRIVATE key (its public half is what the server holds)."
-        )
-      }
-      if (kind !== "PRIVATE KEY") {
-        return new KeyProblem(`a "${kind}" PEM is not a PKCS#8 private key: give -----BEGIN PRIVATE KEY-----.`)
-      }
-      source = text
-    }
-  }
-  if (typeof source !== "string") {
-    if (typeof source.kty !== "string") return new KeyProblem("the JWK has no kty member.")
-    if (source.kty === "oct") {
-      return new KeyProblem("the JWK is a symmetric (oct) key: use client_secret_jwt for a shared secret.")
-    }
-    if (source.d === undefined) {
-      return new KeyProblem(
-        "the JWK is a public key (no \"d\" member): private_key_jwt signs with the PRIVATE key (its public half is what the server holds)."
-      )
-    }
-  }
+  const source = privateKey.read(material, {
+    invalidJson: "the private key looks like a JWK but is not valid JSON.",
+    unrecognised:
+      "the private key is neither a PEM (-----BEGIN PRIVATE KEY-----) nor a JWK: give the PKCS#8 PEM or the JWK.",
+    publicPem:
+      "a public key or certificate was given: private_key_jwt signs with the PRIVATE key (its public half is what the server holds).",
+    notPkcs8: (kind) =>
+      kind === "ENCRYPTED PRIVATE KEY"
+        ? "the private key PEM is encrypted: decrypt it first (openssl pkcs8 -in key.pem -nocrypt -out plain.pem)."
+        : kind === "RSA PRIVATE KEY" || kind === "EC PRIVATE KEY"
+        ? `the private key is a ${kind} PEM (PKCS#1/SEC1): convert it to PKCS#8 (openssl pkcs8 -topk8 -nocrypt -in key.pem -out pkcs8.pem).`
+        : `a "${kind}" PEM is not a PKCS#8 private key: give -----BEGIN PRIVATE KEY-----.`,
+    noKty: "the JWK has no kty member.",
+    symmetricJwk: "the JWK is a symmetric (oct) key: use client_secret_jwt for a shared secret.",
+    publicJwk:
+      "the JWK is a public key (no \"d\" member): private_key_jwt signs with the PRIVATE key (its public half is what the server holds)."
+  })
+  if (source instanceof KeyProblem) return source
   const keyId = typeof source !== "string" && typeof source.kid === "string" ? source.kid : undefined
-  const candidates = algorithm !== undefined
-    ? [algorithm]
-    : typeof source === "string"
-    ? ["RS256", "ES256", "ES384", "ES512", "EdDSA"]
-    : [algorithmOfJwk(source)].filter((a): a is string => a !== undefined)
+  const candidates = privateKey.candidates(source, algorithm, { pem: ["RS256", "ES256", "ES384", "ES512", "EdDSA"], rsa: "RS256" })
   if (candidates.length === 0) {
     return new KeyProblem("the JWK's key type is not one private_key_jwt signs with (RSA, EC P-256/384/521, Ed25519).")
   }
@@ -170,7 +105,7 @@ export const importPrivateKey = async (
   return new KeyProblem(
     algorithm === undefined
       ? "the private key could not be read (a damaged PEM or JWK, or a key type private_key_jwt does not sign with)."
-      : `the private key cannot sign ${algorithm}: it needs ${keyTypeFor(algorithm)}. Give such a key, or set the algorithm that matches yours.`
+      : `the private key cannot sign ${algorithm}: it needs ${privateKey.keyTypeFor(algorithm)}. Give such a key, or set the algorithm that matches yours.`
   )
 }
 

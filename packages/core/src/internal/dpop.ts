@@ -9,7 +9,8 @@
 import * as Encoding from "effect/Encoding"
 import type * as Jose from "jose"
 import { randomBase64Url } from "./authorizationCode.js"
-import { KeyProblem } from "./clientAssertion.js"
+import * as privateKey from "./privateKey.js"
+import { KeyProblem } from "./privateKey.js"
 
 const loadJose = (): Promise<typeof Jose> => import("jose")
 
@@ -57,31 +58,6 @@ const publicHalf = (jwk: Readonly<Record<string, unknown>>): Record<string, stri
   return out
 }
 
-const keyTypeFor = (alg: string): string =>
-  alg.startsWith("RS") || alg.startsWith("PS")
-    ? "an RSA key of at least 2048 bits"
-    : alg === "ES256"
-    ? "an EC key on curve P-256"
-    : alg === "ES384"
-    ? "an EC key on curve P-384"
-    : alg === "ES512"
-    ? "an EC key on curve P-521"
-    : "an Ed25519 key"
-
-const algorithmOfJwk = (jwk: Readonly<Record<string, unknown>>): string | undefined => {
-  if (typeof jwk.alg === "string") return jwk.alg
-  switch (jwk.kty) {
-    case "RSA":
-      return "PS256"
-    case "EC":
-      return jwk.crv === "P-256" ? "ES256" : jwk.crv === "P-384" ? "ES384" : jwk.crv === "P-521" ? "ES512" : undefined
-    case "OKP":
-      return jwk.crv === "Ed25519" ? "EdDSA" : undefined
-    default:
-      return undefined
-  }
-}
-
 const finish = async (
   jose: typeof Jose,
   privateKey: CryptoKey,
@@ -109,8 +85,6 @@ export const generate = async (algorithm: string): Promise<KeyPair | KeyProblem>
   }
 }
 
-const PEM_KIND = /-----BEGIN ([A-Z0-9 ]+)-----/
-
 /**
  * Imports a private key (PKCS#8 PEM, a JWK as JSON text, or a JWK object) for `algorithm`; with none, the one its type
  * calls for (EC: by curve, RSA: PS256, Ed25519: EdDSA). The public half is derived from it. @internal
@@ -122,43 +96,18 @@ export const importKey = async (
   if (algorithm !== undefined && !ALGORITHMS.includes(algorithm)) {
     return new KeyProblem(`"${algorithm.slice(0, 20)}" is not a DPoP algorithm here: use one of ${ALGORITHMS.join(", ")}.`)
   }
-  let source: string | Readonly<Record<string, unknown>> = material
-  if (typeof material === "string") {
-    const text = material.trim()
-    if (text.startsWith("{")) {
-      try {
-        source = JSON.parse(text) as Record<string, unknown>
-      } catch {
-        return new KeyProblem("the DPoP key looks like a JWK but is not valid JSON.")
-      }
-    } else {
-      const kind = PEM_KIND.exec(text)?.[1]
-      if (kind === undefined) {
-        return new KeyProblem("the DPoP key is neither a PEM (-----BEGIN PRIVATE KEY-----) nor a JWK.")
-      }
-      if (kind.includes("PUBLIC") || kind === "CERTIFICATE") {
-        return new KeyProblem("a public key or certificate was given: DPoP proofs are signed with the PRIVATE key.")
-      }
-      if (kind !== "PRIVATE KEY") {
-        return new KeyProblem(
-          `a "${kind}" PEM is not a PKCS#8 private key: convert it (openssl pkcs8 -topk8 -nocrypt -in key.pem -out pkcs8.pem).`
-        )
-      }
-      source = text
-    }
-  }
-  if (typeof source !== "string") {
-    if (typeof source.kty !== "string") return new KeyProblem("the DPoP JWK has no kty member.")
-    if (source.kty === "oct") return new KeyProblem("the DPoP JWK is a symmetric (oct) key: DPoP needs a key pair.")
-    if (source.d === undefined) {
-      return new KeyProblem("the DPoP JWK is a public key (no \"d\" member): give the PRIVATE key.")
-    }
-  }
-  const candidates = algorithm !== undefined
-    ? [algorithm]
-    : typeof source === "string"
-    ? ["ES256", "ES384", "ES512", "PS256", "EdDSA"]
-    : [algorithmOfJwk(source)].filter((a): a is string => a !== undefined)
+  const source = privateKey.read(material, {
+    invalidJson: "the DPoP key looks like a JWK but is not valid JSON.",
+    unrecognised: "the DPoP key is neither a PEM (-----BEGIN PRIVATE KEY-----) nor a JWK.",
+    publicPem: "a public key or certificate was given: DPoP proofs are signed with the PRIVATE key.",
+    notPkcs8: (kind) =>
+      `a "${kind}" PEM is not a PKCS#8 private key: convert it (openssl pkcs8 -topk8 -nocrypt -in key.pem -out pkcs8.pem).`,
+    noKty: "the DPoP JWK has no kty member.",
+    symmetricJwk: "the DPoP JWK is a symmetric (oct) key: DPoP needs a key pair.",
+    publicJwk: "the DPoP JWK is a public key (no \"d\" member): give the PRIVATE key."
+  })
+  if (source instanceof KeyProblem) return source
+  const candidates = privateKey.candidates(source, algorithm, { pem: ["ES256", "ES384", "ES512", "PS256", "EdDSA"], rsa: "PS256" })
   if (candidates.length === 0) {
     return new KeyProblem("the DPoP JWK's key type is not one that signs proofs (EC P-256/384/521, RSA, Ed25519).")
   }
@@ -166,17 +115,13 @@ export const importKey = async (
   for (const alg of candidates) {
     try {
       // Imported once extractable to derive the public half, then again not extractable for signing.
-      const open = typeof source === "string"
-        ? await jose.importPKCS8(source, alg, { extractable: true })
-        : await jose.importJWK(source as Jose.JWK, alg, { extractable: true })
+      const open = await privateKey.importFor(jose, source, alg, { extractable: true })
       if (open instanceof Uint8Array) continue
       const publicJwk = publicHalf(await jose.exportJWK(open))
       if (publicJwk === undefined) continue
-      const privateKey = typeof source === "string"
-        ? await jose.importPKCS8(source, alg)
-        : await jose.importJWK(source as Jose.JWK, alg)
-      if (privateKey instanceof Uint8Array) continue
-      return await finish(jose, privateKey, publicJwk, alg)
+      const signing = await privateKey.importFor(jose, source, alg)
+      if (signing instanceof Uint8Array) continue
+      return await finish(jose, signing, publicJwk, alg)
     } catch {
       // the next candidate
     }
@@ -184,7 +129,7 @@ export const importKey = async (
   return new KeyProblem(
     algorithm === undefined
       ? "the DPoP key could not be read (a damaged PEM or JWK, or a key type that does not sign proofs)."
-      : `the DPoP key cannot sign ${algorithm}: it needs ${keyTypeFor(algorithm)}. Give such a key, or set the algorithm that matches yours.`
+      : `the DPoP key cannot sign ${algorithm}: it needs ${privateKey.keyTypeFor(algorithm)}. Give such a key, or set the algorithm that matches yours.`
   )
 }
 
