@@ -4,7 +4,6 @@
  *
  * @internal
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Clock from "effect/Clock"
@@ -19,32 +18,17 @@ import * as Grant from "../Grant.js"
 import * as clientAssertion from "./clientAssertion.js"
 import { Dpop } from "../Dpop.js"
 import * as dpopFlow from "./dpopFlow.js"
-import { guardHops } from "./hopGuard.js"
-import { CODE_MAX, sanitize } from "./sanitize.js"
+import * as endpointPost from "./endpointPost.js"
 import * as wire from "./wire.js"
 import * as Metrics from "../Metrics.js"
 import {
   InvalidConfiguration,
-  isOAuth2Error,
   MalformedResponse,
   type OAuth2Error,
-  TransportError,
   Unsupported
 } from "../OAuth2Error.js"
 
 import type { Introspection, Service, TokenTypeHint } from "../OAuth2Client.js"
-
-/** `origin/path` of a URL (no query, no fragment), or the URL as it is when it does not parse. */
-const endpointOf = (url: string): string => {
-  try {
-    const parsed = new URL(url)
-    return `${parsed.origin}${parsed.pathname}`
-  } catch {
-    return url.split(/[?#]/)[0]!
-  }
-}
-
-const sameEndpoint = (a: string, b: string): boolean => endpointOf(a) === endpointOf(b)
 
 const KNOWN_MEMBERS = new Set(["access_token", "token_type", "expires_in", "scope", "refresh_token"])
 
@@ -225,23 +209,13 @@ export const make = (options: {
 }): Effect.Effect<Service, InvalidConfiguration, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const { credentials, endpoint } = options
-    const auth = yield* ClientAuth.make({
-      method: endpoint.authMethod,
-      clientId: credentials.clientId,
-      clientSecret: credentials.clientSecret,
-      privateKey: credentials.privateKey,
-      basicEncoding: endpoint.basicEncoding,
-      assertion: credentials.assertion,
-      defaultAudience: endpoint.issuer ?? endpoint.tokenUrl,
-      provider: endpoint.provider
-    })
+    const auth = yield* endpointPost.clientAuth(endpoint, credentials)
     // The JWT methods sign a new assertion for every request; the others add the same parts each time.
     const authParts = ClientAuth.requestParts(auth)
     const jwtAuth = auth._tag === "PrivateKeyJwt" || auth._tag === "ClientSecretJwt" ? auth : undefined
     // Scoped, so that closing the exchange's scope aborts a response whose body was not (fully) read, e.g. one
     // refused for its declared length, instead of leaving the connection busy until garbage collection.
     const client = HttpClient.withScope(yield* HttpClient.HttpClient)
-    const timeoutMillis = Duration.toMillis(endpoint.requestTimeout)
     // DPoP (RFC 9449): on when a Dpop service is in the context; a DPoP-bound token is then accepted too.
     const dpop = Option.getOrUndefined(yield* Effect.serviceOption(Dpop))
     const decodeEndpoint = dpop === undefined || endpoint.acceptedTokenTypes.includes(dpopFlow.TOKEN_TYPE)
@@ -281,7 +255,7 @@ export const make = (options: {
         provider: endpoint.provider,
         source: "configuration",
         description: `the HttpClient follows redirects (HttpClient.followRedirects): the ${endpoint.provider} endpoint ` +
-          `redirected to ${endpointOf(hop.url)}, and the client credentials are never sent after a redirect (RFC 9700); ` +
+          `redirected to ${endpointPost.endpointOf(hop.url)}, and the client credentials are never sent after a redirect (RFC 9700); ` +
           "that request was not sent. Give OAuth2Client a client that does not follow redirects, and check the " +
           "endpoint URL."
       })
@@ -301,54 +275,23 @@ export const make = (options: {
           HttpClientRequest.acceptJson,
           body([...params, ...authParams(parts.params)])
         )
-        // Keep the RequestInit the user gave FetchHttpClient (dispatcher, proxy...), but never follow a redirect.
-        const init = yield* Effect.serviceOption(FetchHttpClient.RequestInit)
-        const sentAt = yield* Clock.currentTimeMillis
-        // Nor may a client that follows redirects itself (HttpClient.followRedirects) take the credentials along: a
-        // hop anywhere but the endpoint is not sent.
-        const response = yield* guardHops(client.execute(request), (hop) => sameEndpoint(hop.url, url), followed).pipe(
-          wire.redactEchoingHeaders,
-          Effect.mapError((error) => isOAuth2Error(error) ? error : wire.fromRequestError(error, ctx)),
-          Effect.provideService(FetchHttpClient.RequestInit, { ...Option.getOrUndefined(init), redirect: "manual" })
-        )
-        if (!sameEndpoint(response.request.url, url)) return yield* followed(response.request)
-        const text = yield* wire.readBody(response, endpoint.maxResponseBytes, ctx)
-        const contentType = response.headers["content-type"]
-        const read = wire.parseBody(text, contentType)
+        const { answer, sentAt } = yield* endpointPost.post({ client, request, url, endpoint, ctx, followed })
         // The provider's own error shape, read as RFC 6749's before anything looks at `error`.
-        const parsed = read.body === undefined || endpoint.errorBody === undefined
-          ? read
-          : { ...read, body: endpoint.errorBody(read.body) as Record<string, unknown> }
+        const answerBody = answer.body === undefined || endpoint.errorBody === undefined
+          ? answer.body
+          : endpoint.errorBody(answer.body) as Record<string, unknown>
+        if (jwtAuth === undefined) return { sentAt, answer: { ...answer, body: answerBody } }
+        // A JWT client assertion the server echoes is scrubbed like any other secret of the request.
+        const assertions = parts.params.filter(([name]) => name === "client_assertion").map(([, value]) => value)
         return {
           sentAt,
           answer: {
-            status: response.status,
-            contentType: contentType === undefined ? undefined : sanitize(contentType, CODE_MAX),
-            headers: response.headers,
-            // A JWT client assertion the server echoes is scrubbed like any other secret of the request.
-            body: jwtAuth === undefined ? parsed.body : clientAssertion.scrubEcho(parsed.body, parts.params),
-            parseFailure: parsed.parseFailure,
-            text: response.status < 300
-              ? undefined
-              : jwtAuth === undefined
-              ? text
-              : wire.scrub(text, parts.params.filter(([name]) => name === "client_assertion").map(([, value]) => value))
+            ...answer,
+            body: clientAssertion.scrubEcho(answerBody, parts.params),
+            text: wire.scrub(answer.text, assertions)
           }
         }
-      }).pipe(
-        Effect.scoped,
-        Effect.timeoutFail({
-          duration: timeoutMillis,
-          onTimeout: () =>
-            new TransportError({
-              provider: endpoint.provider,
-              source: ctx.source,
-              reason: "Timeout",
-              request: `POST ${url}`,
-              description: `no complete answer within ${Duration.format(endpoint.requestTimeout)}`
-            })
-        })
-      )
+      })
 
     const requestToken = (grant: Grant.Grant): Effect.Effect<AccessToken, OAuth2Error> => {
       const url = grant._tag === "RefreshToken" ? endpoint.refreshUrl ?? endpoint.tokenUrl : endpoint.tokenUrl

@@ -10,26 +10,16 @@
  *
  * @internal
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Clock from "effect/Clock"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as ClientAuth from "../ClientAuth.js"
 import type * as Endpoint from "../Endpoint.js"
-import {
-  InvalidConfiguration,
-  isOAuth2Error,
-  MalformedResponse,
-  type OAuth2Error,
-  TransportError
-} from "../OAuth2Error.js"
+import { InvalidConfiguration, MalformedResponse, type OAuth2Error } from "../OAuth2Error.js"
 import * as clientAssertion from "./clientAssertion.js"
-import { guardHops } from "./hopGuard.js"
-import { CODE_MAX, sanitize } from "./sanitize.js"
+import * as endpointPost from "./endpointPost.js"
 import * as wire from "./wire.js"
 
 /** @internal */
@@ -60,15 +50,6 @@ export const REQUEST_URI_MAX = 2048
 /** A `request_uri` must be a URI: visible ASCII, no space, with a scheme (RFC 9126 §2.2, RFC 3986 §3). */
 const REQUEST_URI = /^[A-Za-z][A-Za-z0-9+.-]*:[\x21-\x7e]+$/
 
-const endpointOf = (url: string): string => {
-  try {
-    const parsed = new URL(url)
-    return `${parsed.origin}${parsed.pathname}`
-  } catch {
-    return url.split(/[?#]/)[0]!
-  }
-}
-
 /**
  * Pushes one authorization request (RFC 9126 §2.1) and reads the answer (§2.2, §2.3).
  *
@@ -85,17 +66,8 @@ export const push = (options: PushOptions): Effect.Effect<Pushed, OAuth2Error, H
   Effect.gen(function*() {
     const { credentials, endpoint, url } = options
     const provider = endpoint.provider
-    const auth = yield* ClientAuth.make({
-      method: endpoint.authMethod,
-      clientId: credentials.clientId,
-      clientSecret: credentials.clientSecret,
-      privateKey: credentials.privateKey,
-      basicEncoding: endpoint.basicEncoding,
-      assertion: credentials.assertion,
-      // RFC 9126 §2: the server accepts its issuer, its token endpoint or its PAR endpoint as the audience.
-      defaultAudience: endpoint.issuer ?? endpoint.tokenUrl,
-      provider
-    })
+    // RFC 9126 §2: the server accepts its issuer, its token endpoint or its PAR endpoint as the audience.
+    const auth = yield* endpointPost.clientAuth(endpoint, credentials)
     const jwtAuth = auth._tag === "PrivateKeyJwt" || auth._tag === "ClientSecretJwt" ? auth : undefined
     const parts = yield* ClientAuth.requestParts(auth)
     // The authorization request names the client already: the authentication's own `client_id` is not sent twice.
@@ -112,11 +84,10 @@ export const push = (options: PushOptions): Effect.Effect<Pushed, OAuth2Error, H
         provider,
         source: "configuration",
         description: `the HttpClient follows redirects (HttpClient.followRedirects): the ${provider} PAR endpoint ` +
-          `redirected to ${endpointOf(hop.url)}, and the client credentials are never sent after a redirect ` +
+          `redirected to ${endpointPost.endpointOf(hop.url)}, and the client credentials are never sent after a redirect ` +
           "(RFC 9700); that request was not sent. Give the login a client that does not follow redirects, and check " +
           "the PAR endpoint URL."
       })
-    const same = (other: string) => endpointOf(other) === endpointOf(url)
     const client = HttpClient.withScope(yield* HttpClient.HttpClient)
     const request = HttpClientRequest.post(url).pipe(
       HttpClientRequest.setHeaders(endpoint.headers),
@@ -124,41 +95,7 @@ export const push = (options: PushOptions): Effect.Effect<Pushed, OAuth2Error, H
       HttpClientRequest.acceptJson,
       HttpClientRequest.bodyUrlParams([...options.params, ...authParams])
     )
-    const init = yield* Effect.serviceOption(FetchHttpClient.RequestInit)
-    const sentAt = yield* Clock.currentTimeMillis
-    const answer = yield* Effect.gen(function*() {
-      const response = yield* guardHops(client.execute(request), (hop) => same(hop.url), followed).pipe(
-        wire.redactEchoingHeaders,
-        Effect.mapError((error) => isOAuth2Error(error) ? error : wire.fromRequestError(error, ctx)),
-        Effect.provideService(FetchHttpClient.RequestInit, { ...Option.getOrUndefined(init), redirect: "manual" })
-      )
-      if (!same(response.request.url)) return yield* followed(response.request)
-      const text = yield* wire.readBody(response, endpoint.maxResponseBytes, ctx)
-      const contentType = response.headers["content-type"]
-      const parsed = wire.parseBody(text, contentType)
-      const result: wire.Answer = {
-        status: response.status,
-        contentType: contentType === undefined ? undefined : sanitize(contentType, CODE_MAX),
-        headers: response.headers,
-        body: parsed.body,
-        parseFailure: parsed.parseFailure,
-        text: response.status < 300 ? undefined : text
-      }
-      return result
-    }).pipe(
-      Effect.scoped,
-      Effect.timeoutFail({
-        duration: Duration.toMillis(endpoint.requestTimeout),
-        onTimeout: () =>
-          new TransportError({
-            provider,
-            source: "par-endpoint",
-            reason: "Timeout",
-            request: `POST ${url}`,
-            description: `no complete answer within ${Duration.format(endpoint.requestTimeout)}`
-          })
-      })
-    )
+    const { answer, sentAt } = yield* endpointPost.post({ client, request, url, endpoint, ctx, followed })
     const body = answer.body
     if (answer.status < 200 || answer.status >= 300 || body === undefined || body.error !== undefined) {
       const error = wire.toError(answer, ctx, yield* Clock.currentTimeMillis)
