@@ -10,7 +10,7 @@ import * as Effect from "effect/Effect"
 import { createHash } from "node:crypto"
 import type { Provider } from "../Clients.js"
 import type * as Faults from "../Faults.js"
-import { empty, invalidRequest, millis, type OAuthFailure, parseForm } from "./http.js"
+import { empty, invalidRequest, json, millis, noStore, type OAuthFailure, parseForm } from "./http.js"
 import type { State } from "./state.js"
 import { randomToken, tokenId } from "./state.js"
 
@@ -67,6 +67,10 @@ export const appendParams = (url: string, params: Record<string, string | undefi
   if (text === "") return url
   return url + (url.includes("?") ? "&" : "?") + text
 }
+
+/** An RFC 6749 §5.2 error answer (`error`, `error_description`), never stored. @internal */
+export const renderOAuth = (e: OAuthFailure) =>
+  json(e.status, { error: e.error, error_description: e.description }, { ...noStore, ...e.headers })
 
 /** A 302 to `location`. @internal */
 export const redirect = (location: string) => empty(302, { location })

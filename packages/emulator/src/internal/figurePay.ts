@@ -10,15 +10,12 @@ import {
   json,
   millis,
   noStore,
-  type OAuthFailure,
   secretEquals
 } from "./http.js"
+import { renderOAuth } from "./broker.js"
 import { authorize, type Route } from "./route.js"
 
 const realm = "figure-pay"
-
-const renderOAuth = (e: OAuthFailure) =>
-  json(e.status, { error: e.error, error_description: e.description }, { ...noStore, ...e.headers })
 
 const renderBearer = (e: BearerFailure) =>
   json(e.status, { error: e.error, error_description: e.description }, {

@@ -24,6 +24,7 @@ import {
   pkceMatches,
   recorded,
   redirect,
+  renderOAuth,
   validVerifier
 } from "./broker.js"
 import { type Env, prefixes } from "./context.js"
@@ -50,9 +51,6 @@ import { randomToken } from "./state.js"
 
 const realm = "saxo"
 const provider = "saxo" as const
-
-const renderOAuth = (e: OAuthFailure) =>
-  json(e.status, { error: e.error, error_description: e.description }, { ...noStore, ...e.headers })
 
 /** The OpenAPI answers a bad token with 401 and no body. */
 const renderBearer = (e: BearerFailure) => empty(e.status, { "www-authenticate": bearerChallenge(e.error) })

@@ -19,7 +19,7 @@
 import * as Effect from "effect/Effect"
 import { randomUUID } from "node:crypto"
 import type * as Clients from "../Clients.js"
-import { appendParams, errorPage, jwtShaped, millisOr, recorded, redirect } from "./broker.js"
+import { appendParams, errorPage, jwtShaped, millisOr, recorded, redirect, renderOAuth } from "./broker.js"
 import { type Env, prefixes } from "./context.js"
 import {
   badCredentials,
@@ -43,9 +43,6 @@ import { randomToken } from "./state.js"
 
 const realm = "schwab"
 const provider = "schwab" as const
-
-const renderOAuth = (e: OAuthFailure) =>
-  json(e.status, { error: e.error, error_description: e.description }, { ...noStore, ...e.headers })
 
 const renderBearer = (e: BearerFailure) =>
   json(e.status, { errors: [{ status: e.status, title: e.status === 401 ? "Unauthorized" : "Forbidden", detail: e.description }] }, {

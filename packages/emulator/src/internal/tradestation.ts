@@ -26,6 +26,7 @@ import {
   readFormOrJson,
   recorded,
   redirect,
+  renderOAuth,
   validVerifier
 } from "./broker.js"
 import { type Env, prefixes } from "./context.js"
@@ -51,9 +52,6 @@ import { authorize, type Route } from "./route.js"
 import { randomToken } from "./state.js"
 
 const provider = "tradestation" as const
-
-const renderOAuth = (e: OAuthFailure) =>
-  json(e.status, { error: e.error, error_description: e.description }, { ...noStore, ...e.headers })
 
 const renderBearer = (e: BearerFailure) =>
   json(e.status, { Error: e.status === 401 ? "Unauthorized" : "Forbidden", Message: e.description }, {

@@ -27,13 +27,11 @@ import {
   uniq,
   unsupportedGrant
 } from "./http.js"
+import { renderOAuth } from "./broker.js"
 import { authorize, type Route } from "./route.js"
 import type { ConsentRecord } from "./state.js"
 
 const realm = "tradier"
-
-const renderOAuth = (e: OAuthFailure) =>
-  json(e.status, { error: e.error, error_description: e.description }, { ...noStore, ...e.headers })
 
 /** Tradier's API answers a bad token with a plain-text body. */
 const renderBearer = (e: BearerFailure) =>
