@@ -77,7 +77,8 @@ export interface AuthServer {
   readonly apiCalls: Effect.Effect<{ readonly ok: number; readonly unauthorized: number }>
 }
 
-const listen = (server: http.Server): Effect.Effect<number, never, Scope.Scope> => {
+/** Listens on a free loopback port; closing the scope destroys open sockets and closes the server. */
+export const listen = (server: http.Server): Effect.Effect<number, never, Scope.Scope> => {
   const sockets = new Set<net.Socket>()
   server.on("connection", (socket) => {
     sockets.add(socket)

@@ -12,8 +12,8 @@ import type * as Scope from "effect/Scope"
 import * as jose from "jose"
 import * as crypto from "node:crypto"
 import * as http from "node:http"
-import type * as net from "node:net"
 import Provider, { type StoredToken as DpopStoredToken } from "oidc-provider"
+import { listen } from "./authServer.js"
 
 /** A registered client. The secret protects nothing: it exists for this test server only. */
 export const client = { id: "trader-dpop", secret: "dpop-Secret-4e8a0c2b7d9f13" } as const
@@ -49,24 +49,6 @@ export interface DpopServer {
   readonly proofs: Effect.Effect<ReadonlyArray<string>>
   /** Makes the resource server's nonce change: the next proof with the old one is refused (`use_dpop_nonce`). */
   readonly rotateApiNonce: Effect.Effect<void>
-}
-
-const listen = (server: http.Server): Effect.Effect<number, never, Scope.Scope> => {
-  const sockets = new Set<net.Socket>()
-  server.on("connection", (socket) => {
-    sockets.add(socket)
-    socket.on("close", () => sockets.delete(socket))
-  })
-  return Effect.acquireRelease(
-    Effect.async<number>((resume) => {
-      server.listen(0, "127.0.0.1", () => resume(Effect.succeed((server.address() as net.AddressInfo).port)))
-    }),
-    () =>
-      Effect.async<void>((resume) => {
-        for (const socket of sockets) socket.destroy()
-        server.close(() => resume(Effect.void))
-      })
-  )
 }
 
 const sha256 = (text: string) => crypto.createHash("sha256").update(text).digest("base64url")
