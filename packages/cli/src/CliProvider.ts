@@ -141,7 +141,7 @@ export interface CliProvider {
   readonly staticToken?: StaticToken | undefined
   /**
    * The login, for a definition with a `login` URL: gets a token and puts it in the `TokenStore`, where a `stored`
-   * provider reads it.
+   * provider reads it. Default: `OAuth2Provider.login(definition, settings, options)`.
    */
   readonly login?:
     | (<E, R>(

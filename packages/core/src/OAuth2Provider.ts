@@ -45,13 +45,18 @@ import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
+import type * as HttpServer from "@effect/platform/HttpServer"
 import * as AccessTokens from "./AccessTokens.js"
 import type * as ClientAuth from "./ClientAuth.js"
+import type * as AccessToken from "./AccessToken.js"
+import * as AuthorizationCode from "./AuthorizationCode.js"
 import type * as Endpoint from "./Endpoint.js"
 import * as internal from "./internal/oauth2Provider.js"
 import * as OAuth2Client from "./OAuth2Client.js"
 import type { InvalidConfiguration, OAuth2Error } from "./OAuth2Error.js"
 import type * as OAuth2HttpClient from "./OAuth2HttpClient.js"
+import * as RefreshTokenLifetime from "./RefreshTokenLifetime.js"
+import * as TokenStore from "./TokenStore.js"
 
 // -----------------------------------------------------------------------------
 // the definition
@@ -75,6 +80,32 @@ export type Hosts = Readonly<Record<string, string>>
  * @category models
  */
 export type Feature = { readonly url: string } | { readonly unsupported: string }
+
+/**
+ * The authorization-code login of a provider: the authorize endpoint (a template over the hosts) and how the
+ * authorization request is made there. {@link login} runs it.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface LoginEndpoint {
+  /** The authorize endpoint, e.g. `"{main}/oauth/authorize"`. */
+  readonly url: string
+  /** Send a PKCE S256 challenge (RFC 7636). Default: `false`. */
+  readonly pkce?: boolean | undefined
+  /**
+   * More authorize parameters the provider requires, e.g. TradeStation's `{ audience: "https://api.tradestation.com" }`.
+   * Default: none.
+   */
+  readonly params?: Readonly<Record<string, string>> | undefined
+  /** The callback path of the loopback listener. Default: `"/callback"`. */
+  readonly path?: string | undefined
+  /**
+   * Send the listener's address as `redirect_uri`. Default: `true`; `false` for a provider that uses the registered
+   * callback only (the listener must then be at that address).
+   */
+  readonly sendRedirectUri?: boolean | undefined
+}
 
 /**
  * The provider's scopes.
@@ -222,8 +253,14 @@ export interface Definition {
   readonly revocation: Feature
   /** Token introspection (RFC 7662): the endpoint, or why there is none. */
   readonly introspection: Feature
-  /** The authorization-code login: the authorize endpoint, or why there is none. */
-  readonly login: Feature
+  /** The authorization-code login: the authorize endpoint and how to ask there, or why there is none. */
+  readonly login: LoginEndpoint | { readonly unsupported: string }
+  /**
+   * When the provider's refresh tokens die where its server does not say (`refresh_token_expires_in`), e.g. Schwab's
+   * `{ duration: "7 days", from: "login" }`: stamped on every token (see `RefreshTokenLifetime`). Users change it
+   * with `Settings.refreshTokenLifetime`. Default: none (the server's word only).
+   */
+  readonly refreshTokenLifetime?: RefreshTokenLifetime.Rule | undefined
   /**
    * The API bases by name, as templates over the hosts: `{ trade: "{trade}/api/v1", rest: "{main}/trader" }`. Each
    * becomes an authorised client based there; the token is sent to these origins only.
@@ -289,6 +326,15 @@ export interface Settings extends OAuth2HttpClient.ApiBounds {
   readonly prefetch?: boolean | undefined
   /** Keep refresh tokens and renew with them. `false` drops them (each token then lives its lifetime). Default: `true`. */
   readonly refreshTokens?: boolean | undefined
+  /** When refresh tokens die where the server does not say. Default: the definition's `refreshTokenLifetime`. */
+  readonly refreshTokenLifetime?: RefreshTokenLifetime.Rule | undefined
+  /**
+   * The lead times of the warnings before the refresh token dies (`AccessTokens.Options.refreshTokenWarnings`).
+   * Default: 48 hours, 12 hours and 1 hour.
+   */
+  readonly refreshTokenWarnings?: ReadonlyArray<Duration.DurationInput> | undefined
+  /** Called with each refresh-token event (`AccessTokens.Options.onRefreshTokenEvent`), e.g. to page an operator. */
+  readonly onRefreshTokenEvent?: ((event: RefreshTokenLifetime.Event) => Effect.Effect<void, unknown>) | undefined
   /**
    * Applied to every authorised API client after the definition's own transform (the escape hatch of
    * `@effect/ai`'s `transformClient`). Default: none.
@@ -428,7 +474,10 @@ export const make = (
       revokeOnClose: settings.revokeOnClose,
       prefetch: settings.prefetch,
       dropRefreshTokens: settings.refreshTokens === false,
-      keepUnrenewableOnInvalidate: definition.hooks?.keepUnrenewableOnInvalidate
+      keepUnrenewableOnInvalidate: definition.hooks?.keepUnrenewableOnInvalidate,
+      refreshTokenLifetime: settings.refreshTokenLifetime ?? definition.refreshTokenLifetime,
+      refreshTokenWarnings: settings.refreshTokenWarnings,
+      onRefreshTokenEvent: settings.onRefreshTokenEvent
     }).pipe(Effect.provideService(OAuth2Client.OAuth2Client, client))
     const apis = yield* makeApis(resolved, tokens, settings)
     return { resolved, client, tokens, apis }
@@ -473,6 +522,84 @@ export const layerConfig = (
 export const toContext: (
   provider: Provider
 ) => Context.Context<AccessTokens.AccessTokens | OAuth2Client.OAuth2Client> = internal.toContext
+
+// -----------------------------------------------------------------------------
+// login
+// -----------------------------------------------------------------------------
+
+/**
+ * The options of {@link login}: how the user is shown the authorize URL, how long to wait, and the listener's
+ * callback. The definition's `login` gives the rest (PKCE, extra parameters, the path).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface LoginOptions<E, R> extends
+  Pick<AuthorizationCode.LoginOptions<E, R>, "onAuthorizeUrl" | "timeout" | "redirectHost" | "par">
+{
+  /** The callback path. Default: the definition's `login.path`, else `"/callback"`. */
+  readonly path?: string | undefined
+}
+
+/**
+ * The key under which {@link login} stores a provider's tokens, and where a `stored` provider ({@link make}) reads
+ * them: the provider's name, the environment, the client id and the scopes.
+ *
+ * @since 0.2.0
+ * @category getters
+ */
+export const storeKey = (resolved: Resolved): TokenStore.Key => ({
+  provider: resolved.definition.name,
+  environment: resolved.environment,
+  clientId: resolved.credentials.clientId,
+  scopes: resolved.scopes
+})
+
+/**
+ * The authorization-code login of a definition with a `login` endpoint: validates the settings ({@link resolve}),
+ * listens on the loopback `HttpServer` in the context, shows the authorize URL (with the definition's PKCE and
+ * parameters), exchanges the code at once, stamps the refresh token's death (`refreshTokenLifetime`, e.g. Schwab's 7
+ * days from this login), and puts the token in the `TokenStore` under {@link storeKey}, where {@link make} reads it
+ * for a `stored` definition. A definition without a login fails with `InvalidConfiguration` saying why.
+ *
+ * @since 0.2.0
+ * @category login
+ */
+export const login = <E = never, R = never>(
+  definition: Definition,
+  settings: Settings,
+  options: LoginOptions<E, R>
+): Effect.Effect<
+  AccessToken.AccessToken,
+  OAuth2Error | E,
+  HttpClient.HttpClient | HttpServer.HttpServer | TokenStore.TokenStore | R
+> =>
+  Effect.gen(function*() {
+    const resolved = yield* resolve(definition, settings)
+    const endpoint = definition.login
+    if (!("url" in endpoint)) {
+      return yield* internal.invalid(definition, `${definition.title} has no login: ${endpoint.unsupported}`)
+    }
+    const client = yield* OAuth2Client.make({ endpoint: resolved.endpoint, credentials: resolved.credentials })
+    const granted = yield* AuthorizationCode.login({
+      scopes: resolved.scopes,
+      pkce: endpoint.pkce ?? false,
+      extraParams: endpoint.params,
+      sendRedirectUri: endpoint.sendRedirectUri ?? true,
+      path: options.path ?? endpoint.path,
+      timeout: options.timeout,
+      redirectHost: options.redirectHost,
+      par: options.par,
+      onAuthorizeUrl: options.onAuthorizeUrl
+    }).pipe(Effect.provideService(OAuth2Client.OAuth2Client, client))
+    const stamped = RefreshTokenLifetime.apply(
+      settings.refreshTokens === false ? AccessTokens.withoutRefreshToken(granted) : granted,
+      settings.refreshTokenLifetime ?? definition.refreshTokenLifetime
+    )
+    const store = yield* TokenStore.TokenStore
+    yield* store.set(storeKey(resolved), stamped)
+    return stamped
+  })
 
 // -----------------------------------------------------------------------------
 // environment variables

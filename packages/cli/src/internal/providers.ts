@@ -67,8 +67,7 @@ const unsupported = (feature: OAuth2Provider.Feature): string | undefined =>
 /** A provider's descriptor, read from its definition. @internal */
 export const describe = (entry: CliProvider.CliProvider): Descriptor => {
   const definition = entry.definition
-  const noLogin = unsupported(definition.login) ??
-    (entry.login === undefined ? `${definition.title}: this command has no login for it.` : undefined)
+  const noLogin = unsupported(definition.login)
   return {
     name: definition.name,
     title: definition.title,
@@ -260,7 +259,9 @@ const fromDefinition = (
       tokens: provider.tokens,
       apis: provider.apis
     }))
-    const login = entry.login
+    const login = entry.login ??
+      (<E, R>(settings: OAuth2Provider.Settings, options: CliProvider.LoginOptions<E, R>) =>
+        OAuth2Provider.login(definition, settings, options))
     const plan: Plan = {
       descriptor,
       environment: resolved.environment,
@@ -274,7 +275,7 @@ const fromDefinition = (
         clientId: resolved.credentials.clientId,
         scopes: resolved.scopes
       },
-      login: login === undefined || descriptor.noLogin !== undefined ? undefined : (options) => login(settings, options)
+      login: descriptor.noLogin !== undefined ? undefined : (options) => login(settings, options)
     }
     return plan
   })

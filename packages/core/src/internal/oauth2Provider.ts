@@ -70,7 +70,7 @@ export const hostNames = (definition: Definition): ReadonlyArray<string> => {
 export const hostVariable = (definition: Definition, host: string): string =>
   `${definition.envPrefix}_${host.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}_URL`
 
-const invalid = (definition: Definition, description: string) =>
+export const invalid = (definition: Definition, description: string) =>
   new InvalidConfiguration({ provider: definition.name, source: "configuration", description })
 
 /** @internal */
