@@ -38,7 +38,7 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
-import type * as Context from "effect/Context"
+import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -79,7 +79,13 @@ export type Hosts = Readonly<Record<string, string>>
  * @since 0.2.0
  * @category models
  */
-export type Feature = { readonly url: string } | { readonly unsupported: string }
+export type Feature =
+  | {
+    readonly url: string
+    /** Said to the user after it is used, e.g. how long a revoked token may still work. Default: nothing. */
+    readonly note?: string | undefined
+  }
+  | { readonly unsupported: string }
 
 /**
  * The authorization-code login of a provider: the authorize endpoint (a template over the hosts) and how the
@@ -494,7 +500,7 @@ export const layer = (
   definition: Definition,
   settings: Settings
 ): Layer.Layer<AccessTokens.AccessTokens | OAuth2Client.OAuth2Client, InvalidConfiguration, HttpClient.HttpClient> =>
-  Layer.scopedContext(Effect.map(make(definition, settings), toContext))
+  layers(definition, clientContext).layer(settings)
 
 /**
  * {@link layer} with the settings read from a `Config`: by default {@link config} (the documented variables);
@@ -511,7 +517,9 @@ export const layerConfig = (
   AccessTokens.AccessTokens | OAuth2Client.OAuth2Client,
   ConfigError.ConfigError | InvalidConfiguration,
   HttpClient.HttpClient
-> => Layer.unwrapEffect(Effect.map(Config.unwrap(settings), (read) => layer(definition, read)))
+> => layers(definition, clientContext).layerConfig(settings)
+
+const clientContext = (provider: Provider) => Context.make(OAuth2Client.OAuth2Client, provider.client)
 
 /**
  * Core's services of a built provider: `AccessTokens` and `OAuth2Client`. Provider packages add their own tags.
@@ -522,6 +530,162 @@ export const layerConfig = (
 export const toContext: (
   provider: Provider
 ) => Context.Context<AccessTokens.AccessTokens | OAuth2Client.OAuth2Client> = internal.toContext
+
+// -----------------------------------------------------------------------------
+// a provider package's layers
+// -----------------------------------------------------------------------------
+
+/**
+ * What a provider package builds from its definition with {@link layers}: the constructor, the layers and the
+ * `Config`, each providing core's `AccessTokens` and the package's own services.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Layers<Services, Options extends Settings = Settings> {
+  /** The definition they are built from. */
+  readonly definition: Definition
+  /** The documented environment variables, as a `Config` (default: {@link config}). */
+  readonly config: Config.Config<Options>
+  /** Validates the options and builds the provider (default: {@link make}). Scoped. */
+  readonly make: (
+    options: Options
+  ) => Effect.Effect<Provider, InvalidConfiguration, HttpClient.HttpClient | Scope.Scope>
+  /** Core's `AccessTokens` and the package's services, over the plain `HttpClient`. */
+  readonly layer: (
+    options: Options
+  ) => Layer.Layer<AccessTokens.AccessTokens | Services, InvalidConfiguration, HttpClient.HttpClient>
+  /**
+   * {@link Layers.layer} with its options read from a `Config`: by default {@link Layers.config}; nest it
+   * (`Config.nested(config, "DESK_A")`) to run two accounts side by side.
+   */
+  readonly layerConfig: (
+    options?: Config.Config.Wrap<Options>
+  ) => Layer.Layer<
+    AccessTokens.AccessTokens | Services,
+    ConfigError.ConfigError | InvalidConfiguration,
+    HttpClient.HttpClient
+  >
+}
+
+/**
+ * A provider package's `make`, `layer`, `layerConfig` and `config` from its definition and one function: the one
+ * from the built {@link Provider} to the package's own services (its tags). Core's `AccessTokens` is always added.
+ *
+ * ```ts
+ * const acme = OAuth2Provider.layers(definition, (provider) =>
+ *   Context.make(Tokens, provider.tokens).pipe(Context.add(HttpClient, provider.apis.api!)))
+ *
+ * export const layer = acme.layer
+ * export const config = acme.config
+ * export const layerConfig = acme.layerConfig
+ * ```
+ *
+ * A package whose options add to core's settings (Figure Pay's API version) gives its own `config` and `make`
+ * (which typically checks its option and calls {@link make} with a `transformClient`).
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layers = <Services, Options extends Settings = Settings>(
+  definition: Definition,
+  services: (provider: Provider) => Context.Context<Services>,
+  own: {
+    readonly config?: Config.Config<Options> | undefined
+    readonly make?: Layers<Services, Options>["make"] | undefined
+  } = {}
+): Layers<Services, Options> => {
+  const build = own.make ?? ((options: Options) => make(definition, options))
+  const defaultConfig = own.config ?? (config(definition) as Config.Config<Options>)
+  const layer = (options: Options) =>
+    Layer.scopedContext(
+      Effect.map(build(options), (provider) => Context.add(services(provider), AccessTokens.AccessTokens, provider.tokens))
+    )
+  return {
+    definition,
+    config: defaultConfig,
+    make: build,
+    layer,
+    layerConfig: (options) =>
+      Layer.unwrapEffect(Effect.map(options === undefined ? defaultConfig : Config.unwrap(options), layer))
+  }
+}
+
+// -----------------------------------------------------------------------------
+// the credential self-test
+// -----------------------------------------------------------------------------
+
+/**
+ * What a self-test found: a line for people, and the members of a machine-readable answer (`whoami --json`).
+ *
+ * @since 0.2.0
+ * @category self-test
+ */
+export interface Report {
+  readonly text: string
+  readonly json: Readonly<Record<string, unknown>>
+}
+
+/**
+ * A provider ready to call, as a self-test is given it: from a built {@link Provider} ({@link session}), or from a
+ * mode of the package's own (Tradier's static token).
+ *
+ * @since 0.2.0
+ * @category self-test
+ */
+export interface Session {
+  readonly environment: string
+  /** The scopes asked for. */
+  readonly scopes: ReadonlyArray<string>
+  readonly tokens: AccessTokens.Service
+  /** An authorised client per API of the definition (`definition.apis`), based at its URL. */
+  readonly apis: Readonly<Record<string, OAuth2HttpClient.Authorized>>
+}
+
+/**
+ * A provider's credential self-test (the CLI's `whoami`): one call that shows the credentials and the token work,
+ * made with the package's typed API client, and what it found. A provider package exports its own; one without an
+ * identity call uses {@link tokenGrant}.
+ *
+ * @since 0.2.0
+ * @category self-test
+ */
+export interface SelfTest {
+  /** What it does, for `whoami --help`, e.g. `"GET /customers/me"`. */
+  readonly describe: string
+  readonly run: (session: Session) => Effect.Effect<Report, OAuth2Error>
+}
+
+/**
+ * The {@link Session} of a built provider.
+ *
+ * @since 0.2.0
+ * @category self-test
+ */
+export const session = (provider: Provider): Session => ({
+  environment: provider.resolved.environment,
+  scopes: provider.resolved.scopes,
+  tokens: provider.tokens,
+  apis: provider.apis
+})
+
+/**
+ * The self-test of a provider without an identity call: a token grant. `why` says why that is the test.
+ *
+ * @since 0.2.0
+ * @category self-test
+ */
+export const tokenGrant = (definition: Definition, why: string): SelfTest => ({
+  describe: "a token grant",
+  run: (session) =>
+    Effect.map(session.tokens.get, (token): Report => {
+      const scopes = token.scopes.length === 0 ? "for the client's whole plan" : `with scopes ${token.scopes.join(" ")}`
+      return {
+        text: `${definition.name} (${session.environment}): credentials accepted, a token was granted ${scopes}. ${why}`,
+        json: { provider: definition.name, environment: session.environment, check: "token", scopes: token.scopes }
+      }
+    })
+})
 
 // -----------------------------------------------------------------------------
 // login

@@ -24,18 +24,17 @@
  *
  * @since 0.1.0
  */
-import * as AccessTokens from "@effect-oauth2/core/AccessTokens"
+import type * as AccessTokens from "@effect-oauth2/core/AccessTokens"
 import type { InvalidConfiguration } from "@effect-oauth2/core/OAuth2Error"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
 import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import * as urls from "@effect-oauth2/core/ProviderConfig"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as Config from "effect/Config"
+import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
+import type * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
 import type * as EffectScope from "effect/Scope"
 import * as Trader from "./Trader.js"
 
@@ -178,45 +177,24 @@ export class RestHttpClient extends Context.Tag("@effect-oauth2/figure-markets/R
  */
 export type Services = AccessTokens.AccessTokens | Tokens | TradeHttpClient | RestHttpClient | Trader.Trader
 
-/**
- * Everything {@link make} builds: core's provider (tokens, token-endpoint client, the `trade` and `rest` clients) and
- * the typed `Trader`.
- *
- * @since 0.1.0
- * @category models
- */
-export interface Service extends OAuth2Provider.Provider {
-  readonly trader: Trader.Service
-}
+const figureMarkets = OAuth2Provider.layers(definition, ({ apis, resolved, tokens }) =>
+  Context.make(Tokens, tokens).pipe(
+    Context.add(TradeHttpClient, apis.trade!),
+    Context.add(RestHttpClient, apis.rest!),
+    Context.add(Trader.Trader, Trader.fromHttpClient(apis.trade!, { scopes: resolved.scopes }))
+  ))
 
 /**
- * Validates the options and builds the tokens and the authorised clients over the plain `HttpClient` from the
- * context (see `OAuth2Provider.make`). Scoped: the background refresh lives as long as the scope.
+ * Validates the options and builds the tokens and the authorised `trade` and `rest` clients over the plain
+ * `HttpClient` from the context (`OAuth2Provider.make`). Scoped: the background refresh lives as long as the scope.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (
+export const make: (
   options: Options
-): Effect.Effect<Service, InvalidConfiguration, HttpClient.HttpClient | EffectScope.Scope> =>
-  Effect.map(OAuth2Provider.make(definition, options), (built) => ({
-    ...built,
-    trader: Trader.fromHttpClient(built.apis.trade!, { scopes: built.resolved.scopes })
-  }))
-
-/**
- * The services of a built {@link Service} as a `Context`.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const toContext = (service: Service): Context.Context<Services> =>
-  Context.make(AccessTokens.AccessTokens, service.tokens).pipe(
-    Context.add(Tokens, service.tokens),
-    Context.add(TradeHttpClient, service.apis.trade!),
-    Context.add(RestHttpClient, service.apis.rest!),
-    Context.add(Trader.Trader, service.trader)
-  )
+) => Effect.Effect<OAuth2Provider.Provider, InvalidConfiguration, HttpClient.HttpClient | EffectScope.Scope> =
+  figureMarkets.make
 
 /**
  * Provides core's `AccessTokens` and this package's `Tokens`, `TradeHttpClient`, `RestHttpClient` and
@@ -225,8 +203,8 @@ export const toContext = (service: Service): Context.Context<Services> =>
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<Services, InvalidConfiguration, HttpClient.HttpClient> =>
-  Layer.scopedContext(Effect.map(make(options), toContext))
+export const layer: (options: Options) => Layer.Layer<Services, InvalidConfiguration, HttpClient.HttpClient> =
+  figureMarkets.layer
 
 /**
  * The documented environment variables ({@link definition}'s table, `OAuth2Provider.variables`):
@@ -237,7 +215,7 @@ export const layer = (options: Options): Layer.Layer<Services, InvalidConfigurat
  * @since 0.1.0
  * @category config
  */
-export const config: Config.Config<Options> = OAuth2Provider.config(definition)
+export const config: Config.Config<Options> = figureMarkets.config
 
 /**
  * {@link layer} with its options read from a `Config`: by default {@link config}. Nest it to run two accounts:
@@ -246,69 +224,7 @@ export const config: Config.Config<Options> = OAuth2Provider.config(definition)
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (
-  options: Config.Config.Wrap<Options> = config
-): Layer.Layer<Services, ConfigError.ConfigError | InvalidConfiguration, HttpClient.HttpClient> =>
-  Layer.unwrapEffect(Effect.map(Config.unwrap(options), layer))
-
-// -----------------------------------------------------------------------------
-// deprecated
-// -----------------------------------------------------------------------------
-
-/**
- * The hosts of each environment.
- *
- * @deprecated Read `definition.environments`.
- * @since 0.1.0
- * @category constants
- */
-export const environments = definition.environments as {
-  readonly [E in Environment]: { readonly main: string; readonly trade: string }
-}
-
-/**
- * The environment used when none is given: `"uat"`.
- *
- * @deprecated Read `definition.defaultEnvironment`.
- * @since 0.1.0
- * @category constants
- */
-export const defaultEnvironment: Environment = "uat"
-
-/**
- * The scopes asked for when none are given: `TRADER_READ` and `TRADER_TRADE`.
- *
- * @deprecated Read `definition.scopes.default`.
- * @since 0.1.0
- * @category constants
- */
-export const defaultScopes: ReadonlyArray<Scope> = definition.scopes.default
-
-/**
- * The lifetime of a token whose response has no `expires_in`: 86399 seconds.
- *
- * @deprecated Read `definition.authorizationServer.defaultLifetime`.
- * @since 0.1.0
- * @category constants
- */
-export const defaultLifetime: Duration.Duration = Duration.decode(definition.authorizationServer.defaultLifetime)
-
-/**
- * An `HttpClient` that puts the Figure Markets access token on every request.
- *
- * @deprecated Use `OAuth2HttpClient.Authorized`.
- * @since 0.1.0
- * @category models
- */
-export type AuthorizedHttpClient = OAuth2HttpClient.Authorized
-
-/**
- * Applies the defaults and validates the options.
- *
- * @deprecated Use `OAuth2Provider.resolve(FigureMarkets.definition, options)`.
- * @since 0.1.0
- * @category constructors
- */
-export const resolve = (options: Options): Effect.Effect<OAuth2Provider.Resolved, InvalidConfiguration> =>
-  OAuth2Provider.resolve(definition, options)
-
+export const layerConfig: (
+  options?: Config.Config.Wrap<Options>
+) => Layer.Layer<Services, ConfigError.ConfigError | InvalidConfiguration, HttpClient.HttpClient> =
+  figureMarkets.layerConfig

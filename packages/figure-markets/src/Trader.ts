@@ -13,6 +13,7 @@ import * as ApiResponse from "@effect-oauth2/core/ApiResponse"
 import type * as OAuth2Error from "@effect-oauth2/core/OAuth2Error"
 import { InvalidConfiguration } from "@effect-oauth2/core/OAuth2Error"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
+import type * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -179,3 +180,21 @@ export const listAccounts: Effect.Effect<ReadonlyArray<Account>, OAuth2Error.OAu
  */
 export const call = (operation: string, body?: unknown): Effect.Effect<unknown, OAuth2Error.OAuth2Error, Trader> =>
   Effect.flatMap(Trader, (t) => t.call(operation, body))
+
+/**
+ * The credential self-test (`effect-oauth2 whoami figure-markets`): `get_who_am_i` on the `trade` API, reported as
+ * the firm and the user.
+ *
+ * @since 0.2.0
+ * @category self-test
+ */
+export const selfTest: OAuth2Provider.SelfTest = {
+  describe: "get_who_am_i (firm and user)",
+  run: ({ apis, environment, scopes }) =>
+    Effect.map(fromHttpClient(apis.trade!, { scopes }).whoAmI, (me): OAuth2Provider.Report => ({
+      text: `figure-markets (${environment}): ${
+        me.firmId !== undefined && me.userId !== undefined ? `firm ${me.firmId}, user ${me.userId} (${me.user})` : me.user
+      }`,
+      json: { provider, environment, user: me.user, firmId: me.firmId ?? null, userId: me.userId ?? null }
+    }))
+}

@@ -1,3 +1,4 @@
+import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import { Clients, Emulator } from "@effect-oauth2/emulator"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -48,7 +49,7 @@ describe("FigureMarkets", () => {
   describe("resolve", () => {
     it.effect("defaults to UAT, both scopes, the documented paths, and the main and trading origins", () =>
       Effect.gen(function*() {
-        const uat = yield* FigureMarkets.resolve({ clientId: "id", clientSecret: "secret" })
+        const uat = yield* OAuth2Provider.resolve(FigureMarkets.definition, { clientId: "id", clientSecret: "secret" })
         assert.strictEqual(uat.environment, "uat")
         assert.strictEqual(uat.endpoint.tokenUrl, "https://www.figuremarkets.dev/auth/oauth2/token")
         assert.strictEqual(uat.endpoint.revocationUrl, "https://www.figuremarkets.dev/auth/oauth2/revoke")
@@ -62,7 +63,7 @@ describe("FigureMarkets", () => {
         assert.deepStrictEqual(uat.allowedOrigins, ["https://www.figuremarkets.dev", "https://trade.figuremarkets.dev"])
         assert.isTrue(Redacted.isRedacted(uat.credentials.clientSecret))
 
-        const prod = yield* FigureMarkets.resolve({
+        const prod = yield* OAuth2Provider.resolve(FigureMarkets.definition, {
           clientId: "id",
           clientSecret: Redacted.make("secret"),
           environment: "production",
@@ -72,7 +73,7 @@ describe("FigureMarkets", () => {
         assert.strictEqual(prod.apis.trade, "https://trade.figuremarkets.com/api/v1")
         assert.deepStrictEqual(prod.scopes, ["TRADER_READ"])
 
-        const regional = yield* FigureMarkets.resolve({
+        const regional = yield* OAuth2Provider.resolve(FigureMarkets.definition, {
           clientId: "id",
           clientSecret: "secret",
           environment: "production",
@@ -100,7 +101,7 @@ describe("FigureMarkets", () => {
           [{ ...base, environment: "staging" as FigureMarkets.Environment }, "uat, production"]
         ]
         for (const [options, expected] of cases) {
-          const error = yield* Effect.flip(FigureMarkets.resolve(options))
+          const error = yield* Effect.flip(OAuth2Provider.resolve(FigureMarkets.definition, options))
           assert.strictEqual(error._tag, "InvalidConfiguration")
           assert.include(error.message, expected)
           assertNoSecret(error, [base.clientSecret])

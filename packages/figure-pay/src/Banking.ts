@@ -11,6 +11,7 @@
 import * as ApiResponse from "@effect-oauth2/core/ApiResponse"
 import type * as OAuth2Error from "@effect-oauth2/core/OAuth2Error"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
+import type * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -95,3 +96,25 @@ export const listProfiles: Effect.Effect<ReadonlyArray<Profile>, OAuth2Error.OAu
   Banking,
   (b) => b.listProfiles
 )
+
+/**
+ * The credential self-test (`effect-oauth2 whoami figure-pay`): `GET /profiles`, reported as the profiles' ids (and,
+ * in JSON, their type and status; nothing else of a profile).
+ *
+ * @since 0.2.0
+ * @category self-test
+ */
+export const selfTest: OAuth2Provider.SelfTest = {
+  describe: "GET /profiles",
+  run: ({ apis, environment }) =>
+    Effect.map(fromHttpClient(apis.api!).listProfiles, (profiles): OAuth2Provider.Report => ({
+      text: `figure-pay (${environment}): credentials accepted; ${profiles.length} profile(s)${
+        profiles.length === 0 ? "" : `: ${profiles.map((p) => p.id).join(", ")}`
+      }`,
+      json: {
+        provider,
+        environment,
+        profiles: profiles.map((p) => ({ id: p.id, type: p.type ?? null, status: p.status ?? null }))
+      }
+    }))
+}

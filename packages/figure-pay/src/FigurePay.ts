@@ -24,23 +24,21 @@
  *
  * @since 0.1.0
  */
-import * as AccessTokens from "@effect-oauth2/core/AccessTokens"
+import type * as AccessTokens from "@effect-oauth2/core/AccessTokens"
 import * as OAuth2Error from "@effect-oauth2/core/OAuth2Error"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
 import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
-import * as PlatformHttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import type * as PlatformHttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Layer from "effect/Layer"
+import type * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Banking from "./Banking.js"
+import * as internal from "./internal/apiVersion.js"
 
 /**
  * Figure Pay as a provider definition: one API host per environment (the token endpoint is `{api}/oauth2/token`),
@@ -122,7 +120,7 @@ export const legacySandboxUrl = "https://api.pay.test.figure.com"
  * @since 0.1.0
  * @category constants
  */
-export const apiVersionHeader = "X-FigurePay-Api-Version"
+export const apiVersionHeader: string = internal.apiVersionHeader
 
 /**
  * Whether a string is a valid API version: a real calendar date written `YYYY-MM-DD`.
@@ -214,124 +212,21 @@ export class HttpClient extends Context.Tag("@effect-oauth2/figure-pay/HttpClien
 export type Services = AccessTokens.AccessTokens | Tokens | HttpClient | Banking.Banking
 
 /**
- * Everything {@link make} builds: core's provider (its `api` client versioned and observed) and the typed `Banking`.
- *
- * @since 0.1.0
- * @category models
- */
-export interface Service extends OAuth2Provider.Provider {
-  readonly banking: Banking.Service
-}
-
-/** Header values as they may appear in a log line: printable, bounded. */
-const printable = (value: string | undefined): string | undefined =>
-  value === undefined ? undefined : value.replace(/[^\x20-\x7E]/g, "?").slice(0, 200)
-
-const pathOf = (url: string): string => {
-  try {
-    return new URL(url).pathname
-  } catch {
-    return url.replace(/[?#].*$/s, "")
-  }
-}
-
-const observe = (apiVersion: string | undefined) =>
-(
-  response: HttpClientResponse.HttpClientResponse
-): Effect.Effect<HttpClientResponse.HttpClientResponse, OAuth2Error.OAuth2Error> =>
-  Effect.gen(function*() {
-    const request = `${response.request.method} ${pathOf(response.request.url)}`
-    const deprecation = printable(response.headers["deprecation"])
-    const sunset = printable(response.headers["sunset"])
-    if (deprecation !== undefined || sunset !== undefined) {
-      const version = apiVersion === undefined ? "the account's default API version" : `API version ${apiVersion}`
-      yield* Effect.logWarning(
-        `Figure Pay announces the retirement of ${version} (${request}): Deprecation: ${deprecation ?? "(none)"}, Sunset: ${
-          sunset ?? "(none)"
-        }. Move ${apiVersionHeader} to a current version before the sunset.`
-      ).pipe(
-        Effect.annotateLogs({
-          provider,
-          apiVersion: apiVersion ?? "(default)",
-          deprecation: deprecation ?? "",
-          sunset: sunset ?? "",
-          request
-        })
-      )
-    }
-    if (response.status === 410) {
-      yield* Effect.ignore(response.arrayBuffer)
-      return yield* new OAuth2Error.ProtocolError({
-        provider,
-        source: "resource-server",
-        status: 410,
-        errorDescription: `${request} answered 410 Gone: ${
-          apiVersion === undefined
-            ? "the account's default API version has been removed"
-            : `API version ${apiVersion} (${apiVersionHeader}) has been removed`
-        }; set apiVersion (FIGURE_PAY_API_VERSION) to a supported version`
-      })
-    }
-    return response
-  })
-
-/**
- * Validates the options ({@link resolve}) and builds the tokens and the authorised Banking client over the plain
- * `HttpClient` from the context (see `OAuth2Provider.make`). Scoped: the background refresh lives as long as the scope.
+ * Validates the options ({@link resolve}) and builds the tokens and the authorised Banking client (versioned and
+ * observed) over the plain `HttpClient` from the context (see `OAuth2Provider.make`). Scoped: the background refresh
+ * lives as long as the scope.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const make = (
   options: Options
-): Effect.Effect<Service, OAuth2Error.InvalidConfiguration, PlatformHttpClient.HttpClient | Scope.Scope> =>
-  Effect.gen(function*() {
-    const { apiVersion } = yield* resolve(options)
-    const versioned = (client: OAuth2HttpClient.Authorized): OAuth2HttpClient.Authorized =>
-      (apiVersion === undefined ? client : PlatformHttpClient.mapRequest(client, HttpClientRequest.setHeader(apiVersionHeader, apiVersion)))
-        .pipe(PlatformHttpClient.transformResponse(Effect.flatMap(observe(apiVersion))))
-    const built = yield* OAuth2Provider.make(definition, {
+): Effect.Effect<OAuth2Provider.Provider, OAuth2Error.InvalidConfiguration, PlatformHttpClient.HttpClient | Scope.Scope> =>
+  Effect.flatMap(resolve(options), ({ apiVersion }) =>
+    OAuth2Provider.make(definition, {
       ...options,
-      transformClient: (client) => (options.transformClient ?? ((c) => c))(versioned(client))
-    })
-    return { ...built, banking: Banking.fromHttpClient(built.apis.api!) }
-  })
-
-/**
- * The services of a built {@link Service} as a `Context`.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const toContext = (service: Service): Context.Context<Services> =>
-  Context.make(AccessTokens.AccessTokens, service.tokens).pipe(
-    Context.add(Tokens, service.tokens),
-    Context.add(HttpClient, service.apis.api!),
-    Context.add(Banking.Banking, service.banking)
-  )
-
-/**
- * Provides core's `AccessTokens` and this package's `Tokens`, `HttpClient` and `Banking.Banking`, over the plain
- * `HttpClient`.
- *
- * @since 0.1.0
- * @category layers
- */
-export const layer = (
-  options: Options
-): Layer.Layer<Services, OAuth2Error.InvalidConfiguration, PlatformHttpClient.HttpClient> =>
-  Layer.scopedContext(Effect.map(make(options), toContext))
-
-const apiVersionConfig = (name: string): Config.Config<string | undefined> =>
-  Config.string(name).pipe(
-    Config.mapOrFail((value) =>
-      isApiVersion(value.trim())
-        ? Either.right(value.trim())
-        : Either.left(ConfigError.InvalidData([], `${name} must be a date written YYYY-MM-DD, e.g. 2024-01-15`))
-    ),
-    Config.option,
-    Config.map(Option.getOrUndefined)
-  )
+      transformClient: (client) => (options.transformClient ?? ((c) => c))(internal.versioned(apiVersion)(client))
+    }))
 
 /**
  * The documented environment variables (`OAuth2Provider.variables(FigurePay.definition)`): `FIGURE_PAY_CLIENT_ID`,
@@ -344,9 +239,34 @@ const apiVersionConfig = (name: string): Config.Config<string | undefined> =>
  */
 export const config: Config.Config<Options> = Config.zipWith(
   OAuth2Provider.config(definition),
-  apiVersionConfig("FIGURE_PAY_API_VERSION"),
+  Config.string("FIGURE_PAY_API_VERSION").pipe(
+    Config.mapOrFail((value) =>
+      isApiVersion(value.trim())
+        ? Either.right(value.trim())
+        : Either.left(ConfigError.InvalidData([], "FIGURE_PAY_API_VERSION must be a date written YYYY-MM-DD, e.g. 2024-01-15"))
+    ),
+    Config.option,
+    Config.map(Option.getOrUndefined)
+  ),
   (settings, apiVersion): Options => ({ ...settings, apiVersion })
 )
+
+const figurePay = OAuth2Provider.layers(definition, ({ apis, tokens }) =>
+  Context.make(Tokens, tokens).pipe(
+    Context.add(HttpClient, apis.api!),
+    Context.add(Banking.Banking, Banking.fromHttpClient(apis.api!))
+  ), { config, make })
+
+/**
+ * Provides core's `AccessTokens` and this package's `Tokens`, `HttpClient` and `Banking.Banking`, over the plain
+ * `HttpClient`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: (
+  options: Options
+) => Layer.Layer<Services, OAuth2Error.InvalidConfiguration, PlatformHttpClient.HttpClient> = figurePay.layer
 
 /**
  * {@link layer} with its options read from a `Config`: by default {@link config}; nest it
@@ -355,51 +275,7 @@ export const config: Config.Config<Options> = Config.zipWith(
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (
-  options: Config.Config.Wrap<Options> = config
-): Layer.Layer<
-  Services,
-  ConfigError.ConfigError | OAuth2Error.InvalidConfiguration,
-  PlatformHttpClient.HttpClient
-> => Layer.unwrapEffect(Effect.map(Config.unwrap(options), layer))
-
-// -----------------------------------------------------------------------------
-// deprecated
-// -----------------------------------------------------------------------------
-
-/**
- * The API host of each environment.
- *
- * @deprecated Read `definition.environments`.
- * @since 0.1.0
- * @category constants
- */
-export const environments = definition.environments as { readonly [E in Environment]: { readonly api: string } }
-
-/**
- * The environment used when none is given: `"sandbox"`.
- *
- * @deprecated Read `definition.defaultEnvironment`.
- * @since 0.1.0
- * @category constants
- */
-export const defaultEnvironment: Environment = "sandbox"
-
-/**
- * The lifetime of a token whose response has no `expires_in`: 1 hour.
- *
- * @deprecated Read `definition.authorizationServer.defaultLifetime`.
- * @since 0.1.0
- * @category constants
- */
-export const defaultLifetime: Duration.Duration = Duration.decode(definition.authorizationServer.defaultLifetime)
-
-/**
- * An `HttpClient` that puts the Figure Pay access token on every request.
- *
- * @deprecated Use `OAuth2HttpClient.Authorized`.
- * @since 0.1.0
- * @category models
- */
-export type AuthorizedHttpClient = OAuth2HttpClient.Authorized
-
+export const layerConfig: (
+  options?: Config.Config.Wrap<Options>
+) => Layer.Layer<Services, ConfigError.ConfigError | OAuth2Error.InvalidConfiguration, PlatformHttpClient.HttpClient> =
+  figurePay.layerConfig

@@ -8,6 +8,7 @@
 import * as ApiResponse from "@effect-oauth2/core/ApiResponse"
 import type * as OAuth2Error from "@effect-oauth2/core/OAuth2Error"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
+import type * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -89,3 +90,22 @@ export const fromHttpClient = (
  * @category accessors
  */
 export const me: Effect.Effect<Me, OAuth2Error.OAuth2Error, Customer> = Effect.flatMap(Customer, (c) => c.me)
+
+/**
+ * The credential self-test (`effect-oauth2 whoami tastytrade`): `GET /customers/me`, reported as the customer's id
+ * and name.
+ *
+ * @since 0.2.0
+ * @category self-test
+ */
+export const selfTest: OAuth2Provider.SelfTest = {
+  describe: "GET /customers/me",
+  run: ({ apis, environment, scopes }) =>
+    Effect.map(fromHttpClient(apis.api!, { scopes }).me, (me): OAuth2Provider.Report => {
+      const name = [me.firstName, me.lastName].filter((part) => part !== undefined).join(" ")
+      return {
+        text: `tastytrade (${environment}): customer ${me.id}${name === "" ? "" : ` (${name})`}`,
+        json: { provider: "tastytrade", environment, id: me.id, name: name === "" ? null : name }
+      }
+    })
+}

@@ -20,18 +20,17 @@
  *
  * @since 0.1.0
  */
-import * as AccessTokens from "@effect-oauth2/core/AccessTokens"
+import type * as AccessTokens from "@effect-oauth2/core/AccessTokens"
 import * as Endpoint from "@effect-oauth2/core/Endpoint"
 import type { InvalidConfiguration } from "@effect-oauth2/core/OAuth2Error"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
 import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import { originOf } from "@effect-oauth2/core/ProviderConfig"
 import type * as PlatformHttpClient from "@effect/platform/HttpClient"
-import * as Config from "effect/Config"
+import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
+import type * as Layer from "effect/Layer"
 import * as Customer from "./Customer.js"
 
 /**
@@ -136,6 +135,12 @@ export interface Options extends OAuth2Provider.Settings {}
  */
 export type Services = AccessTokens.AccessTokens | Tokens | HttpClient | Customer.Customer
 
+const tastytrade = OAuth2Provider.layers(definition, ({ apis, resolved, tokens }) =>
+  Context.make(Tokens, tokens).pipe(
+    Context.add(HttpClient, apis.api!),
+    Context.add(Customer.Customer, Customer.fromHttpClient(apis.api!, { scopes: resolved.scopes }))
+  ))
+
 /**
  * Tokens from the personal grant, the authorised {@link HttpClient} and `Customer.Customer`, over the plain
  * `HttpClient`. A `TokenStore` in the layer's context is used when there is one.
@@ -143,15 +148,8 @@ export type Services = AccessTokens.AccessTokens | Tokens | HttpClient | Custome
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<Services, InvalidConfiguration, PlatformHttpClient.HttpClient> =>
-  Layer.scopedContext(
-    Effect.map(OAuth2Provider.make(definition, options), (built) =>
-      Context.make(AccessTokens.AccessTokens, built.tokens).pipe(
-        Context.add(Tokens, built.tokens),
-        Context.add(HttpClient, built.apis.api!),
-        Context.add(Customer.Customer, Customer.fromHttpClient(built.apis.api!, { scopes: built.resolved.scopes }))
-      ))
-  )
+export const layer: (options: Options) => Layer.Layer<Services, InvalidConfiguration, PlatformHttpClient.HttpClient> =
+  tastytrade.layer
 
 /**
  * The documented environment variables (`OAuth2Provider.variables(Tastytrade.definition)`): `TASTYTRADE_CLIENT_ID`,
@@ -162,7 +160,7 @@ export const layer = (options: Options): Layer.Layer<Services, InvalidConfigurat
  * @since 0.1.0
  * @category config
  */
-export const config: Config.Config<Options> = OAuth2Provider.config(definition)
+export const config: Config.Config<Options> = tastytrade.config
 
 /**
  * {@link layer} with its options read from a `Config`: by default {@link config}; nest it
@@ -171,7 +169,7 @@ export const config: Config.Config<Options> = OAuth2Provider.config(definition)
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (
-  options: Config.Config.Wrap<Options> = config
-): Layer.Layer<Services, ConfigError.ConfigError | InvalidConfiguration, PlatformHttpClient.HttpClient> =>
-  Layer.unwrapEffect(Effect.map(Config.unwrap(options), layer))
+export const layerConfig: (
+  options?: Config.Config.Wrap<Options>
+) => Layer.Layer<Services, ConfigError.ConfigError | InvalidConfiguration, PlatformHttpClient.HttpClient> =
+  tastytrade.layerConfig
