@@ -11,18 +11,16 @@
  *
  * @since 0.1.0
  */
-import * as AccessTokens from "@effect-oauth2/core/AccessTokens"
+import type * as AccessTokens from "@effect-oauth2/core/AccessTokens"
 import type { InvalidConfiguration } from "@effect-oauth2/core/OAuth2Error"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
 import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import { originOf } from "@effect-oauth2/core/ProviderConfig"
 import type * as PlatformHttpClient from "@effect/platform/HttpClient"
-import * as Config from "effect/Config"
+import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
+import type * as Layer from "effect/Layer"
 
 // -----------------------------------------------------------------------------
 // definition
@@ -75,6 +73,31 @@ export const definition: OAuth2Provider.Definition = {
   }
 }
 
+/**
+ * An Openmarkets environment: `"stage"` (the test environment) or `"production"`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Environment = "stage" | "production"
+
+/**
+ * An Openmarkets scope: `market-data-api`, `news-api`, `oms-api`, or any other string.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Scope = "market-data-api" | "news-api" | "oms-api" | (string & {})
+
+/**
+ * The production token endpoint an older Openmarkets page gives. Not the default: pass it as `tokenUrl` if your
+ * credentials were issued for it.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const legacyProductionTokenUrl = "https://auth.openmarkets.com.au/connect/token"
+
 // -----------------------------------------------------------------------------
 // tags
 // -----------------------------------------------------------------------------
@@ -125,6 +148,9 @@ export interface Options extends OAuth2Provider.Settings {}
  */
 export type Services = AccessTokens.AccessTokens | Tokens | HttpClient
 
+const openmarkets = OAuth2Provider.layers(definition, ({ apis, tokens }) =>
+  Context.make(Tokens, tokens).pipe(Context.add(HttpClient, apis.api!)))
+
 /**
  * Tokens by client credentials at Openmarkets' token endpoint, and the authorised {@link HttpClient}. A `TokenStore`
  * in the layer's context (e.g. `Layer.provide(TokenStore.layerMemory)` or a shared store) is used when there is one.
@@ -133,14 +159,8 @@ export type Services = AccessTokens.AccessTokens | Tokens | HttpClient
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<Services, InvalidConfiguration, PlatformHttpClient.HttpClient> =>
-  Layer.scopedContext(
-    Effect.map(OAuth2Provider.make(definition, options), (built) =>
-      Context.make(AccessTokens.AccessTokens, built.tokens).pipe(
-        Context.add(Tokens, built.tokens),
-        Context.add(HttpClient, built.apis.api!)
-      ))
-  )
+export const layer: (options: Options) => Layer.Layer<Services, InvalidConfiguration, PlatformHttpClient.HttpClient> =
+  openmarkets.layer
 
 /**
  * The documented environment variables (`OAuth2Provider.variables(Openmarkets.definition)`): `OPENMARKETS_CLIENT_ID`,
@@ -151,7 +171,7 @@ export const layer = (options: Options): Layer.Layer<Services, InvalidConfigurat
  * @since 0.2.0
  * @category config
  */
-export const config: Config.Config<Options> = OAuth2Provider.config(definition)
+export const config: Config.Config<Options> = openmarkets.config
 
 /**
  * {@link layer} with its options read from a `Config`: by default {@link config}; nest it
@@ -160,41 +180,19 @@ export const config: Config.Config<Options> = OAuth2Provider.config(definition)
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (
-  options: Config.Config.Wrap<Options> = config
-): Layer.Layer<Services, ConfigError.ConfigError | InvalidConfiguration, PlatformHttpClient.HttpClient> =>
-  Layer.unwrapEffect(Effect.map(Config.unwrap(options), layer))
-
-// -----------------------------------------------------------------------------
-// deprecated
-// -----------------------------------------------------------------------------
+export const layerConfig: (
+  options?: Config.Config.Wrap<Options>
+) => Layer.Layer<Services, ConfigError.ConfigError | InvalidConfiguration, PlatformHttpClient.HttpClient> =
+  openmarkets.layerConfig
 
 /**
- * `OPENMARKETS_ENV`: `stage` (default) or `production`.
+ * The credential self-test (`effect-oauth2 whoami openmarkets`): a token grant, since Openmarkets documents no
+ * identity endpoint.
  *
- * @deprecated Read `config`'s `environment`.
- * @since 0.1.0
- * @category config
+ * @since 0.2.0
+ * @category self-test
  */
-export const environmentConfig: Config.Config<"stage" | "production"> = Config.literal("stage", "production")(
-  "OPENMARKETS_ENV"
-).pipe(Config.withDefault<"stage" | "production">("stage"))
-
-/**
- * `OPENMARKETS_SCOPES`: space-separated scopes. Default: none (the whole plan).
- *
- * @deprecated Read `config`'s `scopes`.
- * @since 0.1.0
- * @category config
- */
-export const scopesConfig: Config.Config<ReadonlyArray<string> | undefined> = Config.option(
-  Config.string("OPENMARKETS_SCOPES")
-).pipe(
-  Config.map(Option.match({
-    onNone: () => undefined,
-    onSome: (text) => {
-      const scopes = text.split(/\s+/).filter((scope) => scope !== "")
-      return scopes.length === 0 ? undefined : scopes
-    }
-  }))
+export const selfTest: OAuth2Provider.SelfTest = OAuth2Provider.tokenGrant(
+  definition,
+  "Openmarkets documents no identity endpoint, so the token grant is the self-test."
 )

@@ -5,15 +5,9 @@
  */
 
 /**
- * Layers (options, config) and the `Tokens` / `HttpClient` tags.
+ * The definition, the layers (options, config), the `Tokens` / `HttpClient` tags and the self-test.
  *
  * @since 0.1.0
  */
 export * as Openmarkets from "./Openmarkets.js"
 
-/**
- * Environments, scopes, token URLs, and Openmarkets' token endpoint as core's `Endpoint`.
- *
- * @since 0.1.0
- */
-export * as OpenmarketsEndpoint from "./OpenmarketsEndpoint.js"

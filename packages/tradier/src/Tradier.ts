@@ -16,8 +16,7 @@
  */
 import type * as AccessToken from "@effect-oauth2/core/AccessToken"
 import * as AccessTokens from "@effect-oauth2/core/AccessTokens"
-import * as AuthorizationCode from "@effect-oauth2/core/AuthorizationCode"
-import * as OAuth2Client from "@effect-oauth2/core/OAuth2Client"
+import * as ApiResponse from "@effect-oauth2/core/ApiResponse"
 import type { InvalidConfiguration, OAuth2Error } from "@effect-oauth2/core/OAuth2Error"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
 import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
@@ -36,7 +35,6 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as internalStatic from "./internal/staticTokens.js"
-import type * as TradierEndpoint from "./TradierEndpoint.js"
 
 // -----------------------------------------------------------------------------
 // definition
@@ -156,14 +154,7 @@ const servicesContext = (tokens: AccessTokens.Service, http: OAuth2HttpClient.Au
  * @since 0.1.0
  * @category models
  */
-export interface ClientOptions extends OAuth2Provider.Settings {
-  /**
-   * The API host.
-   *
-   * @deprecated Give `hosts: { api }`.
-   */
-  readonly apiUrl?: string | undefined
-}
+export interface ClientOptions extends OAuth2Provider.Settings {}
 
 /**
  * The options of {@link layer}.
@@ -172,10 +163,6 @@ export interface ClientOptions extends OAuth2Provider.Settings {
  * @category models
  */
 export interface Options extends ClientOptions {}
-
-/** Core's settings for the options: the deprecated `apiUrl` as `hosts.api`. */
-const settings = (options: ClientOptions): OAuth2Provider.Settings =>
-  options.apiUrl === undefined ? options : { ...options, hosts: { api: options.apiUrl, ...options.hosts } }
 
 /**
  * The options of {@link layerStaticToken}.
@@ -190,12 +177,6 @@ export interface StaticTokenOptions extends OAuth2HttpClient.ApiBounds {
   readonly environment?: string | undefined
   /** The API host override, `{ api }`. Default: the environment's host. */
   readonly hosts?: Readonly<Record<string, string | undefined>> | undefined
-  /**
-   * The API host.
-   *
-   * @deprecated Give `hosts: { api }`.
-   */
-  readonly apiUrl?: string | undefined
   /** The scopes the token carries, for information (a static token has every scope). Default: all five. */
   readonly scopes?: ReadonlyArray<string> | undefined
 }
@@ -270,13 +251,9 @@ export const storeKey = (options: {
 export const layer = (
   options: Options
 ): Layer.Layer<Services, InvalidConfiguration, PlatformHttpClient.HttpClient | TokenStore.TokenStore> =>
-  Layer.scopedContext(
-    Effect.zipRight(
-      TokenStore.TokenStore,
-      Effect.map(OAuth2Provider.make(definition, settings(options)), (built) =>
-        servicesContext(built.tokens, built.apis.api!))
-    )
-  )
+  Layer.unwrapEffect(Effect.as(TokenStore.TokenStore, tradier.layer(options)))
+
+const tradier = OAuth2Provider.layers(definition, ({ apis, tokens }) => servicesContext(tokens, apis.api!))
 
 /**
  * Static-token mode: the individual developer's API access token from Tradier's settings, no OAuth. `get` always
@@ -292,8 +269,7 @@ export const layerStaticToken = (
   options: StaticTokenOptions
 ): Layer.Layer<Services, InvalidConfiguration, PlatformHttpClient.HttpClient> =>
   Layer.effectContext(Effect.gen(function*() {
-    const hosts = options.apiUrl === undefined ? options.hosts : { api: options.apiUrl, ...options.hosts }
-    const located = yield* OAuth2Provider.resolveHosts(definition, { environment: options.environment, hosts })
+    const located = yield* OAuth2Provider.resolveHosts(definition, options)
     const tokens = yield* internalStatic.make({
       provider: definition.name,
       token: Redacted.isRedacted(options.token) ? options.token : Redacted.make(options.token),
@@ -363,17 +339,6 @@ export const layerConfig = (
 > =>
   Layer.unwrapEffect(Effect.map(options, (read) => "token" in read ? layerStaticToken(read) : layer(read)))
 
-/**
- * `TRADIER_ENV`: `sandbox` (default) or `production`.
- *
- * @deprecated Read {@link config}'s `environment`.
- * @since 0.1.0
- * @category config
- */
-export const environmentConfig: Config.Config<TradierEndpoint.Environment> = Config.literal("sandbox", "production")(
-  "TRADIER_ENV"
-).pipe(Config.withDefault<TradierEndpoint.Environment>("sandbox"))
-
 // -----------------------------------------------------------------------------
 // login
 // -----------------------------------------------------------------------------
@@ -400,20 +365,47 @@ export const login = <E = never, R = never>(
   OAuth2Error | E,
   PlatformHttpClient.HttpClient | HttpServer.HttpServer | TokenStore.TokenStore | R
 > =>
-  Effect.gen(function*() {
-    const resolved = yield* OAuth2Provider.resolve(definition, settings(options))
-    const client = yield* OAuth2Client.make({ endpoint: resolved.endpoint, credentials: resolved.credentials })
-    const granted = yield* AuthorizationCode.login({
-      scopes: resolved.scopes,
-      pkce: options.pkce ?? false,
-      sendRedirectUri: options.sendRedirectUri ?? true,
-      path: options.path,
-      timeout: options.timeout,
-      redirectHost: options.redirectHost,
-      onAuthorizeUrl: options.onAuthorizeUrl
-    }).pipe(Effect.provideService(OAuth2Client.OAuth2Client, client))
-    const token = options.refreshTokens === false ? AccessTokens.withoutRefreshToken(granted) : granted
-    const store = yield* TokenStore.TokenStore
-    yield* store.set(storeKey({ ...options, scopes: resolved.scopes }), token)
-    return token
-  })
+  OAuth2Provider.login(
+    { ...definition, login: { ...definition.login, pkce: options.pkce, sendRedirectUri: options.sendRedirectUri } },
+    options,
+    options
+  )
+
+// -----------------------------------------------------------------------------
+// self-test
+// -----------------------------------------------------------------------------
+
+const profileField = (body: unknown, name: string): string | undefined => {
+  const profile = typeof body === "object" && body !== null ? (body as Record<string, unknown>)["profile"] : undefined
+  const value = typeof profile === "object" && profile !== null ? (profile as Record<string, unknown>)[name] : undefined
+  return typeof value === "string" ? value : undefined
+}
+
+/**
+ * The credential self-test (`effect-oauth2 whoami tradier`): `GET /v1/user/profile`, reported as the user's id and
+ * name (an answer without them is still a success: the token was accepted).
+ *
+ * @since 0.2.0
+ * @category self-test
+ */
+export const selfTest: OAuth2Provider.SelfTest = {
+  describe: "GET /v1/user/profile",
+  run: ({ apis, environment }) =>
+    Effect.map(
+      ApiResponse.json(apis.api!, HttpClientRequest.get("/v1/user/profile"), {
+        provider: "tradier",
+        request: "GET /v1/user/profile",
+        scopes: ["read"]
+      }),
+      (body): OAuth2Provider.Report => {
+        const id = profileField(body, "id")
+        const name = profileField(body, "name")
+        return {
+          text: `tradier (${environment}): ${
+            id === undefined ? "the profile answered, without an id" : `user ${id}${name === undefined ? "" : ` (${name})`}`
+          }`,
+          json: { provider: "tradier", environment, id: id ?? null, name: name ?? null }
+        }
+      }
+    )
+}

@@ -12,9 +12,3 @@
  */
 export * as Tradier from "./Tradier.js"
 
-/**
- * Environments, hosts, scopes, and Tradier's authorization server as core's `Endpoint`.
- *
- * @since 0.1.0
- */
-export * as TradierEndpoint from "./TradierEndpoint.js"

@@ -30,7 +30,7 @@ type App = { readonly clientId: string; readonly clientSecret: string }
 const setup = (options: Emulator.Options = {}) =>
   Effect.gen(function*() {
     const emulator = yield* Emulator.make({ tradierAuthorization: "auto-approve", ...options })
-    const urls = { apiUrl: emulator.hosts.tradier.api }
+    const urls = { hosts: { api: emulator.hosts.tradier.api } }
     const store = yield* TokenStore.makeMemory
     const visits: Array<Visit> = []
     const login = (app: App, extra: Partial<Tradier.LoginOptions<never, HttpClient.HttpClient>> = {}) =>
@@ -71,7 +71,7 @@ describe("Tradier login and OAuth layer", () => {
       // the authorize URL: Tradier's parameters, comma-separated scopes, the loopback callback, no PKCE
       const visit = t.visits[0]!
       const authorize = new URL(visit.authorizeUrl)
-      assert.strictEqual(authorize.origin + authorize.pathname, `${t.urls.apiUrl}/v1/oauth/authorize`)
+      assert.strictEqual(authorize.origin + authorize.pathname, `${t.urls.hosts.api}/v1/oauth/authorize`)
       assert.strictEqual(authorize.searchParams.get("client_id"), demo.clientId)
       assert.strictEqual(authorize.searchParams.get("scope"), "read,market")
       assert.match(authorize.searchParams.get("redirect_uri")!, /^http:\/\/127\.0\.0\.1:\d+\/callback$/)
@@ -293,7 +293,7 @@ describe("Tradier login and OAuth layer", () => {
       // the API of another environment (a second emulator) knows nothing of this token
       const other = yield* Emulator.make()
       const ctx = yield* t.build(
-        Tradier.layer({ ...demo, apiUrl: other.urls.tradier.api }).pipe(
+        Tradier.layer({ ...demo, hosts: { api: other.urls.tradier.api } }).pipe(
           Layer.provide(Layer.succeed(TokenStore.TokenStore, t.store))
         )
       )
@@ -321,7 +321,7 @@ describe("Tradier login and OAuth layer", () => {
 describe("Tradier static API token", () => {
   const staticLayer = (emulator: Emulator.Emulator) =>
     Layer.build(
-      Tradier.layerStaticToken({ token: Redacted.make(staticToken), apiUrl: emulator.hosts.tradier.api })
+      Tradier.layerStaticToken({ token: Redacted.make(staticToken), hosts: { api: emulator.hosts.tradier.api } })
     )
 
   it.scoped("calls the profile with the token; it never expires; refresh and revoke are Unsupported", () =>
@@ -368,7 +368,7 @@ describe("Tradier API calls", () => {
         Layer.build(
           Tradier.layerStaticToken({
             token: Redacted.make(staticToken),
-            apiUrl,
+            hosts: { api: apiUrl },
             apiRequestTimeout: "200 millis",
             apiMaxResponseBytes: 1024
           }).pipe(Layer.provide(NodeHttpClient.layerUndici))

@@ -30,7 +30,7 @@ conformance({
     ),
   harness: Effect.gen(function*() {
     const emulator = yield* Emulator.make({ tradierAuthorization: "auto-approve" })
-    const urls = { apiUrl: emulator.hosts.tradier.api }
+    const urls = { hosts: { api: emulator.hosts.tradier.api } }
     const client = yield* Layer.build(NodeHttpClient.layerUndici)
     const store = yield* TokenStore.makeMemory
     const token = yield* Tradier.login({ ...urls, ...partner, onAuthorizeUrl: browser([]) }).pipe(
