@@ -16,7 +16,7 @@
  */
 import { ApiResponse, type OAuth2Error } from "@effect-oauth2/core"
 import { Clients, Emulator } from "@effect-oauth2/emulator"
-import { Openmarkets, type OpenmarketsEndpoint } from "@effect-oauth2/openmarkets"
+import { Openmarkets } from "@effect-oauth2/openmarkets"
 import type { HttpClient, HttpServerError } from "@effect/platform"
 import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import { Config, Console, Effect, Option, Schema, type Scope } from "effect"
@@ -28,10 +28,10 @@ import { pathToFileURL } from "node:url"
 export type Settings = Omit<Openmarkets.Options, "scopes">
 
 /** The scopes the market-data call needs. */
-export const marketDataScopes: ReadonlyArray<OpenmarketsEndpoint.Scope> = ["market-data-api"]
+export const marketDataScopes: ReadonlyArray<Openmarkets.Scope> = ["market-data-api"]
 
 /** A scope outside the emulator's demo plan, asked for to show `InvalidScope`. */
-export const outsideThePlan: ReadonlyArray<OpenmarketsEndpoint.Scope> = ["oms-api"]
+export const outsideThePlan: ReadonlyArray<Openmarkets.Scope> = ["oms-api"]
 
 const Quote = Schema.Struct({
   symbol: Schema.String,
@@ -111,13 +111,9 @@ export const settings: Effect.Effect<Settings, ConfigError | HttpServerError.Ser
   function*() {
     const clientId = yield* Config.option(Config.nonEmptyString("OPENMARKETS_CLIENT_ID"))
     if (Option.isSome(clientId)) {
-      const fromEnv: Settings = {
-        clientId: clientId.value,
-        clientSecret: yield* Config.redacted(Config.nonEmptyString("OPENMARKETS_CLIENT_SECRET")),
-        environment: yield* Openmarkets.environmentConfig,
-        tokenUrl: Option.getOrUndefined(yield* Config.option(Config.nonEmptyString("OPENMARKETS_TOKEN_URL"))),
-        hosts: { api: yield* Config.nonEmptyString("OPENMARKETS_API_URL") }
-      }
+      // Every OPENMARKETS_* variable (Openmarkets.config), the API host required here; the scopes are the program's.
+      const { scopes: _scopes, ...read } = yield* Openmarkets.config
+      const fromEnv: Settings = { ...read, hosts: { ...read.hosts, api: yield* Config.nonEmptyString("OPENMARKETS_API_URL") } }
       yield* Console.log(`Openmarkets: the real API (${fromEnv.environment}), client from OPENMARKETS_*`)
       return fromEnv
     }

@@ -17,7 +17,7 @@
  * application. Otherwise the emulator approves at once and this program plays the browser, so the run needs no
  * one at the keyboard.
  */
-import { ApiResponse, type OAuth2Error, TokenStore } from "@effect-oauth2/core"
+import { ApiResponse, type OAuth2Error, OAuth2Provider, TokenStore } from "@effect-oauth2/core"
 import { Clients, Emulator } from "@effect-oauth2/emulator"
 import { Tradier } from "@effect-oauth2/tradier"
 import { HttpClient } from "@effect/platform"
@@ -86,7 +86,7 @@ export const staticLayer = Layer.unwrapScoped(
   Effect.gen(function*() {
     const token = yield* Config.option(Config.nonEmptyString("TRADIER_ACCESS_TOKEN"))
     if (Option.isSome(token)) {
-      const environment = yield* Tradier.environmentConfig
+      const { environment } = yield* OAuth2Provider.configWithoutCredentials(Tradier.definition)
       yield* Console.log(`Tradier: the real API (${environment}), static token from TRADIER_ACCESS_TOKEN`)
       // layerConfig asks for a TokenStore whatever the mode; static-token mode never uses it.
       return Tradier.layerConfig().pipe(Layer.provide(TokenStore.layerMemory))
@@ -150,12 +150,8 @@ export const emulatorApp = (emulator: Emulator.Emulator): Tradier.ClientOptions 
 export const loginMain = Effect.gen(function*() {
   const clientId = yield* Config.option(Config.nonEmptyString("TRADIER_CLIENT_ID"))
   if (Option.isSome(clientId)) {
-    const app: Tradier.ClientOptions = {
-      clientId: clientId.value,
-      clientSecret: yield* Config.redacted(Config.nonEmptyString("TRADIER_CLIENT_SECRET")),
-      environment: yield* Tradier.environmentConfig,
-      hosts: { api: Option.getOrUndefined(yield* Config.option(Config.nonEmptyString("TRADIER_API_URL"))) }
-    }
+    // Every TRADIER_* variable of the OAuth mode: TRADIER_CLIENT_ID, TRADIER_CLIENT_SECRET, TRADIER_ENV, ...
+    const app: Tradier.ClientOptions = yield* OAuth2Provider.config(Tradier.definition)
     const port = yield* Config.withDefault(Config.port("TRADIER_CALLBACK_PORT"), 8765)
     yield* Console.log(`Tradier: the real API (${app.environment}), application from TRADIER_CLIENT_*`)
     return yield* loginAndFetch(app, {

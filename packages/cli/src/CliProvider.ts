@@ -1,8 +1,9 @@
 /**
  * A provider as the `effect-oauth2` command sees it: its `OAuth2Provider.Definition` (every fact: name, title,
- * environment variables, environments, scopes, endpoints, what it does not support and why), and the little the
- * command cannot read from it: which typed API call `whoami` makes, and the modes a provider package adds on top of
- * core (Tradier's static API token and login). A provider that needs nothing of that is its definition alone:
+ * environment variables, environments, scopes, endpoints, what it does not support and why) and its credential
+ * self-test (`OAuth2Provider.SelfTest`, exported by the provider package), plus the little a provider package adds on
+ * top of core: its own `config` and `make` (Figure Pay's API version), a static-token mode (Tradier). A provider that
+ * needs nothing of that is its definition alone (`whoami` is then a token grant):
  *
  * ```ts
  * import { Cli, CliProvider } from "@effect-oauth2/cli"
@@ -11,17 +12,13 @@
  * Cli.run(process.argv.slice(2), { providers: [...CliProvider.providers, { definition: exampleDefinition }] })
  * ```
  *
- * Every member but `definition` is made of core's types only, so a provider package can export its own entry.
+ * Every member is made of core's types only, so a provider package can export its own entry.
  *
  * @since 0.2.0
  */
-import type * as AccessToken from "@effect-oauth2/core/AccessToken"
 import * as AccessTokens from "@effect-oauth2/core/AccessTokens"
-import * as ApiResponse from "@effect-oauth2/core/ApiResponse"
-import type { InvalidConfiguration, OAuth2Error } from "@effect-oauth2/core/OAuth2Error"
-import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
-import type * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
-import type * as TokenStore from "@effect-oauth2/core/TokenStore"
+import type { InvalidConfiguration } from "@effect-oauth2/core/OAuth2Error"
+import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import * as Banking from "@effect-oauth2/figure-pay/Banking"
 import * as FigurePay from "@effect-oauth2/figure-pay/FigurePay"
 import * as FigureMarkets from "@effect-oauth2/figure-markets/FigureMarkets"
@@ -31,14 +28,11 @@ import * as Customer from "@effect-oauth2/tastytrade/Customer"
 import * as Tastytrade from "@effect-oauth2/tastytrade/Tastytrade"
 import * as Tradier from "@effect-oauth2/tradier/Tradier"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpServer from "@effect/platform/HttpServer"
-import * as Config from "effect/Config"
+import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 
@@ -48,10 +42,7 @@ import type * as Scope from "effect/Scope"
  * @since 0.2.0
  * @category models
  */
-export interface Report {
-  readonly text: string
-  readonly json: Readonly<Record<string, unknown>>
-}
+export type Report = OAuth2Provider.Report
 
 /**
  * A provider ready to call: what `whoami` is given.
@@ -59,14 +50,7 @@ export interface Report {
  * @since 0.2.0
  * @category models
  */
-export interface Session {
-  readonly environment: string
-  /** The scopes asked for. */
-  readonly scopes: ReadonlyArray<string>
-  readonly tokens: AccessTokens.Service
-  /** An authorised client per API of the definition (`definition.apis`), based at its URL. */
-  readonly apis: Readonly<Record<string, OAuth2HttpClient.Authorized>>
-}
+export type Session = OAuth2Provider.Session
 
 /**
  * The credential self-test of `whoami`.
@@ -74,11 +58,7 @@ export interface Session {
  * @since 0.2.0
  * @category models
  */
-export interface WhoAmI {
-  /** What it does, for `whoami --help`, e.g. `"get_who_am_i (firm and user)"`. */
-  readonly describe: string
-  readonly run: (session: Session) => Effect.Effect<Report, OAuth2Error>
-}
+export type WhoAmI = OAuth2Provider.SelfTest
 
 /**
  * A mode beside OAuth: an API token the user pastes from the provider's settings (Tradier's static token).
@@ -135,80 +115,29 @@ export interface CliProvider {
       settings: OAuth2Provider.Settings
     ) => Effect.Effect<OAuth2Provider.Provider, InvalidConfiguration, HttpClient.HttpClient | Scope.Scope>)
     | undefined
-  /** The credential self-test. Default: a token grant ({@link tokenGrant}). */
+  /** The credential self-test. Default: a token grant (`OAuth2Provider.tokenGrant`). */
   readonly whoami?: WhoAmI | undefined
   /** A static-token mode, when the provider has one. */
   readonly staticToken?: StaticToken | undefined
-  /**
-   * The login, for a definition with a `login` URL: gets a token and puts it in the `TokenStore`, where a `stored`
-   * provider reads it. Default: `OAuth2Provider.login(definition, settings, options)`.
-   */
-  readonly login?:
-    | (<E, R>(
-      settings: OAuth2Provider.Settings,
-      options: LoginOptions<E, R>
-    ) => Effect.Effect<
-      AccessToken.AccessToken,
-      OAuth2Error | E,
-      HttpClient.HttpClient | HttpServer.HttpServer | TokenStore.TokenStore | R
-    >)
-    | undefined
-  /** Said after a successful revocation, e.g. how long a revoked token may still work. */
+  /** Said after a successful revocation. Default: the definition's `revocation.note`. */
   readonly afterRevoke?: string | undefined
 }
 
-/**
- * The self-test of a provider without an identity call: a token grant.
- *
- * @since 0.2.0
- * @category constructors
- */
-export const tokenGrant = (name: string, why: string): WhoAmI => ({
-  describe: "a token grant",
-  run: (session) =>
-    Effect.map(session.tokens.get, (token): Report => {
-      const scopes = token.scopes.length === 0 ? "for the client's whole plan" : `with scopes ${token.scopes.join(" ")}`
-      return {
-        text: `${name} (${session.environment}): credentials accepted, a token was granted ${scopes}. ${why}`,
-        json: { provider: name, environment: session.environment, check: "token", scopes: token.scopes }
-      }
-    })
-})
-
 // -----------------------------------------------------------------------------
-// the four providers
+// the providers
 // -----------------------------------------------------------------------------
 
 /**
- * Figure Markets: `whoami` is the Trader API's `get_who_am_i`.
+ * Figure Markets: `whoami` is the Trader API's `get_who_am_i` (`Trader.selfTest`).
  *
  * @since 0.2.0
  * @category providers
  */
-export const figureMarkets: CliProvider = {
-  definition: FigureMarkets.definition,
-  whoami: {
-    describe: "get_who_am_i (firm and user)",
-    run: ({ apis, environment, scopes }) =>
-      Effect.map(Trader.fromHttpClient(apis.trade!, { scopes }).whoAmI, (me): Report => ({
-        text: `figure-markets (${environment}): ${
-          me.firmId !== undefined && me.userId !== undefined ? `firm ${me.firmId}, user ${me.userId} (${me.user})` : me.user
-        }`,
-        json: {
-          provider: "figure-markets",
-          environment,
-          user: me.user,
-          firmId: me.firmId ?? null,
-          userId: me.userId ?? null
-        }
-      }))
-  },
-  afterRevoke: "Figure Markets says a revoked token can take a few minutes to stop working in every region."
-}
+export const figureMarkets: CliProvider = { definition: FigureMarkets.definition, whoami: Trader.selfTest }
 
 /**
  * Figure Pay: built by `FigurePay.make` (its API-version header), read by `FigurePay.config`
- * (`FIGURE_PAY_API_VERSION`); `whoami` is `GET /profiles`.
+ * (`FIGURE_PAY_API_VERSION`); `whoami` is `GET /profiles` (`Banking.selfTest`).
  *
  * @since 0.2.0
  * @category providers
@@ -217,133 +146,55 @@ export const figurePay: CliProvider = {
   definition: FigurePay.definition,
   config: FigurePay.config,
   make: FigurePay.make,
-  whoami: {
-    describe: "GET /profiles",
-    run: ({ apis, environment }) =>
-      Effect.map(Banking.fromHttpClient(apis.api!).listProfiles, (profiles): Report => ({
-        text: `figure-pay (${environment}): credentials accepted; ${profiles.length} profile(s)${
-          profiles.length === 0 ? "" : `: ${profiles.map((p) => p.id).join(", ")}`
-        }`,
-        json: {
-          provider: "figure-pay",
-          environment,
-          profiles: profiles.map((p) => ({ id: p.id, type: p.type ?? null, status: p.status ?? null }))
-        }
-      }))
-  }
+  whoami: Banking.selfTest
 }
 
-const tradierProfile = (api: OAuth2HttpClient.Authorized, environment: string) =>
-  Effect.gen(function*() {
-    const ctx: ApiResponse.Context = { provider: "tradier", request: "GET /v1/user/profile", scopes: ["read"] }
-    const body = yield* ApiResponse.json(api, HttpClientRequest.get("/v1/user/profile"), ctx)
-    const profile = typeof body === "object" && body !== null && "profile" in body
-      ? (body as { readonly profile: unknown }).profile
-      : undefined
-    const field = (name: string): string | undefined => {
-      const value = typeof profile === "object" && profile !== null
-        ? (profile as Record<string, unknown>)[name]
-        : undefined
-      return typeof value === "string" ? value : undefined
-    }
-    const id = field("id")
-    const name = field("name")
-    const report: Report = {
-      text: `tradier (${environment}): ${
-        id === undefined ? "the profile answered, without an id" : `user ${id}${name === undefined ? "" : ` (${name})`}`
-      }`,
-      json: { provider: "tradier", environment, id: id ?? null, name: name ?? null }
-    }
-    return report
-  })
-
-const tradierScopes = Config.option(Config.nonEmptyString("TRADIER_SCOPES")).pipe(
-  Config.map(Option.map((text) => text.split(/[\s,]+/).filter((s) => s !== ""))),
-  Config.map(Option.filter((scopes) => scopes.length > 0)),
-  Config.map(Option.getOrUndefined)
-)
-
-type TradierEnvironment = NonNullable<Tradier.ClientOptions["environment"]>
-
 /**
- * Tradier: `whoami` is `GET /v1/user/profile`; a static API token (`TRADIER_ACCESS_TOKEN`) is a mode of its own, and
- * `Tradier.login` the login.
+ * Tradier: `whoami` is `GET /v1/user/profile` (`Tradier.selfTest`); a static API token (`TRADIER_ACCESS_TOKEN`) is a
+ * mode of its own, its environment, scopes and hosts read as for the OAuth mode.
  *
  * @since 0.2.0
  * @category providers
  */
 export const tradier: CliProvider = {
   definition: Tradier.definition,
-  whoami: {
-    describe: "GET /v1/user/profile",
-    run: ({ apis, environment }) => tradierProfile(apis.api!, environment)
-  },
+  whoami: Tradier.selfTest,
   staticToken: {
     variable: "TRADIER_ACCESS_TOKEN",
     make: (token, hosts) =>
-      Effect.gen(function*() {
-        const environment = yield* Tradier.environmentConfig
-        const apiUrl = hosts?.api ?? Option.getOrUndefined(yield* Config.option(Config.nonEmptyString("TRADIER_API_URL")))
-        const scopes = yield* tradierScopes
+      Effect.map(OAuth2Provider.configWithoutCredentials(Tradier.definition), (read) => {
+        const options = { ...read, token, hosts: { ...read.hosts, ...hosts } }
+        const environment = options.environment ?? Tradier.definition.defaultEnvironment
         const session = Effect.map(
-          Layer.build(Tradier.layerStaticToken({ token, environment, apiUrl, scopes })),
+          Layer.build(Tradier.layerStaticToken(options)),
           (context): Session => ({
             environment,
-            scopes: scopes ?? [],
+            scopes: options.scopes ?? [],
             tokens: Context.get(context, AccessTokens.AccessTokens),
             apis: { api: Context.get(context, Tradier.HttpClient) }
           })
         )
         return { environment, session }
       })
-  },
-  login: (settings, options) =>
-    Tradier.login({
-      clientId: settings.clientId,
-      clientSecret: settings.clientSecret,
-      environment: settings.environment as TradierEnvironment | undefined,
-      apiUrl: settings.hosts?.api,
-      scopes: settings.scopes,
-      onAuthorizeUrl: options.onAuthorizeUrl,
-      timeout: options.timeout
-    })
+  }
 }
 
 /**
- * Openmarkets: it documents no identity endpoint, so `whoami` is a token grant.
+ * Openmarkets: it documents no identity endpoint, so `whoami` is a token grant (`Openmarkets.selfTest`).
  *
  * @since 0.2.0
  * @category providers
  */
-export const openmarkets: CliProvider = {
-  definition: Openmarkets.definition,
-  whoami: tokenGrant(
-    "openmarkets",
-    "Openmarkets documents no identity endpoint, so the token grant is the self-test."
-  )
-}
+export const openmarkets: CliProvider = { definition: Openmarkets.definition, whoami: Openmarkets.selfTest }
 
 /**
  * tastytrade: tokens come from the user's personal grant (a refresh token, `TASTYTRADE_REFRESH_TOKEN`); `whoami` is
- * `GET /customers/me`.
+ * `GET /customers/me` (`Customer.selfTest`).
  *
  * @since 0.2.0
  * @category providers
  */
-export const tastytrade: CliProvider = {
-  definition: Tastytrade.definition,
-  whoami: {
-    describe: "GET /customers/me",
-    run: ({ apis, environment, scopes }) =>
-      Effect.map(Customer.fromHttpClient(apis.api!, { scopes }).me, (me): Report => {
-        const name = [me.firstName, me.lastName].filter((part) => part !== undefined).join(" ")
-        return {
-          text: `tastytrade (${environment}): customer ${me.id}${name === "" ? "" : ` (${name})`}`,
-          json: { provider: "tastytrade", environment, id: me.id, name: name === "" ? null : name }
-        }
-      })
-  }
-}
+export const tastytrade: CliProvider = { definition: Tastytrade.definition, whoami: Customer.selfTest }
 
 /**
  * The command's providers, in the order it lists them.

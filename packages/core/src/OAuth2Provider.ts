@@ -500,7 +500,7 @@ export const layer = (
   definition: Definition,
   settings: Settings
 ): Layer.Layer<AccessTokens.AccessTokens | OAuth2Client.OAuth2Client, InvalidConfiguration, HttpClient.HttpClient> =>
-  layers(definition, clientContext).layer(settings)
+  layers(definition, toContext).layer(settings)
 
 /**
  * {@link layer} with the settings read from a `Config`: by default {@link config} (the documented variables);
@@ -517,9 +517,7 @@ export const layerConfig = (
   AccessTokens.AccessTokens | OAuth2Client.OAuth2Client,
   ConfigError.ConfigError | InvalidConfiguration,
   HttpClient.HttpClient
-> => layers(definition, clientContext).layerConfig(settings)
-
-const clientContext = (provider: Provider) => Context.make(OAuth2Client.OAuth2Client, provider.client)
+> => layers(definition, toContext).layerConfig(settings)
 
 /**
  * Core's services of a built provider: `AccessTokens` and `OAuth2Client`. Provider packages add their own tags.
@@ -537,7 +535,7 @@ export const toContext: (
 
 /**
  * What a provider package builds from its definition with {@link layers}: the constructor, the layers and the
- * `Config`, each providing core's `AccessTokens` and the package's own services.
+ * `Config`. `Services` is what the layers provide: core's `AccessTokens` and the package's own services.
  *
  * @since 0.2.0
  * @category models
@@ -551,21 +549,15 @@ export interface Layers<Services, Options extends Settings = Settings> {
   readonly make: (
     options: Options
   ) => Effect.Effect<Provider, InvalidConfiguration, HttpClient.HttpClient | Scope.Scope>
-  /** Core's `AccessTokens` and the package's services, over the plain `HttpClient`. */
-  readonly layer: (
-    options: Options
-  ) => Layer.Layer<AccessTokens.AccessTokens | Services, InvalidConfiguration, HttpClient.HttpClient>
+  /** The services (core's `AccessTokens` and the package's own), over the plain `HttpClient`. */
+  readonly layer: (options: Options) => Layer.Layer<Services, InvalidConfiguration, HttpClient.HttpClient>
   /**
    * {@link Layers.layer} with its options read from a `Config`: by default {@link Layers.config}; nest it
    * (`Config.nested(config, "DESK_A")`) to run two accounts side by side.
    */
   readonly layerConfig: (
     options?: Config.Config.Wrap<Options>
-  ) => Layer.Layer<
-    AccessTokens.AccessTokens | Services,
-    ConfigError.ConfigError | InvalidConfiguration,
-    HttpClient.HttpClient
-  >
+  ) => Layer.Layer<Services, ConfigError.ConfigError | InvalidConfiguration, HttpClient.HttpClient>
 }
 
 /**
@@ -594,7 +586,7 @@ export const layers = <Services, Options extends Settings = Settings>(
     readonly config?: Config.Config<Options> | undefined
     readonly make?: Layers<Services, Options>["make"] | undefined
   } = {}
-): Layers<Services, Options> => {
+): Layers<AccessTokens.AccessTokens | Services, Options> => {
   const build = own.make ?? ((options: Options) => make(definition, options))
   const defaultConfig = own.config ?? (config(definition) as Config.Config<Options>)
   const layer = (options: Options) =>
@@ -670,19 +662,20 @@ export const session = (provider: Provider): Session => ({
 })
 
 /**
- * The self-test of a provider without an identity call: a token grant. `why` says why that is the test.
+ * The self-test of a provider without an identity call: a token grant, reported under the provider's name. `why`
+ * says why that is the test.
  *
  * @since 0.2.0
  * @category self-test
  */
-export const tokenGrant = (definition: Definition, why: string): SelfTest => ({
+export const tokenGrant = (provider: string, why: string): SelfTest => ({
   describe: "a token grant",
   run: (session) =>
     Effect.map(session.tokens.get, (token): Report => {
       const scopes = token.scopes.length === 0 ? "for the client's whole plan" : `with scopes ${token.scopes.join(" ")}`
       return {
-        text: `${definition.name} (${session.environment}): credentials accepted, a token was granted ${scopes}. ${why}`,
-        json: { provider: definition.name, environment: session.environment, check: "token", scopes: token.scopes }
+        text: `${provider} (${session.environment}): credentials accepted, a token was granted ${scopes}. ${why}`,
+        json: { provider, environment: session.environment, check: "token", scopes: token.scopes }
       }
     })
 })

@@ -25,17 +25,11 @@
  * @since 0.1.0
  */
 import type * as AccessTokens from "@effect-oauth2/core/AccessTokens"
-import type { InvalidConfiguration } from "@effect-oauth2/core/OAuth2Error"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
 import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import * as urls from "@effect-oauth2/core/ProviderConfig"
-import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
-import type * as Layer from "effect/Layer"
-import type * as EffectScope from "effect/Scope"
 import * as Trader from "./Trader.js"
 
 /** Whether a URL is on the trading host: a `trade.*` host name, or under the resolved trading host. */
@@ -74,7 +68,10 @@ export const definition: OAuth2Provider.Definition = {
     defaultLifetime: "86399 seconds",
     acceptedTokenTypes: ["Bearer"]
   },
-  revocation: { url: "{main}/auth/oauth2/revoke" },
+  revocation: {
+    url: "{main}/auth/oauth2/revoke",
+    note: "Figure Markets says a revoked token can take a few minutes to stop working in every region."
+  },
   introspection: {
     unsupported: "Figure Markets documents no introspection endpoint (RFC 7662) for clients: it introspects tokens " +
       "inside its own gateway. To check that credentials and tokens work, run `effect-oauth2 whoami figure-markets`."
@@ -191,10 +188,7 @@ const figureMarkets = OAuth2Provider.layers(definition, ({ apis, resolved, token
  * @since 0.1.0
  * @category constructors
  */
-export const make: (
-  options: Options
-) => Effect.Effect<OAuth2Provider.Provider, InvalidConfiguration, HttpClient.HttpClient | EffectScope.Scope> =
-  figureMarkets.make
+export const make: OAuth2Provider.Layers<Services, Options>["make"] = figureMarkets.make
 
 /**
  * Provides core's `AccessTokens` and this package's `Tokens`, `TradeHttpClient`, `RestHttpClient` and
@@ -203,8 +197,7 @@ export const make: (
  * @since 0.1.0
  * @category layers
  */
-export const layer: (options: Options) => Layer.Layer<Services, InvalidConfiguration, HttpClient.HttpClient> =
-  figureMarkets.layer
+export const layer: OAuth2Provider.Layers<Services, Options>["layer"] = figureMarkets.layer
 
 /**
  * The documented environment variables ({@link definition}'s table, `OAuth2Provider.variables`):
@@ -218,13 +211,10 @@ export const layer: (options: Options) => Layer.Layer<Services, InvalidConfigura
 export const config: Config.Config<Options> = figureMarkets.config
 
 /**
- * {@link layer} with its options read from a `Config`: by default {@link config}. Nest it to run two accounts:
+ * {@link layer} from a `Config`, {@link config} by default. Two desks in one program:
  * `layerConfig(Config.nested(FigureMarkets.config, "DESK_A"))` reads `DESK_A_FIGURE_MARKETS_CLIENT_ID`...
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig: (
-  options?: Config.Config.Wrap<Options>
-) => Layer.Layer<Services, ConfigError.ConfigError | InvalidConfiguration, HttpClient.HttpClient> =
-  figureMarkets.layerConfig
+export const layerConfig: OAuth2Provider.Layers<Services, Options>["layerConfig"] = figureMarkets.layerConfig

@@ -28,15 +28,12 @@ import type * as AccessTokens from "@effect-oauth2/core/AccessTokens"
 import * as OAuth2Error from "@effect-oauth2/core/OAuth2Error"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
 import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
-import type * as PlatformHttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import type * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type * as Scope from "effect/Scope"
 import * as Banking from "./Banking.js"
 import * as internal from "./internal/apiVersion.js"
 
@@ -219,9 +216,7 @@ export type Services = AccessTokens.AccessTokens | Tokens | HttpClient | Banking
  * @since 0.1.0
  * @category constructors
  */
-export const make = (
-  options: Options
-): Effect.Effect<OAuth2Provider.Provider, OAuth2Error.InvalidConfiguration, PlatformHttpClient.HttpClient | Scope.Scope> =>
+export const make: OAuth2Provider.Layers<Services, Options>["make"] = (options) =>
   Effect.flatMap(resolve(options), ({ apiVersion }) =>
     OAuth2Provider.make(definition, {
       ...options,
@@ -264,18 +259,13 @@ const figurePay = OAuth2Provider.layers(definition, ({ apis, tokens }) =>
  * @since 0.1.0
  * @category layers
  */
-export const layer: (
-  options: Options
-) => Layer.Layer<Services, OAuth2Error.InvalidConfiguration, PlatformHttpClient.HttpClient> = figurePay.layer
+export const layer: OAuth2Provider.Layers<Services, Options>["layer"] = figurePay.layer
 
 /**
- * {@link layer} with its options read from a `Config`: by default {@link config}; nest it
- * (`Config.nested(FigurePay.config, "TREASURY")`) to run two accounts side by side.
+ * {@link layer}, its options from {@link config} or the `Config` given: the treasury's account beside the main one
+ * is `layerConfig(Config.nested(FigurePay.config, "TREASURY"))`.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig: (
-  options?: Config.Config.Wrap<Options>
-) => Layer.Layer<Services, ConfigError.ConfigError | OAuth2Error.InvalidConfiguration, PlatformHttpClient.HttpClient> =
-  figurePay.layerConfig
+export const layerConfig: OAuth2Provider.Layers<Services, Options>["layerConfig"] = figurePay.layerConfig

@@ -12,15 +12,11 @@
  * @since 0.1.0
  */
 import type * as AccessTokens from "@effect-oauth2/core/AccessTokens"
-import type { InvalidConfiguration } from "@effect-oauth2/core/OAuth2Error"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
 import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import { originOf } from "@effect-oauth2/core/ProviderConfig"
-import type * as PlatformHttpClient from "@effect/platform/HttpClient"
 import type * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import type * as Layer from "effect/Layer"
 
 // -----------------------------------------------------------------------------
 // definition
@@ -159,14 +155,13 @@ const openmarkets = OAuth2Provider.layers(definition, ({ apis, tokens }) =>
  * @since 0.1.0
  * @category layers
  */
-export const layer: (options: Options) => Layer.Layer<Services, InvalidConfiguration, PlatformHttpClient.HttpClient> =
-  openmarkets.layer
+export const layer: OAuth2Provider.Layers<Services, Options>["layer"] = openmarkets.layer
 
 /**
- * The documented environment variables (`OAuth2Provider.variables(Openmarkets.definition)`): `OPENMARKETS_CLIENT_ID`,
- * `OPENMARKETS_CLIENT_SECRET`, `OPENMARKETS_ENV` (`stage` or `production`, default `stage`), `OPENMARKETS_SCOPES`
- * (space-separated; default: none, the whole plan), `OPENMARKETS_IDENTITY_URL`, `OPENMARKETS_API_URL` (no default),
- * `OPENMARKETS_TOKEN_URL`. A missing or bad value is a `ConfigError` naming the variable.
+ * `OPENMARKETS_CLIENT_ID`, `OPENMARKETS_CLIENT_SECRET`, `OPENMARKETS_ENV` (`stage` or `production`, default `stage`),
+ * `OPENMARKETS_SCOPES` (space-separated; default: none, the whole plan), `OPENMARKETS_IDENTITY_URL`,
+ * `OPENMARKETS_API_URL` (no default), `OPENMARKETS_TOKEN_URL`: the documented environment variables
+ * (`OAuth2Provider.variables(Openmarkets.definition)`), a missing or bad one a `ConfigError` naming it.
  *
  * @since 0.2.0
  * @category config
@@ -174,16 +169,13 @@ export const layer: (options: Options) => Layer.Layer<Services, InvalidConfigura
 export const config: Config.Config<Options> = openmarkets.config
 
 /**
- * {@link layer} with its options read from a `Config`: by default {@link config}; nest it
- * (`Config.nested(Openmarkets.config, "FUND_B")`) to run two accounts side by side.
+ * {@link layer} with its options read from a `Config` ({@link config} unless given). A second fund's account:
+ * `layerConfig(Config.nested(Openmarkets.config, "FUND_B"))`.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig: (
-  options?: Config.Config.Wrap<Options>
-) => Layer.Layer<Services, ConfigError.ConfigError | InvalidConfiguration, PlatformHttpClient.HttpClient> =
-  openmarkets.layerConfig
+export const layerConfig: OAuth2Provider.Layers<Services, Options>["layerConfig"] = openmarkets.layerConfig
 
 /**
  * The credential self-test (`effect-oauth2 whoami openmarkets`): a token grant, since Openmarkets documents no
@@ -193,6 +185,6 @@ export const layerConfig: (
  * @category self-test
  */
 export const selfTest: OAuth2Provider.SelfTest = OAuth2Provider.tokenGrant(
-  definition,
+  definition.name,
   "Openmarkets documents no identity endpoint, so the token grant is the self-test."
 )

@@ -22,16 +22,12 @@
  */
 import type * as AccessTokens from "@effect-oauth2/core/AccessTokens"
 import * as Endpoint from "@effect-oauth2/core/Endpoint"
-import type { InvalidConfiguration } from "@effect-oauth2/core/OAuth2Error"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
 import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import { originOf } from "@effect-oauth2/core/ProviderConfig"
-import type * as PlatformHttpClient from "@effect/platform/HttpClient"
-import type * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import type * as Layer from "effect/Layer"
 import * as Customer from "./Customer.js"
+import type * as Config from "effect/Config"
 
 /**
  * This package's version, named by the default `User-Agent` (`effect-oauth2-tastytrade/<version>`).
@@ -143,13 +139,12 @@ const tastytrade = OAuth2Provider.layers(definition, ({ apis, resolved, tokens }
 
 /**
  * Tokens from the personal grant, the authorised {@link HttpClient} and `Customer.Customer`, over the plain
- * `HttpClient`. A `TokenStore` in the layer's context is used when there is one.
+ * `HttpClient` (`OAuth2Provider.Layers`); a `TokenStore` in its context is used when there is one.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer: (options: Options) => Layer.Layer<Services, InvalidConfiguration, PlatformHttpClient.HttpClient> =
-  tastytrade.layer
+export const layer: OAuth2Provider.Layers<Services, Options>["layer"] = tastytrade.layer
 
 /**
  * The documented environment variables (`OAuth2Provider.variables(Tastytrade.definition)`): `TASTYTRADE_CLIENT_ID`,
@@ -163,13 +158,10 @@ export const layer: (options: Options) => Layer.Layer<Services, InvalidConfigura
 export const config: Config.Config<Options> = tastytrade.config
 
 /**
- * {@link layer} with its options read from a `Config`: by default {@link config}; nest it
- * (`Config.nested(Tastytrade.config, "IRA")`) to run two accounts side by side.
+ * {@link layer} with its options read from {@link config}, or from the `Config` given: an IRA beside a margin account
+ * is `layerConfig(Config.nested(Tastytrade.config, "IRA"))`.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig: (
-  options?: Config.Config.Wrap<Options>
-) => Layer.Layer<Services, ConfigError.ConfigError | InvalidConfiguration, PlatformHttpClient.HttpClient> =
-  tastytrade.layerConfig
+export const layerConfig: OAuth2Provider.Layers<Services, Options>["layerConfig"] = tastytrade.layerConfig

@@ -14,17 +14,15 @@
  *
  * @since 0.1.0
  */
-import type * as AccessToken from "@effect-oauth2/core/AccessToken"
 import * as AccessTokens from "@effect-oauth2/core/AccessTokens"
 import * as ApiResponse from "@effect-oauth2/core/ApiResponse"
-import type { InvalidConfiguration, OAuth2Error } from "@effect-oauth2/core/OAuth2Error"
+import type { InvalidConfiguration } from "@effect-oauth2/core/OAuth2Error"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
 import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import { originOf } from "@effect-oauth2/core/ProviderConfig"
 import * as TokenStore from "@effect-oauth2/core/TokenStore"
 import * as PlatformHttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpServer from "@effect/platform/HttpServer"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -358,13 +356,7 @@ export const layerConfig = (
  * @since 0.1.0
  * @category login
  */
-export const login = <E = never, R = never>(
-  options: LoginOptions<E, R>
-): Effect.Effect<
-  AccessToken.AccessToken,
-  OAuth2Error | E,
-  PlatformHttpClient.HttpClient | HttpServer.HttpServer | TokenStore.TokenStore | R
-> =>
+export const login = <E = never, R = never>(options: LoginOptions<E, R>): ReturnType<typeof OAuth2Provider.login<E, R>> =>
   OAuth2Provider.login(
     { ...definition, login: { ...definition.login, pkce: options.pkce, sendRedirectUri: options.sendRedirectUri } },
     options,

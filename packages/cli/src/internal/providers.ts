@@ -27,7 +27,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import * as CliProvider from "../CliProvider.js"
+import type * as CliProvider from "../CliProvider.js"
 
 /** A provider's name (`definition.name`), or `oauth2`. @internal */
 export type ProviderName = string
@@ -85,7 +85,9 @@ export const describe = (entry: CliProvider.CliProvider): Descriptor => {
     demo: Clients.demoCredentials[definition.name],
     variables: OAuth2Provider.variables(definition).map((v) => v.name),
     staticToken: entry.staticToken?.variable,
-    entry
+    entry: entry.afterRevoke === undefined && "note" in definition.revocation
+      ? { ...entry, afterRevoke: definition.revocation.note }
+      : entry
   }
 }
 
@@ -213,7 +215,7 @@ const selfTestLayer = <R>(test: Effect.Effect<Report, OAuth2Error, R>): Layer.La
 /** The self-test of a provider without an identity endpoint: a token grant. */
 const tokenSelfTest = (provider: ProviderName, environment: string, why: string) =>
   Effect.flatMap(AccessTokens.AccessTokens, (tokens) =>
-    CliProvider.tokenGrant(provider, why).run({ environment, scopes: [], tokens, apis: {} }))
+    OAuth2Provider.tokenGrant(provider, why).run({ environment, scopes: [], tokens, apis: {} }))
 
 /**
  * A provider of the registry: its settings read with its `Config` (the definition's variables), the emulator's hosts
@@ -228,7 +230,7 @@ const fromDefinition = (
   Effect.gen(function*() {
     const definition = entry.definition
     const whoami = entry.whoami ??
-      CliProvider.tokenGrant(definition.name, `${definition.title} has no identity call known to this command: the token grant is the self-test.`)
+      OAuth2Provider.tokenGrant(definition.name, `${definition.title} has no identity call known to this command: the token grant is the self-test.`)
     const staticToken = purpose === "login" || entry.staticToken === undefined
       ? Option.none<Redacted.Redacted<string>>()
       : yield* Config.option(Config.redacted(Config.nonEmptyString(entry.staticToken.variable)))
@@ -253,15 +255,7 @@ const fromDefinition = (
       : { ...read, hosts: { ...read.hosts, ...hosts }, tokenUrl: undefined, revocationUrl: undefined }
     const resolved = yield* OAuth2Provider.resolve(definition, settings)
     const make = entry.make ?? ((s: OAuth2Provider.Settings) => OAuth2Provider.make(definition, s))
-    const session = Effect.map(make(settings), (provider): CliProvider.Session => ({
-      environment: resolved.environment,
-      scopes: resolved.scopes,
-      tokens: provider.tokens,
-      apis: provider.apis
-    }))
-    const login = entry.login ??
-      (<E, R>(settings: OAuth2Provider.Settings, options: CliProvider.LoginOptions<E, R>) =>
-        OAuth2Provider.login(definition, settings, options))
+    const session = Effect.map(make(settings), OAuth2Provider.session)
     const plan: Plan = {
       descriptor,
       environment: resolved.environment,
@@ -269,13 +263,8 @@ const fromDefinition = (
       mode: definition.acquire,
       layer: sessionLayer(session, whoami),
       client: OAuth2Client.make({ endpoint: resolved.endpoint, credentials: resolved.credentials }),
-      storeKey: {
-        provider: definition.name,
-        environment: resolved.environment,
-        clientId: resolved.credentials.clientId,
-        scopes: resolved.scopes
-      },
-      login: descriptor.noLogin !== undefined ? undefined : (options) => login(settings, options)
+      storeKey: OAuth2Provider.storeKey(resolved),
+      login: descriptor.noLogin !== undefined ? undefined : (options) => OAuth2Provider.login(definition, settings, options)
     }
     return plan
   })
