@@ -26,7 +26,7 @@ const acme: OAuth2Provider.Definition = {
   defaultEnvironment: "sandbox",
   acquire: "client_credentials",
   scopes: { kind: "open", known: ["read"], default: ["read"], delimiter: " " },
-  authorizationServer: { tokenUrl: "{auth}/oauth2/token", authMethod: "client_secret_basic", defaultLifetime: "1 hour" },
+  authorizationServer: { tokenUrl: "{auth}/oauth2/token", authMethod: "client_secret_post", defaultLifetime: "1 hour" },
   revocation: { url: "{auth}/oauth2/revoke", note: "Acme says a revoked token may work for a minute more." },
   introspection: { unsupported: "Acme has no introspection endpoint." },
   login: { unsupported: "Acme has no login." },
@@ -40,17 +40,14 @@ class Api extends Context.Tag("test/acme/Api")<Api, OAuth2HttpClient.Authorized>
 const services = (provider: OAuth2Provider.Provider) =>
   Context.make(Tokens, provider.tokens).pipe(Context.add(Api, provider.apis.api!))
 
-/** `/oauth2/token` issues `tok-<client>-<n>` (Basic auth), `/v1/me` echoes the bearer token. */
+/** `/oauth2/token` issues `tok-<client_id>-<n>` (client_secret_post), `/v1/me` echoes the bearer token. */
 const acmeServer = Effect.gen(function*() {
   let issued = 0
-  const server = yield* TokenServer.make((request) => {
-    if (request.path === "/oauth2/token") {
-      const basic = Buffer.from((request.headers.authorization ?? "").replace(/^Basic /, ""), "base64").toString()
-      const client = decodeURIComponent(basic.split(":")[0] ?? "")
-      return TokenServer.json({ access_token: `tok-${client}-${issued++}`, token_type: "Bearer", expires_in: 3600 })
-    }
-    return TokenServer.json({ bearer: (request.headers.authorization ?? "").replace(/^Bearer /, "") })
-  })
+  const server = yield* TokenServer.make((request) =>
+    request.path === "/oauth2/token"
+      ? TokenServer.json({ access_token: `tok-${request.form["client_id"]}-${issued++}`, token_type: "Bearer", expires_in: 3600 })
+      : TokenServer.json({ bearer: (request.headers.authorization ?? "").replace(/^Bearer /, "") })
+  )
   return { server, hosts: { auth: server.url("") } }
 })
 

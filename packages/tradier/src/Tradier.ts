@@ -26,7 +26,6 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
@@ -140,7 +139,7 @@ const servicesContext = (tokens: AccessTokens.Service, http: OAuth2HttpClient.Au
   Context.make(AccessTokens.AccessTokens, tokens).pipe(Context.add(Tokens, tokens), Context.add(HttpClient, http))
 
 // -----------------------------------------------------------------------------
-// options
+// OAuth mode
 // -----------------------------------------------------------------------------
 
 /**
@@ -163,53 +162,6 @@ export interface ClientOptions extends OAuth2Provider.Settings {}
 export interface Options extends ClientOptions {}
 
 /**
- * The options of {@link layerStaticToken}.
- *
- * @since 0.1.0
- * @category models
- */
-export interface StaticTokenOptions extends OAuth2HttpClient.ApiBounds {
-  /** The API access token from your Tradier account settings (API Access). Required. Prefer `Redacted`. */
-  readonly token: Redacted.Redacted<string> | string
-  /** The environment the token belongs to. Default: `"sandbox"`. */
-  readonly environment?: string | undefined
-  /** The API host override, `{ api }`. Default: the environment's host. */
-  readonly hosts?: Readonly<Record<string, string | undefined>> | undefined
-  /** The scopes the token carries, for information (a static token has every scope). Default: all five. */
-  readonly scopes?: ReadonlyArray<string> | undefined
-}
-
-/**
- * The options of {@link login}.
- *
- * @since 0.1.0
- * @category models
- */
-export interface LoginOptions<E, R> extends ClientOptions {
-  /**
-   * Shows the authorize URL to the user: print it, open a browser. It carries the `state`: show it, do not log it.
-   * Return promptly: the wait for the callback has started. Required.
-   */
-  readonly onAuthorizeUrl: (url: string) => Effect.Effect<unknown, E, R>
-  /** How long to wait for the user to log in. Default: 10 minutes (Tradier's codes live 10 minutes too). */
-  readonly timeout?: Duration.DurationInput | undefined
-  /** The callback path: the path of the callback URL registered with the application. Default: `"/callback"`. */
-  readonly path?: string | undefined
-  /**
-   * The host name written in the redirect URI, a loopback name (`"localhost"` when the registered callback says so).
-   * Default: the listener's address, `127.0.0.1`.
-   */
-  readonly redirectHost?: string | undefined
-  /**
-   * Send the listener's address as `redirect_uri` (not documented by Tradier, tolerated by it). Default: `true`. With
-   * `false`, Tradier uses the registered callback URL, which must then be the listener's address, port included.
-   */
-  readonly sendRedirectUri?: boolean | undefined
-  /** Send a PKCE S256 challenge. Default: `false` (Tradier documents no PKCE). */
-  readonly pkce?: boolean | undefined
-}
-
-/**
  * The token-store key under which {@link login} stores a token and {@link layer} reads it:
  * `{ provider: "tradier", environment, clientId, scopes }`, the key core's `AccessTokens` uses.
  *
@@ -226,10 +178,6 @@ export const storeKey = (options: {
   clientId: options.clientId,
   scopes: options.scopes ?? definition.scopes.default
 })
-
-// -----------------------------------------------------------------------------
-// layers
-// -----------------------------------------------------------------------------
 
 /**
  * OAuth mode: tokens a {@link login} put in the `TokenStore` (give both the same store, e.g.
@@ -252,6 +200,27 @@ export const layer = (
   Layer.unwrapEffect(Effect.as(TokenStore.TokenStore, tradier.layer(options)))
 
 const tradier = OAuth2Provider.layers(definition, ({ apis, tokens }) => servicesContext(tokens, apis.api!))
+
+// -----------------------------------------------------------------------------
+// static-token mode
+// -----------------------------------------------------------------------------
+
+/**
+ * The options of {@link layerStaticToken}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StaticTokenOptions extends OAuth2HttpClient.ApiBounds {
+  /** The API access token from your Tradier account settings (API Access). Required. Prefer `Redacted`. */
+  readonly token: Redacted.Redacted<string> | string
+  /** The environment the token belongs to. Default: `"sandbox"`. */
+  readonly environment?: string | undefined
+  /** The API host override, `{ api }`. Default: the environment's host. */
+  readonly hosts?: Readonly<Record<string, string | undefined>> | undefined
+  /** The scopes the token carries, for information (a static token has every scope). Default: all five. */
+  readonly scopes?: ReadonlyArray<string> | undefined
+}
 
 /**
  * Static-token mode: the individual developer's API access token from Tradier's settings, no OAuth. `get` always
@@ -285,6 +254,10 @@ export const layerStaticToken = (
     })
     return servicesContext(tokens, apis.api!)
   }))
+
+// -----------------------------------------------------------------------------
+// either mode, from config
+// -----------------------------------------------------------------------------
 
 /**
  * What {@link config} reads: the OAuth mode's options, or a static token's.
@@ -340,6 +313,25 @@ export const layerConfig = (
 // -----------------------------------------------------------------------------
 // login
 // -----------------------------------------------------------------------------
+
+/**
+ * The options of {@link login}: the application's ({@link ClientOptions}), core's login options (`onAuthorizeUrl`,
+ * required, shows the authorize URL, which carries the `state`: show it, do not log it; `timeout`, 10 minutes by
+ * default, as long as Tradier's codes live; `path`, the registered callback's path, default `"/callback"`;
+ * `redirectHost`), and how Tradier is asked.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LoginOptions<E, R> extends ClientOptions, OAuth2Provider.LoginOptions<E, R> {
+  /**
+   * Send the listener's address as `redirect_uri` (not documented by Tradier, tolerated by it). Default: `true`. With
+   * `false`, Tradier uses the registered callback URL, which must then be the listener's address, port included.
+   */
+  readonly sendRedirectUri?: boolean | undefined
+  /** Send a PKCE S256 challenge. Default: `false` (Tradier documents no PKCE). */
+  readonly pkce?: boolean | undefined
+}
 
 /**
  * The authorization-code login: listens for the callback on the loopback `HttpServer` in the context (bind it to
