@@ -12,7 +12,12 @@
  * - {@link make} / {@link layer} / {@link layerConfig}: the `OAuth2Client`, the cached `AccessTokens` and the
  *   authorised API clients, in the shape of `@effect/sql`'s `make` / `layer` / `layerConfig`;
  * - {@link config} and {@link variables}: the documented environment variables, as a `Config` and as a table a
- *   command or a README can print.
+ *   command or a README can print;
+ * - {@link layers}: a provider package's `make` / `layer` / `layerConfig` / `config`, from its definition and one
+ *   function to its own services (tags);
+ * - {@link login}: the authorization-code login of a definition with a login endpoint;
+ * - {@link SelfTest}: the shape of a provider's credential self-test (the CLI's `whoami`), {@link tokenGrant} where
+ *   there is no identity call.
  *
  * ```ts
  * import { OAuth2Provider } from "@effect-oauth2/core"
