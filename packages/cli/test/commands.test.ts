@@ -136,6 +136,8 @@ describe("revoke", () => {
       })
       assert.strictEqual(result.code, 0, result.stderr)
       assert.strictEqual(result.stdout, "Revoked the figure-markets access token (uat).\n")
+      // The definition's revocation note (`revocation.note`), said after the revocation.
+      assert.include(result.stderr, "note: Figure Markets says a revoked token can take a few minutes")
       assertNoSecrets(result.stdout + result.stderr, [token.stdout.trim()], "revoke")
       const after = (yield* emulator.tokens).filter((t) => t.provider === "figure-markets")
       assert.deepStrictEqual(after.map((t) => t.revoked), [true])
