@@ -29,11 +29,8 @@ import * as OAuth2Error from "@effect-oauth2/core/OAuth2Error"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
 import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import * as Config from "effect/Config"
-import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import * as Option from "effect/Option"
 import * as Banking from "./Banking.js"
 import * as internal from "./internal/apiVersion.js"
 
@@ -125,13 +122,7 @@ export const apiVersionHeader: string = internal.apiVersionHeader
  * @since 0.1.0
  * @category predicates
  */
-export const isApiVersion = (value: string): boolean => {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value)
-  if (match === null) return false
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])]
-  const date = new Date(Date.UTC(year, month - 1, day))
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
-}
+export const isApiVersion: (value: string) => boolean = internal.isApiVersion
 
 /**
  * What {@link layer} and {@link make} take: core's provider settings (`hosts.api`, the API host, e.g.
@@ -234,15 +225,7 @@ export const make: OAuth2Provider.Layers<Services, Options>["make"] = (options) 
  */
 export const config: Config.Config<Options> = Config.zipWith(
   OAuth2Provider.config(definition),
-  Config.string("FIGURE_PAY_API_VERSION").pipe(
-    Config.mapOrFail((value) =>
-      isApiVersion(value.trim())
-        ? Either.right(value.trim())
-        : Either.left(ConfigError.InvalidData([], "FIGURE_PAY_API_VERSION must be a date written YYYY-MM-DD, e.g. 2024-01-15"))
-    ),
-    Config.option,
-    Config.map(Option.getOrUndefined)
-  ),
+  internal.apiVersionConfig("FIGURE_PAY_API_VERSION"),
   (settings, apiVersion): Options => ({ ...settings, apiVersion })
 )
 

@@ -1,6 +1,6 @@
 /**
- * The Banking API client's own behaviour: the API-version header, and the observer of `Deprecation` / `Sunset`
- * headers and of 410 answers.
+ * The Banking API's versions: what a version is, how it is read from the environment, the header that selects it,
+ * and the observer of `Deprecation` / `Sunset` headers and of 410 answers.
  *
  * @internal
  */
@@ -9,7 +9,11 @@ import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 
 const provider = "figure-pay"
 /** @internal */
@@ -77,3 +81,24 @@ export const versioned = (apiVersion: string | undefined) =>
 (client: OAuth2HttpClient.Authorized): OAuth2HttpClient.Authorized =>
   (apiVersion === undefined ? client : HttpClient.mapRequest(client, HttpClientRequest.setHeader(apiVersionHeader, apiVersion)))
     .pipe(HttpClient.transformResponse(Effect.flatMap(observe(apiVersion))))
+
+/** A real calendar date written `YYYY-MM-DD`. @internal */
+export const isApiVersion = (value: string): boolean => {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value)
+  if (match === null) return false
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])]
+  const date = new Date(Date.UTC(year, month - 1, day))
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
+}
+
+/** The API version in a variable: optional, a `YYYY-MM-DD` date when set. @internal */
+export const apiVersionConfig = (name: string): Config.Config<string | undefined> =>
+  Config.string(name).pipe(
+    Config.mapOrFail((value) =>
+      isApiVersion(value.trim())
+        ? Either.right(value.trim())
+        : Either.left(ConfigError.InvalidData([], `${name} must be a date written YYYY-MM-DD, e.g. 2024-01-15`))
+    ),
+    Config.option,
+    Config.map(Option.getOrUndefined)
+  )
