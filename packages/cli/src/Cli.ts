@@ -781,6 +781,13 @@ const statusCommand = (registry: Providers.Registry) => Command.make(
       Args.optional
     ),
     store: common(registry).store,
+    warn: Options.text("warn").pipe(
+      Options.withDescription(
+        "The lead times of the refresh-token warning, comma-separated, e.g. 72h,6h or 3d,12h,30m (units ms, s, m, " +
+          "h, d, w); the shortest one reached is shown. Default: 48h,12h,1h (a bot's own refreshTokenWarnings may differ)."
+      ),
+      Options.optional
+    ),
     json: common(registry).json,
     verbose
   },
@@ -792,6 +799,11 @@ const statusCommand = (registry: Providers.Registry) => Command.make(
       ),
       Effect.gen(function*() {
         const io = yield* InternalIo.CliIo
+        const warn = Option.map(args.warn, Status.parseLeadTimes)
+        if (Option.isSome(warn) && "problem" in warn.value) {
+          return yield* new Settings.UsageError({ message: warn.value.problem })
+        }
+        const leadTimes = Option.isSome(warn) && "leadTimes" in warn.value ? warn.value.leadTimes : undefined
         const env = new Map<string, string>()
         for (const [name, value] of Object.entries(io.env)) if (value !== undefined) env.set(name, value)
         const settings = ConfigProvider.fromMap(env)
@@ -818,7 +830,7 @@ const statusCommand = (registry: Providers.Registry) => Command.make(
           const login = registry.names.includes(name) && registry.get(name).noLogin === undefined
             ? `effect-oauth2 login ${name}`
             : undefined
-          return [Status.describe(entry.key, entry.token, now, login)]
+          return [Status.describe(entry.key, entry.token, now, login, leadTimes)]
         })
         const unreadable = mine.filter((entry) => entry.problem !== undefined)
         // A login needed (or none stored for the provider asked about): 5, as `token` says it; an entry that
@@ -853,7 +865,7 @@ const statusCommand = (registry: Providers.Registry) => Command.make(
   Command.withDescription(
     "Shows every token in the encrypted token file (--store, else EFFECT_OAUTH2_STORE_PATH, else " +
       "~/.config/effect-oauth2/tokens.json), or a provider's: when its access token expires, when its refresh token " +
-      "dies, and the warning reached (48h, 12h, 1h before). No secret is printed. Exit code 5 when a login is " +
+      "dies, and the warning reached (48h, 12h, 1h before; --warn for others). No secret is printed. Exit code 5 when a login is " +
       "needed (or none is stored for the provider named), 2 when the file or an entry cannot be read."
   )
 )
