@@ -22,6 +22,7 @@ import type { InvalidConfiguration, OAuth2Error } from "@effect-oauth2/core/OAut
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
 import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import { originOf } from "@effect-oauth2/core/ProviderConfig"
+import * as RefreshTokenLifetime from "@effect-oauth2/core/RefreshTokenLifetime"
 import * as TokenStore from "@effect-oauth2/core/TokenStore"
 import * as PlatformHttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -412,7 +413,11 @@ export const login = <E = never, R = never>(
       redirectHost: options.redirectHost,
       onAuthorizeUrl: options.onAuthorizeUrl
     }).pipe(Effect.provideService(OAuth2Client.OAuth2Client, client))
-    const token = options.refreshTokens === false ? AccessTokens.withoutRefreshToken(granted) : granted
+    // The refresh token's anchors (this login) and death, stored with it, as OAuth2Provider.login does.
+    const token = RefreshTokenLifetime.apply(
+      options.refreshTokens === false ? AccessTokens.withoutRefreshToken(granted) : granted,
+      options.refreshTokenLifetime ?? definition.refreshTokenLifetime
+    )
     const store = yield* TokenStore.TokenStore
     yield* store.set(storeKey({ ...options, scopes: resolved.scopes }), token)
     return token

@@ -14,6 +14,7 @@ import * as OAuth2Client from "@effect-oauth2/core/OAuth2Client"
 import * as ClientAuth from "@effect-oauth2/core/ClientAuth"
 import type { InvalidConfiguration, OAuth2Error } from "@effect-oauth2/core/OAuth2Error"
 import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
+import * as RefreshTokenLifetime from "@effect-oauth2/core/RefreshTokenLifetime"
 import * as TokenStore from "@effect-oauth2/core/TokenStore"
 import * as Clients from "@effect-oauth2/emulator/Clients"
 import { MtlsHttpClient } from "@effect-oauth2/node"
@@ -378,13 +379,15 @@ const discovered = (secrets: Secrets, purpose: Purpose) =>
           })
         )
         const metadata = Context.get(context, Discovery.Discovery)
-        const token = yield* AuthorizationCode.login({
+        const granted = yield* AuthorizationCode.login({
           scopes,
           pkce: true,
           timeout: options.timeout,
           par: metadata.pushedAuthorizationRequestEndpoint === undefined ? false : { credentials },
           onAuthorizeUrl: options.onAuthorizeUrl
         }).pipe(Effect.provide(context))
+        // The refresh token's anchors (this login) and the server's word on its death, stored with it.
+        const token = RefreshTokenLifetime.apply(granted, undefined)
         yield* Effect.flatMap(TokenStore.TokenStore, (store) => store.set(storeKey, token))
         return token
       }).pipe(Effect.scoped)
