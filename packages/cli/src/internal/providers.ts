@@ -252,8 +252,10 @@ const fromDefinition = (
     const settings: OAuth2Provider.Settings = hosts === undefined
       ? read
       : { ...read, hosts: { ...read.hosts, ...hosts }, tokenUrl: undefined, revocationUrl: undefined }
-    const resolved = yield* OAuth2Provider.resolve(definition, settings)
-    const make = entry.make ?? ((s: OAuth2Provider.Settings) => OAuth2Provider.make(definition, s))
+    // A provider with two ways to tokens picks its definition by the settings; a login always uses the entry's.
+    const chosen = purpose === "login" || entry.definitionFor === undefined ? definition : entry.definitionFor(settings)
+    const resolved = yield* OAuth2Provider.resolve(chosen, settings)
+    const make = entry.make ?? ((s: OAuth2Provider.Settings) => OAuth2Provider.make(chosen, s))
     const session = Effect.map(make(settings), (provider): CliProvider.Session => ({
       environment: resolved.environment,
       scopes: resolved.scopes,
@@ -267,7 +269,7 @@ const fromDefinition = (
       descriptor,
       environment: resolved.environment,
       clientId: resolved.credentials.clientId,
-      mode: definition.acquire,
+      mode: chosen.acquire,
       layer: sessionLayer(session, whoami),
       client: OAuth2Client.make({ endpoint: resolved.endpoint, credentials: resolved.credentials }),
       storeKey: {
