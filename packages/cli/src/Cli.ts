@@ -282,6 +282,17 @@ const encodeError = Schema.encodeUnknownOption(OAuth2Error.OAuth2Error)
 const hints = (descriptor: Providers.Descriptor | undefined, error: unknown): ReadonlyArray<string> => {
   const tag = tagOf(error)
   const provider = descriptor?.name
+  // A provider with two ways to tokens (tastytrade): a refresh token given, or else a login's tokens in the store.
+  if (
+    descriptor?.entry?.definitionFor !== undefined && descriptor.noLogin === undefined &&
+    (tag === "Expired" || tag === "LoginRequired" || error === storeKeyMissing)
+  ) {
+    return [
+      `hint: ${descriptor.title} tokens come from a refresh token you give (${descriptor.prefix}_REFRESH_TOKEN, e.g. ` +
+      `a personal grant) or, without one, from a login: \`effect-oauth2 login ${descriptor.name}\` (same --env, ` +
+      "--scopes and --store), read back from the token store (EFFECT_OAUTH2_STORE_KEY)."
+    ]
+  }
   if (descriptor?.noLogin === undefined && descriptor?.entry !== undefined && (tag === "Expired" || tag === "LoginRequired")) {
     return [
       `hint: log in with \`effect-oauth2 login ${descriptor.name}\` (same --env, --scopes and --store)${

@@ -242,12 +242,14 @@ describe("tastytrade, from its definition and a registry entry", () => {
       const json = yield* cli(["whoami", "tastytrade", "--emulator", emulator.baseUrl, "--json"])
       assert.deepInclude(JSON.parse(json.stdout), { provider: "tastytrade", environment: "sandbox" })
       assertNoSecrets(token.stdout + token.stderr + me.stdout + me.stderr + json.stdout, [grant], "tastytrade")
-      // The grant is its own: without it (and not on the emulator) the command says which variable is missing.
+      // Without the grant (and not on the emulator), tokens would come from a partner login in the token store: the
+      // command says both ways, naming the grant's variable.
       const missing = yield* cli(["token", "tastytrade"], {
         env: { TASTYTRADE_CLIENT_ID: "id", TASTYTRADE_CLIENT_SECRET: "secret" }
       })
       assert.strictEqual(missing.code, 2)
       assert.include(missing.stderr, "TASTYTRADE_REFRESH_TOKEN")
+      assert.include(missing.stderr, "effect-oauth2 login tastytrade")
     }))
 })
 
