@@ -934,7 +934,8 @@ const emulatorCommand = Command.make(
     )
 ).pipe(
   Command.withDescription(
-    "Starts the effect-oauth2 emulator (Figure Markets, Figure Pay, Tradier, Openmarkets on one loopback port) " +
+    "Starts the effect-oauth2 emulator (Figure Markets, Figure Pay, Tradier, Openmarkets, Schwab, TradeStation, " +
+      "tastytrade and Saxo on one loopback port) " +
       "and prints its URLs and demo credentials. Runs until Ctrl+C."
   )
 )

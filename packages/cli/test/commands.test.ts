@@ -266,13 +266,26 @@ describe("emulator", () => {
   it.scopedLive("starts the emulator, prints its URLs and demo credentials, serves until interrupted", () =>
     Effect.gen(function*() {
       const listening = yield* Deferred.make<string>()
+      let printed = ""
       const fiber = yield* Effect.fork(cli(["emulator", "--port", "0", "--token-lifetime", "120"], {
         onStdout: (text) => {
+          printed += text
           const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(text)?.[1]
           if (url !== undefined) Deferred.unsafeDone(listening, Effect.succeed(url))
         }
       }))
       const url = yield* Deferred.await(listening)
+      // Every provider it serves, each with its demo clients: the brokers too, so that any demo runs offline.
+      for (const [title, id] of [
+        ["Schwab", Clients.schwabDemo.clientId],
+        ["TradeStation", Clients.tradestationDemo.clientId],
+        ["tastytrade", Clients.tastytradeDemo.clientId],
+        ["Saxo", Clients.saxoDemo.clientId]
+      ] as const) {
+        assert.include(printed, `\n${title} (`)
+        assert.include(printed, id)
+      }
+      assert.include(printed, `${url}/tastytrade/my/auth.html`)
       const token = yield* cli(["token", "figure-markets", "--emulator", url])
       assert.strictEqual(token.code, 0, token.stderr)
       assert.match(token.stdout, /expires in (2m 0s|1m 5\ds)/)
