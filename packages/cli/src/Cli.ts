@@ -560,7 +560,11 @@ const tokenCommand = (registry: Providers.Registry) => Command.make(
       `the summary) or --raw (alone, for piping).${
         registry.descriptors.filter((d) => d.entry?.definition.acquire === "stored").map((d) =>
           ` ${d.title} reads the token \`login ${d.name}\` stored${
-            d.staticToken === undefined ? "" : ` (or uses ${d.staticToken})`
+            d.staticToken !== undefined
+              ? ` (or uses ${d.staticToken})`
+              : d.entry?.definitionFor !== undefined
+              ? ` (or, with ${d.prefix}_REFRESH_TOKEN set, refreshes that)`
+              : ""
           }.`
         ).join("")
       }`
