@@ -104,6 +104,37 @@ describe("Tastytrade: the partner login against the emulator", () => {
       )
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 
+  it.scoped("PKCE when the definition asks for it: checked by the emulator; a refused exchange is a typed invalid_grant (error_code)", () =>
+    Effect.gen(function*() {
+      const t = yield* setup
+      const withPkce: OAuth2Provider.Definition = {
+        ...Tastytrade.partnerDefinition,
+        login: { ...(Tastytrade.partnerDefinition.login as OAuth2Provider.LoginEndpoint), pkce: true }
+      }
+      const loginWith = (tamper?: (url: URL) => void) =>
+        OAuth2Provider.login(withPkce, t.settings, { onAuthorizeUrl: browser(t.seen, tamper) }).pipe(
+          Effect.provide(CallbackServer),
+          Effect.provideService(TokenStore.TokenStore, t.store)
+        )
+      const token = yield* loginWith()
+      assert.strictEqual(t.seen[0]!.authorize.searchParams.get("code_challenge_method"), "S256")
+      assert.isDefined(token.refreshToken)
+
+      // The challenge changed on its way: the verifier no longer matches, and tastytrade's error_code answer is
+      // read as RFC 6749's error.
+      const error = yield* Effect.flip(loginWith((url) => url.searchParams.set("code_challenge", "A".repeat(43))))
+      assert.strictEqual(error._tag, "Unauthorized")
+      if (error._tag === "Unauthorized") {
+        assert.strictEqual(error.reason, "invalid_grant")
+        assert.strictEqual(error.description, "Invalid code_verifier")
+      }
+      assert.isFalse(error.retryable)
+      assert.deepStrictEqual(
+        (yield* t.emulator.tokenRequests).map((r) => [r.grantType, r.status, r.error ?? null]),
+        [["authorization_code", 200, null], ["authorization_code", 400, "invalid_grant"]]
+      )
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
   it.scoped("a refresh token given wins (the personal grant); neither a grant nor a store: InvalidConfiguration saying what to give", () =>
     Effect.gen(function*() {
       const t = yield* setup
