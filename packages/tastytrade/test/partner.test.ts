@@ -127,8 +127,8 @@ describe("Tastytrade: the partner login against the emulator", () => {
       if (error._tag === "Unauthorized") {
         assert.strictEqual(error.reason, "invalid_grant")
         assert.strictEqual(error.description, "Invalid code_verifier")
+        assert.isFalse(error.retryable)
       }
-      assert.isFalse(error.retryable)
       assert.deepStrictEqual(
         (yield* t.emulator.tokenRequests).map((r) => [r.grantType, r.status, r.error ?? null]),
         [["authorization_code", 200, null], ["authorization_code", 400, "invalid_grant"]]
