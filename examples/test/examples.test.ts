@@ -368,6 +368,21 @@ describe("tastytrade", () => {
     }))
 })
 
+describe("tastytrade --login", () => {
+  it.scopedLive("a partner login against its own emulator, then customers/me on the stored login, no grant given", () =>
+    Effect.gen(function*() {
+      const output = yield* captureConsole
+      const report = yield* Effect.withConfigProvider(TastytradeExample.loginMain, noEnvironment)
+      assert.deepStrictEqual(report, { _tag: "Customer", id: "demo-customer" })
+      const text = output.text()
+      assert.include(text, "tastytrade: the emulator at http://127.0.0.1:")
+      assert.match(text, /authorize URL .*\n {2}http:\/\/127\.0\.0\.1:\d+\/tastytrade\/my\/auth\.html\?/)
+      assert.include(text, "logged in (with a refresh token)")
+      assert.include(text, "tastytrade customer demo-customer")
+      output.check()
+    }))
+})
+
 describe("testing-with-layers", () => {
   it.scoped("over the test layer: the first scripted token is refused, the call replayed once with the next", () =>
     Effect.gen(function*() {

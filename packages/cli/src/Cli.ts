@@ -282,6 +282,17 @@ const encodeError = Schema.encodeUnknownOption(OAuth2Error.OAuth2Error)
 const hints = (descriptor: Providers.Descriptor | undefined, error: unknown): ReadonlyArray<string> => {
   const tag = tagOf(error)
   const provider = descriptor?.name
+  // A provider with two ways to tokens (tastytrade): a refresh token given, or else a login's tokens in the store.
+  if (
+    descriptor?.entry?.definitionFor !== undefined && descriptor.noLogin === undefined &&
+    (tag === "Expired" || tag === "LoginRequired" || error === storeKeyMissing)
+  ) {
+    return [
+      `hint: ${descriptor.title} tokens come from a refresh token you give (${descriptor.prefix}_REFRESH_TOKEN, e.g. ` +
+      `a personal grant) or, without one, from a login: \`effect-oauth2 login ${descriptor.name}\` (same --env, ` +
+      "--scopes and --store), read back from the token store (EFFECT_OAUTH2_STORE_KEY)."
+    ]
+  }
   if (descriptor?.noLogin === undefined && descriptor?.entry !== undefined && (tag === "Expired" || tag === "LoginRequired")) {
     return [
       `hint: log in with \`effect-oauth2 login ${descriptor.name}\` (same --env, --scopes and --store)${
@@ -549,7 +560,11 @@ const tokenCommand = (registry: Providers.Registry) => Command.make(
       `the summary) or --raw (alone, for piping).${
         registry.descriptors.filter((d) => d.entry?.definition.acquire === "stored").map((d) =>
           ` ${d.title} reads the token \`login ${d.name}\` stored${
-            d.staticToken === undefined ? "" : ` (or uses ${d.staticToken})`
+            d.staticToken !== undefined
+              ? ` (or uses ${d.staticToken})`
+              : d.entry?.definitionFor !== undefined
+              ? ` (or, with ${d.prefix}_REFRESH_TOKEN set, refreshes that)`
+              : ""
           }.`
         ).join("")
       }`
@@ -781,6 +796,13 @@ const statusCommand = (registry: Providers.Registry) => Command.make(
       Args.optional
     ),
     store: common(registry).store,
+    warn: Options.text("warn").pipe(
+      Options.withDescription(
+        "The lead times of the refresh-token warning, comma-separated, e.g. 72h,6h or 3d,12h,30m (units ms, s, m, " +
+          "h, d, w); the shortest one reached is shown. Default: 48h,12h,1h (a bot's own refreshTokenWarnings may differ)."
+      ),
+      Options.optional
+    ),
     json: common(registry).json,
     verbose
   },
@@ -792,6 +814,11 @@ const statusCommand = (registry: Providers.Registry) => Command.make(
       ),
       Effect.gen(function*() {
         const io = yield* InternalIo.CliIo
+        const warn = Option.map(args.warn, Status.parseLeadTimes)
+        if (Option.isSome(warn) && "problem" in warn.value) {
+          return yield* new Settings.UsageError({ message: warn.value.problem })
+        }
+        const leadTimes = Option.isSome(warn) && "leadTimes" in warn.value ? warn.value.leadTimes : undefined
         const env = new Map<string, string>()
         for (const [name, value] of Object.entries(io.env)) if (value !== undefined) env.set(name, value)
         const settings = ConfigProvider.fromMap(env)
@@ -818,7 +845,7 @@ const statusCommand = (registry: Providers.Registry) => Command.make(
           const login = registry.names.includes(name) && registry.get(name).noLogin === undefined
             ? `effect-oauth2 login ${name}`
             : undefined
-          return [Status.describe(entry.key, entry.token, now, login)]
+          return [Status.describe(entry.key, entry.token, now, login, leadTimes)]
         })
         const unreadable = mine.filter((entry) => entry.problem !== undefined)
         // A login needed (or none stored for the provider asked about): 5, as `token` says it; an entry that
@@ -853,7 +880,7 @@ const statusCommand = (registry: Providers.Registry) => Command.make(
   Command.withDescription(
     "Shows every token in the encrypted token file (--store, else EFFECT_OAUTH2_STORE_PATH, else " +
       "~/.config/effect-oauth2/tokens.json), or a provider's: when its access token expires, when its refresh token " +
-      "dies, and the warning reached (48h, 12h, 1h before). No secret is printed. Exit code 5 when a login is " +
+      "dies, and the warning reached (48h, 12h, 1h before; --warn for others). No secret is printed. Exit code 5 when a login is " +
       "needed (or none is stored for the provider named), 2 when the file or an entry cannot be read."
   )
 )
@@ -911,7 +938,8 @@ const emulatorCommand = Command.make(
     )
 ).pipe(
   Command.withDescription(
-    "Starts the effect-oauth2 emulator (Figure Markets, Figure Pay, Tradier, Openmarkets on one loopback port) " +
+    "Starts the effect-oauth2 emulator (Figure Markets, Figure Pay, Tradier, Openmarkets, Schwab, TradeStation, " +
+      "tastytrade and Saxo on one loopback port) " +
       "and prints its URLs and demo credentials. Runs until Ctrl+C."
   )
 )

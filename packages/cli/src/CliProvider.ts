@@ -107,6 +107,12 @@ export interface CliProvider {
   /** The settings, read from the `ConfigProvider` the command builds. Default: `OAuth2Provider.config(definition)`. */
   readonly config?: Config.Config<OAuth2Provider.Settings> | undefined
   /**
+   * For a provider with two ways to tokens, the definition the settings read call for (tastytrade: a personal grant
+   * when a refresh token is given, else the tokens a login stored); `definition` is then the one with the login, and
+   * a login always uses it. Default: `definition` always.
+   */
+  readonly definitionFor?: ((settings: OAuth2Provider.Settings) => OAuth2Provider.Definition) | undefined
+  /**
    * Builds the provider (where the package adds to core's, e.g. a header on every API call). Default:
    * `OAuth2Provider.make(definition, settings)`.
    */
@@ -188,13 +194,19 @@ export const tradier: CliProvider = {
 export const openmarkets: CliProvider = { definition: Openmarkets.definition, whoami: Openmarkets.selfTest }
 
 /**
- * tastytrade: tokens come from the user's personal grant (a refresh token, `TASTYTRADE_REFRESH_TOKEN`); `whoami` is
- * `GET /customers/me` (`Customer.selfTest`).
+ * tastytrade: tokens come from the user's personal grant (a refresh token, `TASTYTRADE_REFRESH_TOKEN`), or without
+ * one from the partner login `login tastytrade` stored (`Tastytrade.partnerDefinition`); `whoami` is
+ * `GET /customers/me`.
  *
  * @since 0.2.0
  * @category providers
  */
-export const tastytrade: CliProvider = { definition: Tastytrade.definition, whoami: Customer.selfTest }
+export const tastytrade: CliProvider = {
+  definition: Tastytrade.partnerDefinition,
+  config: Tastytrade.config,
+  definitionFor: Tastytrade.definitionFor,
+  whoami: Customer.selfTest
+}
 
 /**
  * The command's providers, in the order it lists them.

@@ -244,12 +244,14 @@ describe("tastytrade, from its definition and a registry entry", () => {
       const json = yield* cli(["whoami", "tastytrade", "--emulator", emulator.baseUrl, "--json"])
       assert.deepInclude(JSON.parse(json.stdout), { provider: "tastytrade", environment: "sandbox" })
       assertNoSecrets(token.stdout + token.stderr + me.stdout + me.stderr + json.stdout, [grant], "tastytrade")
-      // The grant is its own: without it (and not on the emulator) the command says which variable is missing.
+      // Without the grant (and not on the emulator), tokens would come from a partner login in the token store: the
+      // command says both ways, naming the grant's variable.
       const missing = yield* cli(["token", "tastytrade"], {
         env: { TASTYTRADE_CLIENT_ID: "id", TASTYTRADE_CLIENT_SECRET: "secret" }
       })
       assert.strictEqual(missing.code, 2)
       assert.include(missing.stderr, "TASTYTRADE_REFRESH_TOKEN")
+      assert.include(missing.stderr, "effect-oauth2 login tastytrade")
     }))
 })
 
@@ -266,13 +268,26 @@ describe("emulator", () => {
   it.scopedLive("starts the emulator, prints its URLs and demo credentials, serves until interrupted", () =>
     Effect.gen(function*() {
       const listening = yield* Deferred.make<string>()
+      let printed = ""
       const fiber = yield* Effect.fork(cli(["emulator", "--port", "0", "--token-lifetime", "120"], {
         onStdout: (text) => {
+          printed += text
           const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(text)?.[1]
           if (url !== undefined) Deferred.unsafeDone(listening, Effect.succeed(url))
         }
       }))
       const url = yield* Deferred.await(listening)
+      // Every provider it serves, each with its demo clients: the brokers too, so that any demo runs offline.
+      for (const [title, id] of [
+        ["Schwab", Clients.schwabDemo.clientId],
+        ["TradeStation", Clients.tradestationDemo.clientId],
+        ["tastytrade", Clients.tastytradeDemo.clientId],
+        ["Saxo", Clients.saxoDemo.clientId]
+      ] as const) {
+        assert.include(printed, `\n${title} (`)
+        assert.include(printed, id)
+      }
+      assert.include(printed, `${url}/tastytrade/my/auth.html`)
       const token = yield* cli(["token", "figure-markets", "--emulator", url])
       assert.strictEqual(token.code, 0, token.stderr)
       assert.match(token.stdout, /expires in (2m 0s|1m 5\ds)/)

@@ -147,6 +147,9 @@ describe("login oauth2 --issuer", () => {
         )
       }).pipe(Effect.provide(NodeContext.layer), Effect.orDie)
       assert.strictEqual(Redacted.value(stored.value), server.issued[0])
+      // Stamped as every login is (RefreshTokenLifetime.apply): the login and the refresh token's issue.
+      assert.strictEqual(stored.authorizedAt, stored.issuedAt)
+      assert.strictEqual(stored.refreshTokenIssuedAt, stored.issuedAt)
 
       // The stored token is what `token oauth2 --store` serves: no new token request.
       const token = yield* cli(["token", "oauth2", ...target, "--raw"], { env })

@@ -107,6 +107,39 @@ describe("status", () => {
       assert.include(one.stdout, "tradier (sandbox")
     }))
 
+  it.scopedLive("--warn: the user's own lead times decide the warning shown; bad ones are a usage error", () =>
+    Effect.gen(function*() {
+      const { file, key } = yield* fixture
+      const env = { EFFECT_OAUTH2_STORE_KEY: key }
+      const warningOf = (stdout: string) => stdout.split("\n").find((line) => line.startsWith("  warning:"))
+
+      // Dies in 10 hours: inside 72h, not yet inside 6h.
+      const wide = yield* cli(["status", "tradier", "--store", file, "--warn", "72h,6h"], { env })
+      assert.strictEqual(wide.code, 0, wide.stderr)
+      assert.strictEqual(
+        warningOf(wide.stdout),
+        "  warning: the refresh token dies within 3d: log in again (effect-oauth2 login tradier) before then"
+      )
+      // Inside no lead time: no warning, where the default (12h) would warn.
+      const narrow = yield* cli(["status", "tradier", "--store", file, "--warn", "9h,1h"], { env })
+      assert.strictEqual(narrow.code, 0, narrow.stderr)
+      assert.isUndefined(warningOf(narrow.stdout))
+      assert.match(narrow.stdout, /refresh token: dies in /)
+      // Compound durations, any order: the shortest reached wins.
+      const json = yield* cli(["status", "tradier", "--store", file, "--warn", "1h30m, 2d,11h", "--json"], { env })
+      assert.strictEqual(json.code, 0, json.stderr)
+      const parsed = JSON.parse(json.stdout) as { readonly tokens: ReadonlyArray<Record<string, any>> }
+      assert.strictEqual(parsed.tokens[0]!["refreshToken"].warningSeconds, 11 * 3600)
+      assertNoSecrets(json.stdout + json.stderr, SECRETS, "status --warn")
+
+      for (const bad of ["72", "6 hours", "0h", "72h,,6h", "-1h"]) {
+        const run = yield* cli(["status", "--store", file, `--warn=${bad}`], { env })
+        assert.strictEqual(run.code, 2, `--warn ${bad}: ${run.stderr}`)
+        assert.include(run.stderr, "--warn")
+        assert.strictEqual(run.stdout, "")
+      }
+    }))
+
   it.scopedLive("a dead refresh token (or an expired token without one) needs a login: exit code 5", () =>
     Effect.gen(function*() {
       const { file, key, now, store } = yield* fixture

@@ -259,20 +259,54 @@ export interface TestOptions {
   readonly lifetime?: Duration.DurationInput | undefined
   /** The scopes of tokens given as strings. Default: none. */
   readonly scopes?: ReadonlyArray<string> | undefined
-  /** The provider name the service reports. Default: `"test"`. */
+  /** The provider name the service reports (and its refresh-token events). Default: `"test"`. */
   readonly provider?: string | undefined
+  /** The environment its refresh-token events name. Default: `"test"`. */
+  readonly environment?: string | undefined
+  /**
+   * Gives the tokens of string steps a refresh token that dies by this rule, e.g. Schwab's
+   * `{ duration: "7 days", from: "login" }`: the first is a login, each later one a refresh of the one before (a new
+   * refresh token, the same login). Once that refresh token is dead, a string step fails with `LoginRequired`, as the
+   * real service does; a scripted `AccessToken` step is a new login. Default: none (string steps have no refresh
+   * token).
+   */
+  readonly refreshTokenLifetime?: RefreshTokenLifetime.Rule | undefined
+  /** The lead times of the `Warning` events. Default: `RefreshTokenLifetime.defaultWarnings` (48 h, 12 h, 1 h). */
+  readonly refreshTokenWarnings?: ReadonlyArray<Duration.DurationInput> | undefined
+}
+
+/**
+ * What {@link makeTest} gives beside the service: the acquisitions counted, and a way to publish any refresh-token
+ * event on `refreshTokenEvents` (to test what a bot does on a `Warning` or a `Died` without waiting for one).
+ *
+ * @since 0.2.0
+ * @category testing
+ */
+export interface TestControls {
+  /** How many acquisitions were made (each step of the script taken). */
+  readonly acquisitions: Effect.Effect<number>
+  /**
+   * Publishes `event` on `refreshTokenEvents`: to every run of the stream, and, as the latest, to each run started
+   * later (as the real service tells a new subscriber the latest event).
+   */
+  readonly publishRefreshTokenEvent: (event: RefreshTokenLifetime.Event) => Effect.Effect<void>
 }
 
 /**
  * A test double with no HTTP: serves a fixed or scripted token, follows the `Clock` (so `TestClock` expires it),
  * and counts acquisitions. Swap it in for a provider's layer to test a bot's own logic.
  *
+ * Its `refreshTokenEvents` tell of the refresh tokens it serves (see `refreshTokenLifetime`, or script tokens with a
+ * `refreshToken` and `refreshTokenExpiresAt`), by the `Clock`: each run of the stream hears, for the death of the
+ * token served when it starts and for each new death after, `Scheduled` (with a `Warning` at the nearest lead time
+ * already reached, if one is), a `Warning` at each later lead time, and `Died` when it passes, so that `TestClock`
+ * drives a bot's pager wiring. It also hears what {@link TestControls.publishRefreshTokenEvent} publishes.
+ *
  * @since 0.1.0
  * @category testing
  */
-export const makeTest = (
-  options: TestOptions = {}
-): Effect.Effect<Service & { readonly acquisitions: Effect.Effect<number> }> => internalTest.makeTest(options)
+export const makeTest = (options: TestOptions = {}): Effect.Effect<Service & TestControls> =>
+  internalTest.makeTest(options)
 
 /**
  * {@link makeTest} as a layer of `AccessTokens`.

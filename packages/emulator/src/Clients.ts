@@ -183,6 +183,12 @@ export interface TastytradeClient {
   readonly clientSecret: string
   /** Personal grants of this app: refresh tokens that work from the start. Default: none. */
   readonly grants?: ReadonlyArray<TastytradeGrant> | undefined
+  /**
+   * The registered redirect URIs of a partner app (the authorization-code login): `redirect_uri` must be one of them
+   * exactly, except that a loopback one (`http://127.0.0.1/...`) matches on any port (RFC 8252 §7.3; inferred for
+   * tastytrade). Default: none (no partner login).
+   */
+  readonly callbackUrls?: ReadonlyArray<string> | undefined
   /** The customer `customers/me` answers with. Default: `"demo-customer"`. */
   readonly customerId?: string | undefined
 }
@@ -373,7 +379,7 @@ export const tradestationRotatingDemo = {
 } as const satisfies TradeStationClient
 
 /**
- * tastytrade demo app with one personal grant.
+ * tastytrade demo app with one personal grant, registered for the partner login on a loopback callback (any port).
  *
  * @since 0.2.0
  * @category demo clients
@@ -381,7 +387,8 @@ export const tradestationRotatingDemo = {
 export const tastytradeDemo = {
   clientId: "tt-demo-client",
   clientSecret: "tt-demo-secret",
-  grants: [{ refreshToken: "tt-demo-personal-grant", scopes: ["read", "trade", "openid"] }]
+  grants: [{ refreshToken: "tt-demo-personal-grant", scopes: ["read", "trade", "openid"] }],
+  callbackUrls: ["http://127.0.0.1:8765/callback"]
 } as const satisfies TastytradeClient
 
 /**

@@ -23,6 +23,7 @@
  * | TradeStation sign-in | `{base}/tradestation/signin` | `/authorize`, `/oauth/token`, `/oauth/revoke` |
  * | TradeStation API | `{base}/tradestation/api` | `/v3/brokerage/accounts` |
  * | tastytrade | `{base}/tastytrade` | `/oauth/token`, `/customers/me` |
+ * | tastytrade web login | `{base}/tastytrade/my` | `/auth.html` (the partner authorize endpoint) |
  * | Saxo logon | `{base}/saxo/logon` | `/authorize`, `/token` |
  * | Saxo OpenAPI | `{base}/saxo/openapi` | `/port/v1/users/me` |
  * | control API | `{base}/_emulator` | `/faults`, `/counters`, `/tokens`, `/token-requests`, `/clock`, `/tradier/authorization` |
@@ -69,7 +70,7 @@ export interface Hosts {
   readonly openmarkets: { readonly identity: string; readonly api: string }
   readonly schwab: { readonly api: string }
   readonly tradestation: { readonly signin: string; readonly api: string }
-  readonly tastytrade: { readonly api: string }
+  readonly tastytrade: { readonly api: string; readonly auth: string }
   readonly saxo: { readonly logon: string; readonly openapi: string }
   readonly [provider: string]: Readonly<Record<string, string>>
 }
@@ -110,7 +111,7 @@ export interface Urls {
 export interface BrokerUrls {
   readonly schwab: { readonly api: string }
   readonly tradestation: { readonly signin: string; readonly api: string }
-  readonly tastytrade: { readonly api: string }
+  readonly tastytrade: { readonly api: string; readonly auth: string }
   readonly saxo: { readonly logon: string; readonly openapi: string }
 }
 
@@ -252,6 +253,13 @@ export interface TastytradeOptions {
   readonly acceptFormBody?: boolean | undefined
   /** Whether every request needs a `User-Agent` of the form `<product>/<version>`. Default: `true` (third-party). */
   readonly requireUserAgent?: boolean | undefined
+  /** How long a partner login's authorization code lives. Default: 5 minutes (inferred: nothing published). */
+  readonly authorizationCodeLifetime?: Duration.DurationInput | undefined
+  /**
+   * How long a partner login's refresh token lives. Default: for ever, like a personal grant (UNCERTAIN: nothing
+   * published).
+   */
+  readonly partnerRefreshTokenLifetime?: Duration.DurationInput | undefined
 }
 
 /**

@@ -42,6 +42,7 @@ import * as Schema from "effect/Schema"
  * - `tradestation.token`: `POST {signin}/oauth/token`
  * - `tradestation.revoke`: `POST {signin}/oauth/revoke`
  * - `tradestation.accounts`: `GET {api}/v3/brokerage/accounts`
+ * - `tastytrade.authorize`: `GET {auth}/auth.html` (the partner login)
  * - `tastytrade.token`: `POST {api}/oauth/token`
  * - `tastytrade.customer`: `GET {api}/customers/me`
  * - `saxo.authorize`: `GET {logon}/authorize`
@@ -71,6 +72,7 @@ export const endpoints = [
   "tradestation.token",
   "tradestation.revoke",
   "tradestation.accounts",
+  "tastytrade.authorize",
   "tastytrade.token",
   "tastytrade.customer",
   "saxo.authorize",

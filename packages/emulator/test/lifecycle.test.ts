@@ -21,7 +21,7 @@ describe("lifecycle", () => {
       assert.deepStrictEqual(e.brokerUrls, {
         schwab: { api: `${e.baseUrl}/schwab` },
         tradestation: { signin: `${e.baseUrl}/tradestation/signin`, api: `${e.baseUrl}/tradestation/api` },
-        tastytrade: { api: `${e.baseUrl}/tastytrade` },
+        tastytrade: { api: `${e.baseUrl}/tastytrade`, auth: `${e.baseUrl}/tastytrade/my` },
         saxo: { logon: `${e.baseUrl}/saxo/logon`, openapi: `${e.baseUrl}/saxo/openapi` }
       })
       assert.deepStrictEqual(e.clients, Clients.demo)
@@ -37,7 +37,7 @@ describe("lifecycle", () => {
         openmarkets: { identity: `${e.baseUrl}/openmarkets/identity`, api: `${e.baseUrl}/openmarkets/api` },
         schwab: { api: `${e.baseUrl}/schwab` },
         tradestation: { signin: `${e.baseUrl}/tradestation/signin`, api: `${e.baseUrl}/tradestation/api` },
-        tastytrade: { api: `${e.baseUrl}/tastytrade` },
+        tastytrade: { api: `${e.baseUrl}/tastytrade`, auth: `${e.baseUrl}/tastytrade/my` },
         saxo: { logon: `${e.baseUrl}/saxo/logon`, openapi: `${e.baseUrl}/saxo/openapi` }
       })
       assert.deepStrictEqual(Emulator.hostsAt(e.baseUrl), e.hosts)

@@ -3,8 +3,10 @@
  * token lifetime for a whole fleet.
  *
  * - **Encrypted.** Tokens are sealed with AES-256-GCM (`TokenCipher` from core) before they reach Redis, bound to
- *   their store key. Keys expire with the token: the TTL is the token's remaining life (plus `refreshTokenGrace` for
- *   a token that carries a refresh token, so that a fleet that was down past the expiry can still refresh).
+ *   their store key. Keys expire with the token: the TTL is the token's remaining life, or, for a token that carries a
+ *   refresh token, until that refresh token dies (`AccessToken.refreshTokenExpiresAt`; `refreshTokenGrace` past the
+ *   access token's expiry when its death is unknown), so that a fleet that was down past the expiry can still
+ *   refresh, and a login is never thrown away while its refresh token lives.
  * - **Single flight across processes.** An acquisition takes a lock (`SET lock owner NX PX lockTtl`, extended while
  *   the holder works, released by a Lua compare-and-delete so only its owner releases it). The holder re-reads the
  *   store under the lock, asks the token endpoint only if no usable token appeared, and stores the token before it
@@ -72,7 +74,11 @@ export interface Options {
   readonly pollInterval?: Duration.DurationInput | undefined
   /** How long one Redis command may take before the store counts as unreachable. Default: 2 seconds. */
   readonly commandTimeout?: Duration.DurationInput | undefined
-  /** How long a token with a refresh token is kept past its expiry. Default: 7 days. */
+  /**
+   * How long a token with a refresh token whose death nobody said (no `refreshTokenExpiresAt`) is kept past its
+   * access token's expiry. A token whose refresh token's death is known is kept until then instead (until the access
+   * token expires, when that is later). Default: 7 days.
+   */
   readonly refreshTokenGrace?: Duration.DurationInput | undefined
 }
 
@@ -136,6 +142,18 @@ return "OK"`
 const decodeKdf = Schema.decodeUnknownEither(Schema.parseJson(TokenCipher.Kdf))
 
 const millisOf = (input: Duration.DurationInput) => Duration.toMillis(Duration.decode(input))
+
+/**
+ * Until when a stored token is worth keeping (epoch milliseconds): its access token's expiry, or, with a refresh
+ * token, the refresh token's death (`refreshTokenExpiresAt`) when that is later, or `grace` past the access token's
+ * expiry when nobody said when the refresh token dies. A refresh token that dies before its access token expires
+ * adds nothing.
+ */
+const keepUntil = (token: AccessToken.AccessToken, grace: number): number => {
+  if (token.refreshToken === undefined) return token.expiresAt
+  const diesAt = token.refreshTokenExpiresAt
+  return diesAt === undefined ? token.expiresAt + grace : Math.max(token.expiresAt, diesAt)
+}
 
 /**
  * Whether a stored token can be handed out instead of acquiring one: not the one being replaced, and not in its
@@ -252,9 +270,9 @@ export const make = (options: Options): Effect.Effect<TokenStore.Service, Invali
     const set = (key: TokenStore.Key, token: AccessToken.AccessToken): Effect.Effect<void, TokenStoreError> =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
-        const ttl = token.expiresAt - now + (token.refreshToken === undefined ? 0 : refreshTokenGrace)
+        const ttl = keepUntil(token, refreshTokenGrace) - now
         if (ttl < 1) {
-          // An expired token is no token: nothing to keep.
+          // An expired token whose refresh token is dead (or absent) is no token: nothing to keep.
           yield* command("set", (c) => c.del(tokenKey(key, prefix)))
           return
         }

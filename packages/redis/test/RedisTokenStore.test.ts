@@ -98,6 +98,72 @@ describe("RedisTokenStore", () => {
       assert.deepStrictEqual(yield* redis(() => raw.keys("t:*")), ["t:token:figure-markets/emulator/another-client/TRADER_READ%20TRADER_TRADE"])
     }))
 
+  it.scopedLive("the TTL follows the refresh token's death: kept while it lives, never past it, evicted once both ended", () =>
+    Effect.gen(function*() {
+      const server = yield* RedisServer.make
+      const raw = yield* rawClient(server.url)
+      const store = yield* RedisTokenStore.make({ url: server.url, key: testKey, prefix: "d:" })
+      const now = yield* Clock.currentTimeMillis
+      const dying = (value: string, lifetime: number, diesIn: number) =>
+        new AccessToken.AccessToken({
+          ...tokenAt(value, now, lifetime, `${value}-refresh`),
+          refreshTokenExpiresAt: now + diesIn
+        }, { disableValidation: true })
+      const ttlOf = (key: TokenStore.Key) => redis(() => raw.pttl(RedisTokenStore.tokenKey(key, "d:")))
+      const day = Duration.toMillis(Duration.days(1))
+      const keyC: TokenStore.Key = { ...storeKey, clientId: "third-client" }
+      const keyD: TokenStore.Key = { ...storeKey, clientId: "fourth-client" }
+
+      // A refresh token that lives 30 days (longer than the 7-day grace): kept until it dies, not cut at the grace.
+      yield* store.set(storeKey, dying("long", 60_000, 30 * day))
+      const long = yield* ttlOf(storeKey)
+      assert.isAtMost(long, 30 * day)
+      assert.isAtLeast(long, 30 * day - 10_000)
+
+      // One that dies in an hour (Saxo's): kept an hour, not the 7-day grace past the access token.
+      yield* store.set(keyB, dying("hour", 60_000, 3_600_000))
+      const hour = yield* ttlOf(keyB)
+      assert.isAtMost(hour, 3_600_000)
+      assert.isAtLeast(hour, 3_600_000 - 10_000)
+
+      // One that dies before its access token expires: kept as long as the access token, no longer.
+      yield* store.set(keyC, dying("short", 600_000, 60_000))
+      const short = yield* ttlOf(keyC)
+      assert.isAtMost(short, 600_000)
+      assert.isAtLeast(short, 600_000 - 10_000)
+
+      // An expired access token whose refresh token lives is kept (and read back): the next refresh needs it.
+      yield* store.set(keyD, dying("expired-but-refreshable", -5_000, 3_600_000))
+      const kept = Option.getOrThrow(yield* store.get(keyD))
+      assert.strictEqual(valueOf(kept), "expired-but-refreshable")
+      assert.strictEqual(kept.refreshTokenExpiresAt, now + 3_600_000)
+      assert.isAtLeast(yield* ttlOf(keyD), 3_600_000 - 10_000)
+
+      // Both ended: nothing to keep, and what was there goes.
+      yield* store.set(keyD, dying("all-dead", -5_000, -1_000))
+      assert.isNull(yield* redis(() => raw.get(RedisTokenStore.tokenKey(keyD, "d:"))))
+
+      // In real time: an access token of 300 ms with a refresh token alive for an hour outlives its access token in
+      // Redis; one whose refresh token died first is evicted by Redis itself once the access token expires.
+      const start = yield* Clock.currentTimeMillis
+      const live = (value: string, diesIn: number) =>
+        new AccessToken.AccessToken({
+          ...tokenAt(value, start, 300, `${value}-refresh`),
+          refreshTokenExpiresAt: start + diesIn
+        }, { disableValidation: true })
+      yield* store.set(keyC, live("alive", 3_600_000))
+      yield* store.set(keyD, live("dead", 100))
+      yield* Effect.sleep("400 millis")
+      assert.strictEqual(valueOf(Option.getOrThrow(yield* store.get(keyC))), "alive")
+      // Redis expires keys on access: bounded polling for the eviction.
+      let evicted = false
+      for (let i = 0; i < 50 && !evicted; i++) {
+        evicted = (yield* redis(() => raw.exists(RedisTokenStore.tokenKey(keyD, "d:")))) === 0
+        if (!evicted) yield* Effect.sleep("50 millis")
+      }
+      assert.isTrue(evicted)
+    }))
+
   it.scopedLive("a value from another key is an error to read and is not written over; a moved value fails", () =>
     Effect.gen(function*() {
       const server = yield* RedisServer.make

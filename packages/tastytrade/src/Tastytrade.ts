@@ -1,11 +1,15 @@
 /**
- * tastytrade: tokens from a personal grant (no browser at all) and the authorised API client.
+ * tastytrade: tokens from a personal grant (no browser at all) or from a partner login, and the authorised API client.
  *
  * A personal grant is a refresh token minted in tastytrade's web UI (OAuth Applications > Manage > Create Grant). It
  * never expires; access tokens live 15 minutes. Give the client id, the client secret and the grant: core refreshes
  * the grant (a JSON body with the secret alone, a `User-Agent`, `error_code` errors read as RFC 6749's) and keeps a
  * valid token cached. The layer provides core's `AccessTokens` and this package's {@link Tokens}, {@link HttpClient}
  * and `Customer.Customer`.
+ *
+ * An app tastytrade approved as a partner logs its users in instead ({@link partnerDefinition}): {@link login} (or
+ * `effect-oauth2 login tastytrade`) runs the authorization-code flow on a loopback callback and puts the tokens in
+ * the `TokenStore`, where the layer reads and refreshes them when it is given no refresh token ({@link definitionFor}).
  *
  * ```ts
  * import { Customer, Tastytrade } from "@effect-oauth2/tastytrade"
@@ -22,12 +26,21 @@
  */
 import type * as AccessTokens from "@effect-oauth2/core/AccessTokens"
 import * as Endpoint from "@effect-oauth2/core/Endpoint"
+import type * as AccessToken from "@effect-oauth2/core/AccessToken"
+import * as OAuth2Error from "@effect-oauth2/core/OAuth2Error"
+import type { InvalidConfiguration } from "@effect-oauth2/core/OAuth2Error"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
 import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import { originOf } from "@effect-oauth2/core/ProviderConfig"
+import * as TokenStore from "@effect-oauth2/core/TokenStore"
+import type * as PlatformHttpClient from "@effect/platform/HttpClient"
+import type * as HttpServer from "@effect/platform/HttpServer"
+import * as Config from "effect/Config"
 import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
 import * as Customer from "./Customer.js"
-import type * as Config from "effect/Config"
 
 /**
  * This package's version, named by the default `User-Agent` (`effect-oauth2-tastytrade/<version>`).
@@ -44,7 +57,9 @@ export const version = "0.1.0"
  * definition (`OAuth2Provider.layer({ ...Tastytrade.definition, ... }, settings)`).
  *
  * - sandbox `https://api.cert.tastyworks.com`, production `https://api.tastyworks.com` (one host for OAuth and the
- *   API; a grant works only in the environment that minted it);
+ *   API; a grant works only in the environment that minted it); the web login (`auth`, for
+ *   {@link partnerDefinition}): sandbox `https://cert-my.staging-tasty.works`, production `https://my.tastytrade.com`
+ *   (UNCERTAIN: one integrator uses `oauth.tastytrade.com`; `TASTYTRADE_AUTH_URL` changes it);
  * - `POST {api}/oauth/token` with a JSON body `{grant_type, refresh_token, client_secret, scope?}`, no `client_id`;
  * - a `User-Agent` of the form `<product>/<version>` on every request, or tastytrade refuses it;
  * - errors as `{"error_code", "error_description"}`;
@@ -59,8 +74,8 @@ export const definition: OAuth2Provider.Definition = {
   title: "tastytrade",
   envPrefix: "TASTYTRADE",
   environments: {
-    sandbox: { api: "https://api.cert.tastyworks.com" },
-    production: { api: "https://api.tastyworks.com" }
+    sandbox: { api: "https://api.cert.tastyworks.com", auth: "https://cert-my.staging-tasty.works" },
+    production: { api: "https://api.tastyworks.com", auth: "https://my.tastytrade.com" }
   },
   defaultEnvironment: "sandbox",
   acquire: "refresh_token",
@@ -84,7 +99,8 @@ export const definition: OAuth2Provider.Definition = {
   },
   login: {
     unsupported: "tastytrade's personal grant needs no login: create one under OAuth Applications > Manage > Create " +
-      "Grant and set TASTYTRADE_REFRESH_TOKEN. The partner (authorization-code) flow is not supported yet."
+      "Grant and set TASTYTRADE_REFRESH_TOKEN. A partner app logs in with Tastytrade.partnerDefinition " +
+      "(Tastytrade.login, `effect-oauth2 login tastytrade`)."
   },
   apis: { api: "{api}" },
   hooks: {
@@ -94,6 +110,38 @@ export const definition: OAuth2Provider.Definition = {
       "check TASTYTRADE_ENV, and that the User-Agent has the form <product>/<version>."
   }
 }
+
+/**
+ * tastytrade for an app it approved as a partner: {@link definition} with tokens from an authorization-code login
+ * (`acquire: "stored"`) instead of a personal grant. The login is `GET {auth}/auth.html` (`client_id`,
+ * `redirect_uri`, `response_type=code`, space-separated `scope`, `state`), then the code exchanged at the same JSON
+ * token endpoint; the refresh token it brings is refreshed like a personal grant. PKCE is not documented, so none is
+ * sent (`{ ...partnerDefinition, login: { ...login, pkce: true } }` sends one); nothing is published on how long a
+ * partner refresh token lives, so no rule is assumed (`refreshTokenLifetime` sets one).
+ *
+ * @since 0.2.0
+ * @category definition
+ */
+export const partnerDefinition: OAuth2Provider.Definition = {
+  ...definition,
+  acquire: "stored",
+  login: { url: "{auth}/auth.html" },
+  variables: [{
+    name: "TASTYTRADE_REFRESH_TOKEN",
+    meaning: "a personal grant: when set, tokens come from it (Tastytrade.definition) instead of a login",
+    default: "none: the tokens a login stored"
+  }]
+}
+
+/**
+ * The definition the given settings call for: {@link definition} (a personal grant) when they carry a
+ * `refreshToken`, else {@link partnerDefinition} (the tokens a login stored).
+ *
+ * @since 0.2.0
+ * @category definition
+ */
+export const definitionFor = (settings: OAuth2Provider.Settings): OAuth2Provider.Definition =>
+  settings.refreshToken === undefined ? partnerDefinition : definition
 
 /**
  * tastytrade's access tokens: the same service as core's `AccessTokens`, under this package's own tag.
@@ -116,7 +164,8 @@ export class HttpClient extends Context.Tag("@effect-oauth2/tastytrade/HttpClien
 >() {}
 
 /**
- * What {@link layer} takes: core's provider settings, with the personal grant in `refreshToken` (required).
+ * What {@link layer} takes: core's provider settings, with the personal grant in `refreshToken`; without one, the
+ * tokens a partner {@link login} stored (see {@link definitionFor}).
  *
  * @since 0.1.0
  * @category models
@@ -131,15 +180,66 @@ export interface Options extends OAuth2Provider.Settings {}
  */
 export type Services = AccessTokens.AccessTokens | Tokens | HttpClient | Customer.Customer
 
+/**
+ * Builds the provider the options call for ({@link definitionFor}): a personal grant's, or, without a refresh token,
+ * a partner login's, whose tokens come from the `TokenStore` in the context. Without a refresh token and without a
+ * `TokenStore`, nothing could ever give it a token: that is an `InvalidConfiguration` saying what to give.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const make = (
+  options: Options
+): Effect.Effect<OAuth2Provider.Provider, InvalidConfiguration, PlatformHttpClient.HttpClient | Scope.Scope> =>
+  Effect.gen(function*() {
+    const chosen = definitionFor(options)
+    if (chosen.acquire === "stored" && Option.isNone(yield* Effect.serviceOption(TokenStore.TokenStore))) {
+      return yield* new OAuth2Error.InvalidConfiguration({
+        provider: definition.name,
+        source: "configuration",
+        description: "no refreshToken (TASTYTRADE_REFRESH_TOKEN, a personal grant) and no TokenStore holding a " +
+          "partner login: give the personal grant, or provide the TokenStore Tastytrade.login stored the tokens in."
+      })
+    }
+    return yield* OAuth2Provider.make(chosen, options)
+  })
+
+/**
+ * The partner login ({@link partnerDefinition}): listens on the loopback `HttpServer` in the context, shows the
+ * authorize URL, exchanges the code at once and puts the tokens in the `TokenStore`, where {@link layer} (given the
+ * same settings, without a refresh token) reads and refreshes them. `OAuth2Provider.login` over
+ * {@link partnerDefinition}.
+ *
+ * @since 0.2.0
+ * @category login
+ */
+export const login = <E = never, R = never>(
+  options: Options,
+  loginOptions: OAuth2Provider.LoginOptions<E, R>
+): Effect.Effect<
+  AccessToken.AccessToken,
+  OAuth2Error.OAuth2Error | E,
+  PlatformHttpClient.HttpClient | HttpServer.HttpServer | TokenStore.TokenStore | R
+> => OAuth2Provider.login(partnerDefinition, options, loginOptions)
+
 const tastytrade = OAuth2Provider.layers(definition, ({ apis, resolved, tokens }) =>
   Context.make(Tokens, tokens).pipe(
     Context.add(HttpClient, apis.api!),
     Context.add(Customer.Customer, Customer.fromHttpClient(apis.api!, { scopes: resolved.scopes }))
-  ))
+  ), {
+  make,
+  // the personal grant when given, else the tokens a partner login stored
+  config: Config.zipWith(
+  OAuth2Provider.config(partnerDefinition),
+  Config.option(Config.redacted(Config.nonEmptyString("TASTYTRADE_REFRESH_TOKEN"))),
+  (settings, grant): Options => Option.isSome(grant) ? { ...settings, refreshToken: grant.value } : settings
+)
+})
 
 /**
- * Tokens from the personal grant, the authorised {@link HttpClient} and `Customer.Customer`, over the plain
- * `HttpClient` (`OAuth2Provider.Layers`); a `TokenStore` in its context is used when there is one.
+ * Tokens from the personal grant (or, without one, from the partner login in the `TokenStore`: see {@link make}),
+ * the authorised {@link HttpClient} and `Customer.Customer`, over the plain `HttpClient`. A `TokenStore` in the
+ * layer's context is used when there is one.
  *
  * @since 0.1.0
  * @category layers
@@ -147,10 +247,11 @@ const tastytrade = OAuth2Provider.layers(definition, ({ apis, resolved, tokens }
 export const layer: OAuth2Provider.Layers<Services, Options>["layer"] = tastytrade.layer
 
 /**
- * The documented environment variables (`OAuth2Provider.variables(Tastytrade.definition)`): `TASTYTRADE_CLIENT_ID`,
- * `TASTYTRADE_CLIENT_SECRET`, `TASTYTRADE_REFRESH_TOKEN` (the personal grant), `TASTYTRADE_ENV` (`sandbox` or
- * `production`, default `sandbox`), `TASTYTRADE_SCOPES`, `TASTYTRADE_API_URL`, `TASTYTRADE_TOKEN_URL`,
- * `TASTYTRADE_USER_AGENT`. The secret and the grant are read with `Config.redacted`.
+ * The documented environment variables (`OAuth2Provider.variables(Tastytrade.partnerDefinition)`):
+ * `TASTYTRADE_CLIENT_ID`, `TASTYTRADE_CLIENT_SECRET`, `TASTYTRADE_REFRESH_TOKEN` (the personal grant; unset: the
+ * tokens a partner login stored), `TASTYTRADE_ENV` (`sandbox` or `production`, default `sandbox`),
+ * `TASTYTRADE_SCOPES`, `TASTYTRADE_API_URL`, `TASTYTRADE_AUTH_URL`, `TASTYTRADE_TOKEN_URL`, `TASTYTRADE_USER_AGENT`.
+ * The secret and the grant are read with `Config.redacted`.
  *
  * @since 0.1.0
  * @category config

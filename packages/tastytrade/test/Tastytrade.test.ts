@@ -125,8 +125,15 @@ describe("Tastytrade: the personal grant against the emulator", () => {
         Effect.withConfigProvider(ConfigProvider.fromMap(env))
       )
       assert.strictEqual(me.id, "demo-customer")
+      // Without the grant, the settings are a partner login's; with no TokenStore to read one from, the layer says
+      // what to give.
+      const withoutGrant = ConfigProvider.fromMap(new Map([...env].slice(0, 2)))
+      const partner = yield* Effect.withConfigProvider(Tastytrade.config, withoutGrant)
+      assert.isUndefined(partner.refreshToken)
       const missing = yield* Effect.flip(
-        Effect.withConfigProvider(Tastytrade.config, ConfigProvider.fromMap(new Map([...env].slice(0, 2))))
+        Layer.build(Tastytrade.layerConfig().pipe(Layer.provide(NodeHttpClient.layerUndici))).pipe(
+          Effect.withConfigProvider(withoutGrant)
+        )
       )
       assert.include(String(missing), "TASTYTRADE_REFRESH_TOKEN")
     }))
@@ -144,6 +151,7 @@ describe("Tastytrade: the personal grant against the emulator", () => {
         "TASTYTRADE_ENV",
         "TASTYTRADE_SCOPES",
         "TASTYTRADE_API_URL",
+        "TASTYTRADE_AUTH_URL",
         "TASTYTRADE_TOKEN_URL",
         "TASTYTRADE_USER_AGENT"
       ]

@@ -147,6 +147,19 @@ describe("Tradier login and OAuth layer", () => {
       assert.isTrue(Option.isSome(stored) && AccessToken.sameValue(stored.value, second))
     }).pipe(Effect.provide(Live)))
 
+  it.scoped("Tradier.login stamps the refresh token's anchors and the rule's death, and stores them", () =>
+    Effect.gen(function*() {
+      const t = yield* setup()
+      const plain = yield* t.login(partner)
+      assert.strictEqual(plain.authorizedAt, plain.issuedAt)
+      assert.strictEqual(plain.refreshTokenIssuedAt, plain.issuedAt)
+      const ruled = yield* t.login(partner, { refreshTokenLifetime: { duration: "3 days", from: "login" } })
+      assert.strictEqual(ruled.refreshTokenExpiresAt, ruled.authorizedAt! + 3 * 86_400_000)
+      const stored = yield* t.store.get(Tradier.storeKey({ clientId: partner.clientId }))
+      assert.isTrue(Option.isSome(stored))
+      assert.strictEqual(Option.getOrThrow(stored).refreshTokenExpiresAt, ruled.refreshTokenExpiresAt)
+    }).pipe(Effect.provide(Live)))
+
   it.scoped("a partner's access token refused by the API: refreshed with the refresh token, the call replayed once", () =>
     Effect.gen(function*() {
       const t = yield* setup()

@@ -43,6 +43,38 @@ export const describe = (emulator: Emulator.Emulator, host: string, mode: Emulat
     `  api           GET  ${hosts.openmarkets.api}/v1/news`,
     ...clients.openmarkets.map((c) => `  client        ${c.clientId} / ${c.clientSecret}  plan: ${c.plan.join(" ")}`),
     "",
+    "Schwab (authorization code, Basic; 7-day refresh token)",
+    `  authorize     GET  ${hosts.schwab.api}/v1/oauth/authorize`,
+    `  token         POST ${hosts.schwab.api}/v1/oauth/token`,
+    `  accounts      GET  ${hosts.schwab.api}/trader/v1/accounts/accountNumbers`,
+    ...clients.schwab.map((c) => `  app           ${c.clientId} / ${c.clientSecret}  callback: ${c.callbackUrl}`),
+    "",
+    "TradeStation (authorization code, client_secret_post, audience, offline_access)",
+    `  authorize     GET  ${hosts.tradestation.signin}/authorize`,
+    `  token         POST ${hosts.tradestation.signin}/oauth/token`,
+    `  accounts      GET  ${hosts.tradestation.api}/v3/brokerage/accounts`,
+    ...clients.tradestation.map((c) =>
+      `  key           ${c.clientId} / ${c.clientSecret ?? "(PKCE)"}  callback: ${c.callbackUrls.join(" ")}${
+        c.rotatingRefreshTokens === true ? "  (rotating refresh tokens)" : ""
+      }`
+    ),
+    "",
+    "tastytrade (personal grant or partner login, JSON body, User-Agent required)",
+    `  authorize     GET  ${hosts.tastytrade.auth}/auth.html`,
+    `  token         POST ${hosts.tastytrade.api}/oauth/token`,
+    `  customer      GET  ${hosts.tastytrade.api}/customers/me`,
+    ...clients.tastytrade.map((c) =>
+      `  app           ${c.clientId} / ${c.clientSecret}${
+        (c.grants ?? []).length === 0 ? "" : `  grant: ${(c.grants ?? []).map((g) => g.refreshToken).join(" ")}`
+      }${(c.callbackUrls ?? []).length === 0 ? "" : `  callback: ${(c.callbackUrls ?? []).join(" ")}`}`
+    ),
+    "",
+    "Saxo (authorization code or PKCE, rotating refresh tokens, refresh_token_expires_in)",
+    `  authorize     GET  ${hosts.saxo.logon}/authorize`,
+    `  token         POST ${hosts.saxo.logon}/token`,
+    `  users/me      GET  ${hosts.saxo.openapi}/port/v1/users/me`,
+    ...clients.saxo.map((c) => `  app           ${c.clientId} / ${c.clientSecret ?? "(PKCE)"}  callback: ${c.callbackUrl}`),
+    "",
     `Control API: ${urls.control}  (faults, counters, tokens, clock)`,
     `Try: effect-oauth2 token figure-markets --emulator ${emulator.baseUrl}`,
     "Press Ctrl+C to stop."

@@ -14,6 +14,7 @@ import * as OAuth2Client from "@effect-oauth2/core/OAuth2Client"
 import * as ClientAuth from "@effect-oauth2/core/ClientAuth"
 import type { InvalidConfiguration, OAuth2Error } from "@effect-oauth2/core/OAuth2Error"
 import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
+import * as RefreshTokenLifetime from "@effect-oauth2/core/RefreshTokenLifetime"
 import * as TokenStore from "@effect-oauth2/core/TokenStore"
 import * as Clients from "@effect-oauth2/emulator/Clients"
 import { MtlsHttpClient } from "@effect-oauth2/node"
@@ -253,14 +254,16 @@ const fromDefinition = (
     const settings: OAuth2Provider.Settings = hosts === undefined
       ? read
       : { ...read, hosts: { ...read.hosts, ...hosts }, tokenUrl: undefined, revocationUrl: undefined }
-    const resolved = yield* OAuth2Provider.resolve(definition, settings)
-    const make = entry.make ?? ((s: OAuth2Provider.Settings) => OAuth2Provider.make(definition, s))
+    // A provider with two ways to tokens picks its definition by the settings; a login always uses the entry's.
+    const chosen = purpose === "login" || entry.definitionFor === undefined ? definition : entry.definitionFor(settings)
+    const resolved = yield* OAuth2Provider.resolve(chosen, settings)
+    const make = entry.make ?? ((s: OAuth2Provider.Settings) => OAuth2Provider.make(chosen, s))
     const session = Effect.map(make(settings), OAuth2Provider.session)
     const plan: Plan = {
       descriptor,
       environment: resolved.environment,
       clientId: resolved.credentials.clientId,
-      mode: definition.acquire,
+      mode: chosen.acquire,
       layer: sessionLayer(session, whoami),
       client: OAuth2Client.make({ endpoint: resolved.endpoint, credentials: resolved.credentials }),
       storeKey: OAuth2Provider.storeKey(resolved),
@@ -367,13 +370,15 @@ const discovered = (secrets: Secrets, purpose: Purpose) =>
           })
         )
         const metadata = Context.get(context, Discovery.Discovery)
-        const token = yield* AuthorizationCode.login({
+        const granted = yield* AuthorizationCode.login({
           scopes,
           pkce: true,
           timeout: options.timeout,
           par: metadata.pushedAuthorizationRequestEndpoint === undefined ? false : { credentials },
           onAuthorizeUrl: options.onAuthorizeUrl
         }).pipe(Effect.provide(context))
+        // The refresh token's anchors (this login) and the server's word on its death, stored with it.
+        const token = RefreshTokenLifetime.apply(granted, undefined)
         yield* Effect.flatMap(TokenStore.TokenStore, (store) => store.set(storeKey, token))
         return token
       }).pipe(Effect.scoped)

@@ -105,6 +105,44 @@ export const read = (
 
 const iso = (millis: number) => new Date(millis).toISOString()
 
+const UNITS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000
+}
+
+/**
+ * The lead times of `--warn`: comma-separated durations, each a number and a unit (`ms`, `s`, `m`, `h`, `d`, `w`),
+ * or several run together (`1h30m`), e.g. `72h,6h` or `3d,12h,30m`. Answers the durations, or what is wrong.
+ *
+ * @internal
+ */
+export const parseLeadTimes = (text: string): { readonly leadTimes: ReadonlyArray<Duration.Duration> } | {
+  readonly problem: string
+} => {
+  const parts = text.split(",").map((part) => part.trim())
+  const leadTimes: Array<Duration.Duration> = []
+  for (const part of parts) {
+    if (!/^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+$/.test(part)) {
+      return {
+        problem: `--warn takes comma-separated durations such as 72h,6h (units ms, s, m, h, d, w); ${
+          part === "" ? "one is empty" : `${JSON.stringify(shown(part, 40))} is not one`
+        }.`
+      }
+    }
+    let millis = 0
+    for (const [, amount, unit] of part.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g)) millis += Number(amount) * UNITS[unit!]!
+    if (!(millis > 0) || !Number.isFinite(millis)) {
+      return { problem: `--warn lead times must be longer than zero (got ${JSON.stringify(shown(part, 40))}).` }
+    }
+    leadTimes.push(Duration.millis(Math.round(millis)))
+  }
+  return { leadTimes }
+}
+
 /** What `status` says of one token. @internal */
 export interface Described {
   readonly lines: ReadonlyArray<string>
@@ -114,9 +152,9 @@ export interface Described {
 }
 
 /**
- * One token's status: its access token's expiry, its refresh token's death (and the lead time reached, from
- * `RefreshTokenLifetime.defaultWarnings`), and whether a login is needed. `loginCommand` is the command that logs
- * in to its provider, when the CLI has one.
+ * One token's status: its access token's expiry, its refresh token's death (and the lead time reached, of
+ * `leadTimes`, default `RefreshTokenLifetime.defaultWarnings`), and whether a login is needed. `loginCommand` is the
+ * command that logs in to its provider, when the CLI has one.
  *
  * @internal
  */
@@ -124,9 +162,10 @@ export const describe = (
   key: TokenStore.Key,
   token: AccessToken.AccessToken,
   now: number,
-  loginCommand: string | undefined
+  loginCommand: string | undefined,
+  leadTimes?: ReadonlyArray<Duration.DurationInput> | undefined
 ): Described => {
-  const status = RefreshTokenLifetime.statusOf(token, now)
+  const status = RefreshTokenLifetime.statusOf(token, now, leadTimes)
   const never = isStatic(token)
   const expired = !never && token.isExpiredAt(now)
   const loginAgain = loginCommand === undefined ? "log in again" : `log in again (${loginCommand})`

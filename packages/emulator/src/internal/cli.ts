@@ -195,11 +195,14 @@ export const describe = (
   }
   if (show("tastytrade")) {
     lines.push(
-      "tastytrade (personal grant refresh, JSON body, User-Agent required, error_code errors)",
+      "tastytrade (personal grant or partner login, JSON body, User-Agent required, error_code errors)",
+      `  authorize     GET  ${brokers.tastytrade.auth}/auth.html?client_id=...&redirect_uri=...&response_type=code`,
       `  token         POST ${brokers.tastytrade.api}/oauth/token`,
       `  customer      GET  ${brokers.tastytrade.api}/customers/me`,
       ...clients.tastytrade.map((c) =>
-        `  app           ${c.clientId} / ${c.clientSecret}  grants: ${(c.grants ?? []).map((g) => g.refreshToken).join(" ")}`
+        `  app           ${c.clientId} / ${c.clientSecret}  grants: ${(c.grants ?? []).map((g) => g.refreshToken).join(" ")}${
+          c.callbackUrls === undefined || c.callbackUrls.length === 0 ? "" : `  callback: ${c.callbackUrls.join(" ")}`
+        }`
       ),
       ""
     )

@@ -14,6 +14,7 @@ export const prefixes = {
   tradestationSignin: "/tradestation/signin",
   tradestationApi: "/tradestation/api",
   tastytrade: "/tastytrade",
+  tastytradeAuth: "/tastytrade/my",
   saxoLogon: "/saxo/logon",
   saxoOpenapi: "/saxo/openapi",
   control: "/_emulator"
@@ -32,7 +33,7 @@ export const makeHosts = (base: string): Hosts => ({
   openmarkets: { identity: base + prefixes.openmarketsIdentity, api: base + prefixes.openmarketsApi },
   schwab: { api: base + prefixes.schwab },
   tradestation: { signin: base + prefixes.tradestationSignin, api: base + prefixes.tradestationApi },
-  tastytrade: { api: base + prefixes.tastytrade },
+  tastytrade: { api: base + prefixes.tastytrade, auth: base + prefixes.tastytradeAuth },
   saxo: { logon: base + prefixes.saxoLogon, openapi: base + prefixes.saxoOpenapi }
 })
 
