@@ -59,15 +59,22 @@ export const callbackServer = Effect.gen(function*() {
 export type Key = "demo" | "rotating"
 
 /**
- * An emulator whose two TradeStation keys allow `http://localhost:<port>` (the listener's port), a memory store, and
- * a login against them.
+ * An emulator whose two TradeStation keys allow `http://localhost:<port>` (the listener's port; the demo key also
+ * that URL with each of `callbackPaths`), a memory store, and a login against them.
  */
-export const start = (brokers?: Emulator.TradeStationOptions) =>
+export const start = (brokers?: Emulator.TradeStationOptions, callbackPaths: ReadonlyArray<string> = []) =>
   Effect.gen(function*() {
     const callback = yield* callbackServer
     const callbackUrl = `http://localhost:${callback.port}`
     const keys = {
-      demo: { ...Clients.tradestationDemo, callbackUrls: [...Clients.tradestationDemo.callbackUrls, callbackUrl] },
+      demo: {
+        ...Clients.tradestationDemo,
+        callbackUrls: [
+          ...Clients.tradestationDemo.callbackUrls,
+          callbackUrl,
+          ...callbackPaths.map((path) => callbackUrl + path)
+        ]
+      },
       rotating: { ...Clients.tradestationRotatingDemo, callbackUrls: [callbackUrl] }
     }
     const emulator = yield* Emulator.make({
