@@ -29,6 +29,8 @@ import * as Trader from "@effect-oauth2/figure-markets/Trader"
 import * as Openmarkets from "@effect-oauth2/openmarkets/Openmarkets"
 import * as Customer from "@effect-oauth2/tastytrade/Customer"
 import * as Tastytrade from "@effect-oauth2/tastytrade/Tastytrade"
+import * as Brokerage from "@effect-oauth2/tradestation/Brokerage"
+import * as TradeStation from "@effect-oauth2/tradestation/TradeStation"
 import * as Tradier from "@effect-oauth2/tradier/Tradier"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -346,9 +348,46 @@ export const tastytrade: CliProvider = {
 }
 
 /**
+ * TradeStation: `whoami` is `GET /brokerage/accounts`; the login goes back to the key's Allowed Callback URL
+ * (`TRADESTATION_CALLBACK_URL`, default `http://localhost:31022`, so `--port 31022`), which the definition alone
+ * cannot say; `TradeStation.config` reads the rotation.
+ *
+ * @since 0.2.0
+ * @category providers
+ */
+export const tradestation: CliProvider = {
+  definition: TradeStation.definition,
+  config: TradeStation.config,
+  whoami: {
+    describe: "GET /brokerage/accounts",
+    run: ({ apis, environment, scopes }) =>
+      Effect.map(Brokerage.fromHttpClient(apis.api!, { scopes }).accounts, (accounts): Report => ({
+        text: `tradestation (${environment}): ${accounts.length} account(s)${
+          accounts.length === 0 ? "" : `: ${accounts.map((a) => a.AccountID).join(", ")}`
+        }`,
+        json: {
+          provider: "tradestation",
+          environment,
+          accounts: accounts.map((a) => ({ id: a.AccountID, type: a.AccountType ?? null, status: a.Status ?? null }))
+        }
+      }))
+  },
+  login: (settings, options) => TradeStation.login(settings, options),
+  afterRevoke: "TradeStation revokes every refresh token of the key, in every process and for every user of it: " +
+    "each must log in again. Access tokens already issued work until they expire (20 minutes)."
+}
+
+/**
  * The command's providers, in the order it lists them.
  *
  * @since 0.2.0
  * @category providers
  */
-export const providers: ReadonlyArray<CliProvider> = [figureMarkets, figurePay, tradier, openmarkets, tastytrade]
+export const providers: ReadonlyArray<CliProvider> = [
+  figureMarkets,
+  figurePay,
+  tradier,
+  openmarkets,
+  tastytrade,
+  tradestation
+]
