@@ -1,8 +1,11 @@
 import type * as AccessToken from "@effect-oauth2/core/AccessToken"
+import * as FileTokenStore from "@effect-oauth2/core/FileTokenStore"
 import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import type * as RefreshTokenLifetime from "@effect-oauth2/core/RefreshTokenLifetime"
 import * as TokenStore from "@effect-oauth2/core/TokenStore"
+import * as FileSystem from "@effect/platform/FileSystem"
 import * as HttpServer from "@effect/platform/HttpServer"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Clock from "effect/Clock"
@@ -10,11 +13,13 @@ import * as ConfigProvider from "effect/ConfigProvider"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Encoding from "effect/Encoding"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
+import { randomBytes } from "node:crypto"
 import { Brokerage, TradeStation } from "../src/index.js"
 import { browser, expired, start, type Visit } from "./utils.js"
 
@@ -377,4 +382,42 @@ describe("TradeStation: settings and variables", () => {
       )
       assert.deepStrictEqual(accounts.map((a) => a.AccountID), ["11111111"])
     }))
+})
+
+describe("TradeStation: rotation across processes", () => {
+  it.scopedLive("two bots sharing one token file: each rotating refresh token is spent exactly once, none refused", () =>
+    Effect.gen(function*() {
+      const s = yield* start()
+      const login = yield* s.login("rotating")
+      const fs = yield* FileSystem.FileSystem
+      const file = `${yield* fs.makeTempDirectoryScoped({ prefix: "eo2-tradestation-" })}/tokens.json`
+      const fileKey = Redacted.make(Encoding.encodeBase64(randomBytes(32)))
+      // Two stores on one file: what two processes of one bot have.
+      const [a, b] = yield* Effect.all([0, 1].map(() => Effect.orDie(FileTokenStore.make({ path: file, key: fileKey }))))
+      const key = yield* TradeStation.storeKey(s.options("rotating"))
+      yield* a!.set(key, login)
+      const tokensA = Context.get(yield* s.build("rotating", {}, a), TradeStation.Tokens)
+      const tokensB = Context.get(yield* s.build("rotating", {}, b), TradeStation.Tokens)
+      assert.strictEqual(valueOf(yield* tokensA.get), valueOf(login))
+      assert.strictEqual(valueOf(yield* tokensB.get), valueOf(login))
+
+      for (let round = 0; round < 3; round++) {
+        // Both renew at once, each holding the same (soon spent) refresh token.
+        const [x, y] = yield* Effect.all([tokensA.refresh, tokensB.refresh], { concurrency: 2 })
+        const stored = Option.getOrThrow(yield* a!.get(key))
+        assert.isTrue(
+          [x, y].some((t) => valueOf(t) === valueOf(stored)),
+          "the newest pair is the stored one"
+        )
+        assert.strictEqual(stored.refreshTokenExpiresAt, login.refreshTokenExpiresAt, "the login's 24 hours")
+      }
+      const refreshes = (yield* s.emulator.tokenRequests).filter((r) => r.grantType === "refresh_token")
+      assert.deepStrictEqual(refreshes.filter((r) => r.status !== 200).map((r) => r.error), [], "no refresh token refused")
+      assert.isAtLeast(refreshes.length, 3)
+      assert.strictEqual(new Set(refreshes.map((r) => r.refreshTokenId)).size, refreshes.length, "none presented twice")
+      const issued = (yield* s.emulator.tokens).filter((t) => t.kind === "refresh" && t.clientId === s.keys.rotating.clientId)
+      assert.deepStrictEqual(issued.map((t) => t.uses), [...refreshes.map(() => 1), 0])
+      // Both bots end on the stored pair: the next calls work from either.
+      yield* Effect.asVoid(Context.get(yield* s.build("rotating", {}, b), Brokerage.Brokerage).accounts)
+    }).pipe(Effect.provide(NodeContext.layer)), { timeout: 60_000 })
 })
