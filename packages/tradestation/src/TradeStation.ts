@@ -166,8 +166,8 @@ export const definition: OAuth2Provider.Definition = {
         : "TradeStation requires the openid scope: add it to the scopes (with offline_access for a refresh token).",
     rejectedTokenHint: ({ apis, environment }) =>
       `TradeStation refused a freshly refreshed token too. This client uses ${environment} ` +
-      `(${apis.api === undefined ? "no API" : originOf(apis.api)}); check TRADESTATION_ENV, that the login asked ` +
-      `the scopes this call needs (ReadAccount for accounts), and log in again (effect-oauth2 login tradestation).`
+      `(${apis.api === undefined ? "no API" : originOf(apis.api)}): check TRADESTATION_ENV. A login made without ` +
+      `audience=${audience} gets tokens the API never accepts; log in again (effect-oauth2 login tradestation).`
   }
 }
 

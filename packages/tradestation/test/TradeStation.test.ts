@@ -168,7 +168,18 @@ describe("TradeStation: the login", () => {
       const ctx = yield* s.build("demo")
       const error = yield* Effect.flip(Context.get(ctx, Brokerage.Brokerage).accounts)
       assert.strictEqual(error._tag, "Unauthorized")
-      assert.include(error.message, "TRADESTATION_ENV")
+      assert.include(error.message, "audience=https://api.tradestation.com")
+      assert.include(error.message, "effect-oauth2 login tradestation")
+    }))
+  it.scoped("a login without ReadAccount: accounts fails with InvalidScope, not a retry", () =>
+    Effect.gen(function*() {
+      const s = yield* start()
+      yield* s.login("demo", { scopes: ["MarketData"] })
+      const ctx = yield* s.build("demo", { scopes: ["MarketData"] })
+      const error = yield* Effect.flip(Context.get(ctx, Brokerage.Brokerage).accounts)
+      assert.strictEqual(error._tag, "InvalidScope")
+      assert.isFalse(error.retryable)
+      assert.strictEqual((yield* s.emulator.tokenRequests).length, 1, "the login's exchange only")
     }))
 })
 
