@@ -171,6 +171,7 @@ describe("TradeStation: the login", () => {
       assert.include(error.message, "audience=https://api.tradestation.com")
       assert.include(error.message, "effect-oauth2 login tradestation")
     }))
+
   it.scoped("a login without ReadAccount: accounts fails with InvalidScope, not a retry", () =>
     Effect.gen(function*() {
       const s = yield* start()
