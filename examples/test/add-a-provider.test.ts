@@ -10,6 +10,7 @@ import { FigureMarkets } from "@effect-oauth2/figure-markets"
 import { FigurePay } from "@effect-oauth2/figure-pay"
 import { Openmarkets } from "@effect-oauth2/openmarkets"
 import { Tastytrade } from "@effect-oauth2/tastytrade"
+import { TradeStation } from "@effect-oauth2/tradestation"
 import { Tradier } from "@effect-oauth2/tradier"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
@@ -57,7 +58,8 @@ describe("README: the provider table", () => {
       FigurePay.definition,
       Tradier.definition,
       Openmarkets.definition,
-      Tastytrade.definition
+      Tastytrade.definition,
+      TradeStation.definition
     ]
   ) {
     it(`names every variable of ${definition.title}`, () => {

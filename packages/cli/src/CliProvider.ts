@@ -16,9 +16,11 @@
  *
  * @since 0.2.0
  */
+import type * as AccessToken from "@effect-oauth2/core/AccessToken"
 import * as AccessTokens from "@effect-oauth2/core/AccessTokens"
-import type { InvalidConfiguration } from "@effect-oauth2/core/OAuth2Error"
+import type { InvalidConfiguration, OAuth2Error } from "@effect-oauth2/core/OAuth2Error"
 import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
+import type * as TokenStore from "@effect-oauth2/core/TokenStore"
 import * as Banking from "@effect-oauth2/figure-pay/Banking"
 import * as FigurePay from "@effect-oauth2/figure-pay/FigurePay"
 import * as FigureMarkets from "@effect-oauth2/figure-markets/FigureMarkets"
@@ -26,8 +28,11 @@ import * as Trader from "@effect-oauth2/figure-markets/Trader"
 import * as Openmarkets from "@effect-oauth2/openmarkets/Openmarkets"
 import * as Customer from "@effect-oauth2/tastytrade/Customer"
 import * as Tastytrade from "@effect-oauth2/tastytrade/Tastytrade"
+import * as Brokerage from "@effect-oauth2/tradestation/Brokerage"
+import * as TradeStation from "@effect-oauth2/tradestation/TradeStation"
 import * as Tradier from "@effect-oauth2/tradier/Tradier"
 import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpServer from "@effect/platform/HttpServer"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -125,6 +130,21 @@ export interface CliProvider {
   readonly whoami?: WhoAmI | undefined
   /** A static-token mode, when the provider has one. */
   readonly staticToken?: StaticToken | undefined
+  /**
+   * The login, for a definition with a `login` URL whose callback the definition alone cannot say: gets a token and
+   * puts it in the `TokenStore`, where a `stored` provider reads it. Default: `OAuth2Provider.login(definition,
+   * settings, options)`.
+   */
+  readonly login?:
+    | (<E, R>(
+      settings: OAuth2Provider.Settings,
+      options: LoginOptions<E, R>
+    ) => Effect.Effect<
+      AccessToken.AccessToken,
+      OAuth2Error | E,
+      HttpClient.HttpClient | HttpServer.HttpServer | TokenStore.TokenStore | R
+    >)
+    | undefined
   /** Said after a successful revocation. Default: the definition's `revocation.note`. */
   readonly afterRevoke?: string | undefined
 }
@@ -209,9 +229,46 @@ export const tastytrade: CliProvider = {
 }
 
 /**
+ * TradeStation: `whoami` is `GET /brokerage/accounts`; the login goes back to the key's Allowed Callback URL
+ * (`TRADESTATION_CALLBACK_URL`, default `http://localhost:31022`, so `--port 31022`), which the definition alone
+ * cannot say; `TradeStation.config` reads the rotation.
+ *
+ * @since 0.2.0
+ * @category providers
+ */
+export const tradestation: CliProvider = {
+  definition: TradeStation.definition,
+  config: TradeStation.config,
+  whoami: {
+    describe: "GET /brokerage/accounts",
+    run: ({ apis, environment, scopes }) =>
+      Effect.map(Brokerage.fromHttpClient(apis.api!, { scopes }).accounts, (accounts): Report => ({
+        text: `tradestation (${environment}): ${accounts.length} account(s)${
+          accounts.length === 0 ? "" : `: ${accounts.map((a) => a.AccountID).join(", ")}`
+        }`,
+        json: {
+          provider: "tradestation",
+          environment,
+          accounts: accounts.map((a) => ({ id: a.AccountID, type: a.AccountType ?? null, status: a.Status ?? null }))
+        }
+      }))
+  },
+  login: (settings, options) => TradeStation.login(settings, options),
+  afterRevoke: "TradeStation revokes every refresh token of the key, in every process and for every user of it: " +
+    "each must log in again. Access tokens already issued work until they expire (20 minutes)."
+}
+
+/**
  * The command's providers, in the order it lists them.
  *
  * @since 0.2.0
  * @category providers
  */
-export const providers: ReadonlyArray<CliProvider> = [figureMarkets, figurePay, tradier, openmarkets, tastytrade]
+export const providers: ReadonlyArray<CliProvider> = [
+  figureMarkets,
+  figurePay,
+  tradier,
+  openmarkets,
+  tastytrade,
+  tradestation
+]

@@ -626,7 +626,11 @@ export const exchange = (
  * @category models
  */
 export interface LoopbackOptions {
-  /** The path the provider redirects to. Default: `"/callback"`. */
+  /**
+   * The path the provider redirects to. Default: `"/callback"`. `""` makes the redirect URI the bare origin
+   * (`http://localhost:31022`, the form of TradeStation's default callback URLs, which Auth0 matches byte for byte),
+   * answered at `/`.
+   */
   readonly path?: string | undefined
   /**
    * How long to wait for the callback, counted from the moment the listener starts (`Clock` time). Default: 10
@@ -718,8 +722,8 @@ export const loopbackCallback = (
       )
     }
     const path = options?.path ?? "/callback"
-    if (!/^\/[^?#\s]*$/.test(path)) {
-      return yield* invalid(`the callback path must start with "/" and carry no query or fragment.`)
+    if (path !== "" && !/^\/[^?#\s]*$/.test(path)) {
+      return yield* invalid(`the callback path must be "" or start with "/", and carry no query or fragment.`)
     }
     const host = options?.redirectHost ?? address.hostname
     if (!Endpoint.isLoopbackHost(host)) {
@@ -847,7 +851,7 @@ export const loopbackCallback = (
       } catch {
         return respond(400, "Bad request", "The request could not be read.")
       }
-      if (url.pathname !== path) return respond(404, "Not found", "There is nothing here.")
+      if (url.pathname !== (path === "" ? "/" : path)) return respond(404, "Not found", "There is nothing here.")
       if (request.method !== "GET") {
         return respond(405, "Method not allowed", "The callback is a GET request.", { allow: "GET" })
       }

@@ -222,6 +222,10 @@ const tokenSelfTest = (provider: ProviderName, environment: string, why: string)
  * A provider of the registry: its settings read with its `Config` (the definition's variables), the emulator's hosts
  * over the configured ones, validated and built by core from the definition.
  */
+const loginFromDefinition = (definition: OAuth2Provider.Definition) =>
+<E, R>(settings: OAuth2Provider.Settings, options: CliProvider.LoginOptions<E, R>) =>
+  OAuth2Provider.login(definition, settings, options)
+
 const fromDefinition = (
   descriptor: Descriptor,
   entry: CliProvider.CliProvider,
@@ -267,7 +271,9 @@ const fromDefinition = (
       layer: sessionLayer(session, whoami),
       client: OAuth2Client.make({ endpoint: resolved.endpoint, credentials: resolved.credentials }),
       storeKey: OAuth2Provider.storeKey(resolved),
-      login: descriptor.noLogin !== undefined ? undefined : (options) => OAuth2Provider.login(definition, settings, options)
+      login: descriptor.noLogin !== undefined
+        ? undefined
+        : (options) => (entry.login ?? loginFromDefinition(definition))(settings, options)
     }
     return plan
   })

@@ -38,6 +38,12 @@ export interface Harness {
   readonly withWrongSecret: Effect.Effect<AccessTokens.Service, never, Scope.Scope>
   /** Whether the provider supports revocation (then `revoke` must make the API reject the token). */
   readonly supportsRevocation: boolean
+  /**
+   * Whether a revocation ends the login the tokens come from (a provider whose revocation kills the refresh token):
+   * the next call then asks once with the dead refresh token, is refused, and fails with `LoginRequired`. Default:
+   * `false` (the next call gets a new token).
+   */
+  readonly revocationEndsLogin?: boolean | undefined
   /** Whether tokens come from client credentials (so `refresh` and `invalidate` can fetch a new one). */
   readonly clientCredentials: boolean
   /** Strings that must never appear in errors or logs: the client secret and the like. */
@@ -220,6 +226,14 @@ export const conformance = (options: Options): void => {
           return
         }
         assert.strictEqual(result._tag, "Right")
+        if (h.revocationEndsLogin === true) {
+          const before = yield* h.tokenRequests
+          const error = yield* Effect.flip(h.protectedCall)
+          assert.strictEqual(error._tag, "LoginRequired")
+          assert.strictEqual(yield* h.tokenRequests, before + 1)
+          noSecretIn(h, error)
+          return
+        }
         // The next call gets a new token (the revoked one was dropped) and succeeds.
         yield* h.protectedCall
         assert.strictEqual(yield* h.tokenRequests, 2)
