@@ -38,6 +38,7 @@ import type * as HttpServer from "@effect/platform/HttpServer"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -169,7 +170,7 @@ const settingsOf = (options: Options): OAuth2Provider.Settings => {
  * @since 0.1.0
  * @category constants
  */
-export const refreshTokenWarnings: ReadonlyArray<string> = ["15 minutes", "5 minutes"]
+export const refreshTokenWarnings: ReadonlyArray<Duration.DurationInput> = [Duration.minutes(15), Duration.minutes(5)]
 
 /**
  * Saxo's access tokens: the same service as core's `AccessTokens`, under this package's own tag.
