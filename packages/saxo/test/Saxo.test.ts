@@ -19,7 +19,7 @@ import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import { inspect } from "node:util"
 import { Saxo, Users } from "../src/index.js"
-import { loginInto } from "./utils.js"
+import { loginInto } from "./utils/login.js"
 
 const confidential = Clients.saxoDemo
 const pkce = Clients.saxoPkceDemo

@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { Saxo, Users } from "../src/index.js"
-import { loginInto } from "./utils.js"
+import { loginInto } from "./utils/login.js"
 
 const demo = Clients.saxoDemo
 

@@ -4,7 +4,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as Effect from "effect/Effect"
 import * as http from "node:http"
-import * as Saxo from "../src/Saxo.js"
+import * as Saxo from "../../src/Saxo.js"
 
 /** The loopback server the login's callback listener runs on: a free port on 127.0.0.1. */
 export const CallbackServer = NodeHttpServer.layer(() => http.createServer(), { host: "127.0.0.1", port: 0 })
