@@ -11,7 +11,7 @@ import * as TokenCipher from "../src/TokenCipher.js"
 import * as TokenServer from "./utils/tokenServer.js"
 
 const VERIFIER = "pkce-verifier-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFG"
-const REDIRECT = "http://127.0.0.1:8765/saxo/callback"
+const REDIRECT = "http://127.0.0.1:8765/callback"
 const CODE = "code-4d5e6f"
 const REFRESH = "RT-1a2b3c-first"
 const NEXT = "RT-7g8h9i-next"

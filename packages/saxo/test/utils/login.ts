@@ -9,8 +9,8 @@ import * as Saxo from "../../src/Saxo.js"
 /** The loopback server the login's callback listener runs on: a free port on 127.0.0.1. */
 export const CallbackServer = NodeHttpServer.layer(() => http.createServer(), { host: "127.0.0.1", port: 0 })
 
-/** The emulator's demo apps are registered with `http://127.0.0.1:8765/saxo/callback` (any loopback port). */
-export const callbackPath = "/saxo/callback"
+/** The emulator's demo apps are registered with `http://127.0.0.1:8765/callback` (any loopback port). */
+export const callbackPath = "/callback"
 
 /**
  * The user's browser: opens the authorize URL (Saxo's emulator redirects at once), then follows the one redirect to
