@@ -1,12 +1,16 @@
 import * as FileTokenStore from "@effect-oauth2/core/FileTokenStore"
 import * as TokenCipher from "@effect-oauth2/core/TokenCipher"
+import * as TokenStore from "@effect-oauth2/core/TokenStore"
 import { Clients, Emulator } from "@effect-oauth2/emulator"
 import { Saxo } from "@effect-oauth2/saxo"
 import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as http from "node:http"
 import * as path from "node:path"
 import { assertNoSecrets, cli, storeKey, tempDir } from "./utils.js"
 
@@ -62,6 +66,35 @@ describe("saxo, from its definition and a registry entry", () => {
       ]
       for (const [what, out] of Object.entries({ login, me, json, token, status })) {
         assertNoSecrets(out.stdout + out.stderr, secrets, what)
+      }
+    }))
+
+  it.scopedLive("status of a PKCE app's stored login (from Saxo.login): the verifier and tokens never shown", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.make({ port: 0 })
+      const dir = yield* tempDir
+      const file = path.join(dir, "tokens.json")
+      const key = storeKey()
+      const token = yield* Effect.gen(function*() {
+        const store = yield* FileTokenStore.make({ path: file, key: TokenCipher.rawKey(key) })
+        return yield* Saxo.login({ clientId: Clients.saxoPkceDemo.clientId, hosts: emulator.brokerUrls.saxo }, {
+          onAuthorizeUrl: (url) => browser([])(url),
+          timeout: "20 seconds"
+        }).pipe(
+          Effect.provide(NodeHttpServer.layer(() => http.createServer(), { host: "127.0.0.1", port: 0 })),
+          Effect.provideService(TokenStore.TokenStore, store)
+        )
+      }).pipe(Effect.provide(NodeContext.layer), Effect.provide(NodeHttpClient.layerUndici), Effect.orDie)
+      assert.isDefined(token.codeVerifier)
+      for (const args of [["status", "--store", file, "--json"], ["status", "saxo", "--store", file]]) {
+        const status = yield* cli(args, { env: { EFFECT_OAUTH2_STORE_KEY: key } })
+        assert.strictEqual(status.code, 0, status.stderr)
+        assert.include(status.stdout, "saxo")
+        assertNoSecrets(
+          status.stdout + status.stderr,
+          [Redacted.value(token.codeVerifier!), Redacted.value(token.value), Redacted.value(token.refreshToken!)],
+          args.join(" ")
+        )
       }
     }))
 })
