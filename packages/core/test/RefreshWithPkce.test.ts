@@ -1,6 +1,7 @@
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as fc from "effect/FastCheck"
 import * as Redacted from "effect/Redacted"
 import { inspect } from "node:util"
 import * as AccessToken from "../src/AccessToken.js"
@@ -144,4 +145,33 @@ describe("Endpoint.refreshWithPkce: the login's code_verifier and redirect_uri o
       const opened = yield* TokenCipher.openToken(cipher, key, sealed)
       assert.strictEqual(Redacted.value(opened.codeVerifier!), VERIFIER)
     }))
+
+  it.effect.prop(
+    "any RFC 7636 verifier and loopback redirect: sent verbatim on refresh, kept, and never in a rendering or an error",
+    [
+      fc.stringMatching(/^[A-Za-z0-9._~-]{43,128}$/),
+      fc.integer({ min: 1024, max: 65535 }),
+      fc.stringMatching(/^\/[a-z0-9/_-]{0,30}$/)
+    ],
+    ([verifier, port, path]) =>
+      Effect.gen(function*() {
+        const redirectUri = `http://127.0.0.1:${port}${path}`
+        const { client, server } = yield* start(true, [
+          TokenServer.token({ refresh_token: REFRESH }),
+          TokenServer.oauthError("invalid_grant", { error_description: `no: ${verifier}` })
+        ])
+        const token = yield* client.requestToken(
+          Grant.authorizationCode({ code: Redacted.make(CODE), redirectUri, codeVerifier: Redacted.make(verifier) })
+        )
+        const error = yield* Effect.flip(client.requestToken(refreshOf(token)))
+        const sent = yield* server.last
+        assert.strictEqual(sent.form.code_verifier, verifier)
+        assert.strictEqual(sent.form.redirect_uri, redirectUri)
+        assert.strictEqual(Redacted.value(token.codeVerifier!), verifier)
+        for (const shown of [String(token), JSON.stringify(token), inspect(token), error.message, JSON.stringify(error)]) {
+          assert.notInclude(shown, verifier)
+        }
+      }).pipe(Effect.scoped, Effect.provide(FetchHttpClient.layer)),
+    { fastCheck: { numRuns: 25 } }
+  )
 })
