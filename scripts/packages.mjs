@@ -16,6 +16,7 @@ export const publicPackages = [
   "openmarkets",
   "tastytrade",
   "tradestation",
+  "saxo",
   "redis",
   "node",
   "cli"

@@ -9,6 +9,7 @@ import { AccessTokens, OAuth2Provider } from "@effect-oauth2/core"
 import { FigureMarkets } from "@effect-oauth2/figure-markets"
 import { FigurePay } from "@effect-oauth2/figure-pay"
 import { Openmarkets } from "@effect-oauth2/openmarkets"
+import { Saxo } from "@effect-oauth2/saxo"
 import { Tastytrade } from "@effect-oauth2/tastytrade"
 import { TradeStation } from "@effect-oauth2/tradestation"
 import { Tradier } from "@effect-oauth2/tradier"
@@ -59,7 +60,8 @@ describe("README: the provider table", () => {
       Tradier.definition,
       Openmarkets.definition,
       Tastytrade.definition,
-      TradeStation.definition
+      TradeStation.definition,
+      Saxo.definition
     ]
   ) {
     it(`names every variable of ${definition.title}`, () => {

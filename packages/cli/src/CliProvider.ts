@@ -26,6 +26,8 @@ import * as FigurePay from "@effect-oauth2/figure-pay/FigurePay"
 import * as FigureMarkets from "@effect-oauth2/figure-markets/FigureMarkets"
 import * as Trader from "@effect-oauth2/figure-markets/Trader"
 import * as Openmarkets from "@effect-oauth2/openmarkets/Openmarkets"
+import * as Saxo from "@effect-oauth2/saxo/Saxo"
+import * as SaxoUsers from "@effect-oauth2/saxo/Users"
 import * as Customer from "@effect-oauth2/tastytrade/Customer"
 import * as Tastytrade from "@effect-oauth2/tastytrade/Tastytrade"
 import * as Brokerage from "@effect-oauth2/tradestation/Brokerage"
@@ -259,6 +261,25 @@ export const tradestation: CliProvider = {
 }
 
 /**
+ * Saxo Bank OpenAPI (a confidential app: `SAXO_CLIENT_SECRET`): `login` is core's from the definition, `whoami` is
+ * `GET /port/v1/users/me`.
+ *
+ * @since 0.2.0
+ * @category providers
+ */
+export const saxo: CliProvider = {
+  definition: Saxo.definition,
+  whoami: {
+    describe: "GET /port/v1/users/me",
+    run: ({ apis, environment }) =>
+      Effect.map(SaxoUsers.fromHttpClient(apis.openapi!).me, (me): Report => ({
+        text: `saxo (${environment}): user ${me.UserId ?? me.UserKey}${me.Name === undefined ? "" : ` (${me.Name})`}`,
+        json: { provider: "saxo", environment, userId: me.UserId ?? null, clientKey: me.ClientKey, name: me.Name ?? null }
+      }))
+  }
+}
+
+/**
  * The command's providers, in the order it lists them.
  *
  * @since 0.2.0
@@ -270,5 +291,6 @@ export const providers: ReadonlyArray<CliProvider> = [
   tradier,
   openmarkets,
   tastytrade,
-  tradestation
+  tradestation,
+  saxo
 ]

@@ -99,6 +99,22 @@ export class AccessToken extends Schema.Class<AccessToken>("@effect-oauth2/core/
    */
   refreshTokenIssuedAt: Schema.optional(Schema.Number),
   /**
+   * The PKCE `code_verifier` (RFC 7636) of the login this token descends from, kept for a server that wants it again
+   * on every refresh (Saxo's PKCE apps; the endpoint's `refreshWithPkce`). `Redacted` like the refresh token, stored
+   * with it (a store that encrypts encrypts it too), and sent nowhere but the token endpoint. Absent unless the
+   * endpoint asks for it, and on tokens stored by older versions.
+   *
+   * @since 0.2.0
+   */
+  codeVerifier: Schema.optional(Schema.Redacted(Schema.String)),
+  /**
+   * The `redirect_uri` of the login this token descends from, kept for a server that wants it again on every refresh
+   * (Saxo; the endpoint's `refreshWithPkce`). Absent unless the endpoint asks for it.
+   *
+   * @since 0.2.0
+   */
+  redirectUri: Schema.optional(Schema.String),
+  /**
    * Members of the token response this library does not interpret. Those known to be harmless (e.g. Tradier's
    * `issued_at` and `status`, see `OAuth2Client.readableMembers`, and those the endpoint's `readableMembers` names)
    * are kept as they came; every other one is wrapped whole in `Redacted` (a `mac_key`, an `id_token`, a nested

@@ -93,6 +93,14 @@ export interface Endpoint {
    * @since 0.2.0
    */
   readonly errorBody?: ErrorBody | undefined
+  /**
+   * Whether every refresh re-sends the login's PKCE `code_verifier` and `redirect_uri` (Saxo's PKCE apps refuse a
+   * refresh without them): the token of an authorization-code exchange then keeps both (`AccessToken.codeVerifier`,
+   * `AccessToken.redirectUri`), every refresh sends them and hands them on to the new token.
+   *
+   * @since 0.2.0
+   */
+  readonly refreshWithPkce?: boolean | undefined
   /** How long a request to the authorization server may take. */
   readonly requestTimeout: Duration.Duration
   /** The largest response body read from the authorization server, in bytes. */
@@ -199,6 +207,11 @@ export interface Options {
   readonly sendClientId?: boolean | undefined
   /** Reads a provider's own error body as RFC 6749 §5.2's. Default: none (the body is RFC 6749's). */
   readonly errorBody?: ErrorBody | undefined
+  /**
+   * Re-send the login's PKCE `code_verifier` and `redirect_uri` on every refresh, keeping them with the token (Saxo).
+   * Default: `false` (RFC 6749 §6: a refresh sends neither, and the verifier is dropped after the exchange).
+   */
+  readonly refreshWithPkce?: boolean | undefined
   /** How long a request may take. Default: 30 seconds. */
   readonly requestTimeout?: Duration.DurationInput | undefined
   /** The largest response body read, in bytes. Default: 1 MiB. */
@@ -324,6 +337,7 @@ export const make = (options: Options): Effect.Effect<Endpoint, InvalidConfigura
       bodyFormat: options.bodyFormat ?? "form",
       sendClientId: options.sendClientId ?? true,
       errorBody: options.errorBody,
+      refreshWithPkce: options.refreshWithPkce ?? false,
       requestTimeout: Duration.decode(options.requestTimeout ?? Duration.seconds(30)),
       maxResponseBytes
     }

@@ -50,6 +50,18 @@ export interface RefreshToken {
   readonly scopes?: ReadonlyArray<string> | undefined
   /** The scopes the refreshed token was granted: the new token's scopes when the response names none. */
   readonly grantedScopes?: ReadonlyArray<string> | undefined
+  /**
+   * The login's PKCE verifier, re-sent as `code_verifier` where the endpoint asks for it (`refreshWithPkce`: Saxo).
+   *
+   * @since 0.2.0
+   */
+  readonly codeVerifier?: Redacted.Redacted<string> | undefined
+  /**
+   * The login's redirect URI, re-sent as `redirect_uri` where the endpoint asks for it (`refreshWithPkce`: Saxo).
+   *
+   * @since 0.2.0
+   */
+  readonly redirectUri?: string | undefined
 }
 
 /**
@@ -146,6 +158,8 @@ export const toParams = (grant: Grant, scopeDelimiter: string): Array<readonly [
       ]
       const scopes = refreshScopes(grant)
       if (scopes !== undefined) params.push(["scope", scopes.join(scopeDelimiter)])
+      if (grant.redirectUri !== undefined) params.push(["redirect_uri", grant.redirectUri])
+      if (grant.codeVerifier !== undefined) params.push(["code_verifier", Redacted.value(grant.codeVerifier)])
       return params
     }
   }

@@ -167,6 +167,7 @@ export interface AuthorizationServer extends
     | "bodyFormat"
     | "sendClientId"
     | "errorBody"
+    | "refreshWithPkce"
   >
 {
   /** The token endpoint, e.g. `"{main}/auth/oauth2/token"`. */

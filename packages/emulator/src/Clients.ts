@@ -400,7 +400,7 @@ export const tastytradeDemo = {
 export const saxoDemo = {
   clientId: "saxo-demo-app-key",
   clientSecret: "saxo-demo-app-secret",
-  callbackUrl: "http://127.0.0.1:8765/saxo/callback"
+  callbackUrl: "http://127.0.0.1:8765/callback"
 } as const satisfies SaxoClient
 
 /**
@@ -411,7 +411,7 @@ export const saxoDemo = {
  */
 export const saxoPkceDemo = {
   clientId: "saxo-pkce-app-key",
-  callbackUrl: "http://127.0.0.1:8765/saxo/callback"
+  callbackUrl: "http://127.0.0.1:8765/callback"
 } as const satisfies SaxoClient
 
 /**

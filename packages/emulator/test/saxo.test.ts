@@ -104,7 +104,7 @@ describe("Saxo", () => {
       const noChallenge = yield* authorize({ response_type: "code", client_id: pkce.clientId, redirect_uri: callback })
       assert.strictEqual(location(noChallenge).searchParams.get("error"), "invalid_request")
       // Any loopback port (the default): the registered AppUrl with another port.
-      const otherPort = "http://127.0.0.1:9999/saxo/callback"
+      const otherPort = "http://127.0.0.1:9999/callback"
       const code = yield* codeFor(pkce.clientId, { code_challenge: challenge, code_challenge_method: "S256" }, otherPort)
       const wrong = yield* postForm(`${logon}/token`, { grant_type: "authorization_code", client_id: pkce.clientId, code, redirect_uri: otherPort, code_verifier: "x".repeat(43) })
       assert.strictEqual(json(wrong).error, "invalid_grant")
@@ -132,7 +132,7 @@ describe("Saxo", () => {
   it.scoped("the AppUrl: another path or host is an error page; anyLoopbackPort: false wants the exact URL", () =>
     Effect.gen(function*() {
       const { authorize } = yield* setup({ brokers: { saxo: { anyLoopbackPort: false } } })
-      for (const redirectUri of ["http://127.0.0.1:9999/saxo/callback", "http://127.0.0.1:8765/other", "http://evil.example/saxo/callback"]) {
+      for (const redirectUri of ["http://127.0.0.1:9999/callback", "http://127.0.0.1:8765/other", "http://evil.example/saxo/callback"]) {
         const reply = yield* authorize({ response_type: "code", client_id: demo.clientId, redirect_uri: redirectUri })
         assert.strictEqual(reply.status, 400, redirectUri)
         assert.isUndefined(reply.headers["location"])

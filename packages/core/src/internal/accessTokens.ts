@@ -318,7 +318,10 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
         refreshToken,
         // With a given refresh token, every refresh asks for the scopes asked for (none: the grant's).
         scopes: mode === "refresh_token" && scopes.length > 0 ? scopes : undefined,
-        grantedScopes: stale.scopes
+        grantedScopes: stale.scopes,
+        // The login's PKCE verifier and redirect URI, re-sent where the endpoint asks for them (`refreshWithPkce`).
+        codeVerifier: stale.codeVerifier,
+        redirectUri: stale.redirectUri
       })).pipe(
         Effect.map((token) => death.afterRefresh(stale, refreshToken, token))
       )

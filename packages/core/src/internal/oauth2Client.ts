@@ -180,6 +180,12 @@ export const decodeTokenResponse = (options: {
     : grant._tag === "RefreshToken"
     ? grant.refreshToken
     : undefined
+  // The login's PKCE verifier and redirect URI, kept with the token where every refresh must re-send them (Saxo).
+  const login = endpoint.refreshWithPkce !== true
+    ? undefined
+    : grant._tag === "AuthorizationCode" || grant._tag === "RefreshToken"
+    ? { codeVerifier: grant.codeVerifier, redirectUri: grant.redirectUri }
+    : undefined
   const extra: Record<string, unknown> = {}
   for (const key of Object.keys(body)) {
     if (KNOWN_MEMBERS.has(key)) continue
@@ -198,6 +204,8 @@ export const decodeTokenResponse = (options: {
       ...(refreshToken !== undefined && refreshLifetimeMillis !== undefined
         ? { refreshTokenExpiresAt: AccessToken.expiryOf(issuedAt, refreshLifetimeMillis) }
         : {}),
+      ...(refreshToken !== undefined && login?.codeVerifier !== undefined ? { codeVerifier: login.codeVerifier } : {}),
+      ...(refreshToken !== undefined && login?.redirectUri !== undefined ? { redirectUri: login.redirectUri } : {}),
       extra
     }, { disableValidation: true }) // every field is checked above: validating again would only cost time
   )
@@ -231,7 +239,10 @@ export const make = (options: {
       grant._tag === "AuthorizationCode"
         ? [Redacted.value(grant.code), ...(grant.codeVerifier === undefined ? [] : [Redacted.value(grant.codeVerifier)])]
         : grant._tag === "RefreshToken"
-        ? [Redacted.value(grant.refreshToken)]
+        ? [
+          Redacted.value(grant.refreshToken),
+          ...(grant.codeVerifier === undefined ? [] : [Redacted.value(grant.codeVerifier)])
+        ]
         : []
 
     // `client_secret_post` without `client_id` where the provider wants the secret alone (tastytrade).
@@ -293,7 +304,12 @@ export const make = (options: {
         }
       })
 
-    const requestToken = (grant: Grant.Grant): Effect.Effect<AccessToken, OAuth2Error> => {
+    const requestToken = (given: Grant.Grant): Effect.Effect<AccessToken, OAuth2Error> => {
+      // A refresh re-sends the login's verifier and redirect URI only where the endpoint asks for them (Saxo).
+      const grant: Grant.Grant = given._tag === "RefreshToken" && endpoint.refreshWithPkce !== true &&
+          (given.codeVerifier !== undefined || given.redirectUri !== undefined)
+        ? { ...given, codeVerifier: undefined, redirectUri: undefined }
+        : given
       const url = grant._tag === "RefreshToken" ? endpoint.refreshUrl ?? endpoint.tokenUrl : endpoint.tokenUrl
       const grantType = grant._tag === "ClientCredentials"
         ? "client_credentials"

@@ -191,8 +191,10 @@ export const resolve = (definition: Definition, settings: Settings): Effect.Effe
   Effect.gen(function*() {
     const located = yield* resolveHosts(definition, settings)
     if (settings.clientId.trim() === "") return yield* invalid(definition, "clientId is empty.")
-    const credentials = Endpoint.credentials(settings.clientId, settings.clientSecret)
-    if (credentials.clientSecret === undefined || Redacted.value(credentials.clientSecret) === "") {
+    // A public client (`authMethod: "none"`, e.g. a PKCE app) has no secret: none is asked for, none is kept.
+    const publicClient = definition.authorizationServer.authMethod === "none"
+    const credentials = Endpoint.credentials(settings.clientId, publicClient ? undefined : settings.clientSecret)
+    if (!publicClient && (credentials.clientSecret === undefined || Redacted.value(credentials.clientSecret) === "")) {
       return yield* invalid(definition, "clientSecret is empty.")
     }
     const scopes = yield* resolveScopes(definition, settings.scopes)
@@ -243,6 +245,7 @@ export const resolve = (definition: Definition, settings: Settings): Effect.Effe
       bodyFormat: server.bodyFormat,
       sendClientId: server.sendClientId,
       errorBody: server.errorBody,
+      refreshWithPkce: server.refreshWithPkce,
       requestTimeout: settings.requestTimeout
     })
     const resolved: Resolved = { ...located, scopes, endpoint, credentials, ...(refreshToken === undefined ? {} : { refreshToken }) }
