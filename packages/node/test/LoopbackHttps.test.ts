@@ -5,6 +5,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Https from "node:https"
+import type { TLSSocket } from "node:tls"
 import { inspect } from "node:util"
 import { X509Certificate } from "node:crypto"
 import * as LoopbackHttps from "../src/LoopbackHttps.js"
@@ -13,7 +14,7 @@ import * as LoopbackHttps from "../src/LoopbackHttps.js"
 const get = (port: number, ca: string | undefined) =>
   Effect.async<{ status: number; body: string; fingerprint: string }, Error>((resume) => {
     const request = Https.get({ host: "127.0.0.1", port, path: "/hello", ca, timeout: 5000, agent: false }, (response) => {
-      const fingerprint = (response.socket as import("node:tls").TLSSocket).getPeerCertificate().fingerprint256
+      const fingerprint = (response.socket as TLSSocket).getPeerCertificate().fingerprint256
       const chunks: Array<Buffer> = []
       response.on("data", (c: Buffer) => chunks.push(c))
       response.on("end", () =>
