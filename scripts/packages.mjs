@@ -15,6 +15,7 @@ export const publicPackages = [
   "tradier",
   "openmarkets",
   "tastytrade",
+  "schwab",
   "redis",
   "node",
   "cli"
