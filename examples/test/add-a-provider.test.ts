@@ -9,6 +9,7 @@ import { AccessTokens, OAuth2Provider } from "@effect-oauth2/core"
 import { FigureMarkets } from "@effect-oauth2/figure-markets"
 import { FigurePay } from "@effect-oauth2/figure-pay"
 import { Openmarkets } from "@effect-oauth2/openmarkets"
+import { Schwab } from "@effect-oauth2/schwab"
 import { Tastytrade } from "@effect-oauth2/tastytrade"
 import { Tradier } from "@effect-oauth2/tradier"
 import { NodeHttpClient } from "@effect/platform-node"
@@ -57,7 +58,8 @@ describe("README: the provider table", () => {
       FigurePay.definition,
       Tradier.definition,
       Openmarkets.definition,
-      Tastytrade.definition
+      Tastytrade.definition,
+      Schwab.definition
     ]
   ) {
     it(`names every variable of ${definition.title}`, () => {
