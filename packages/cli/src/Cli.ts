@@ -777,7 +777,9 @@ const loginCommand = (registry: Providers.Registry) => Command.make(
               Effect.catchTag("ServeError", () =>
                 new Settings.UsageError({
                   message: server !== undefined
-                    ? `Cannot listen on ${where} for the login callback (in use?). Free that port, or log in with --paste.`
+                    ? `Cannot listen on ${where} for the login callback (in use, or a port below 1024 without root?). ` +
+                      "Free that port, register a callback with a port above 1024 (e.g. https://127.0.0.1:8182), or " +
+                      "log in with --paste."
                     : `Cannot listen on ${where} for the login callback (in use?). Give another ` +
                       "--port: the one of the callback URL registered with the application, or any while the " +
                       "provider accepts the redirect_uri sent."
