@@ -766,13 +766,12 @@ const loginCommand = (registry: Providers.Registry) => Command.make(
             const callback = args.paste
               ? noListener
               : server?.layer ?? NodeHttpServer.layer(() => Http.createServer(), { host: "127.0.0.1", port: args.port })
-            const token = yield* withProgress(
+            // No progress line while the user pastes: it would be drawn over what they type.
+            const token = yield* (args.paste ? loggingIn : withProgress(
               io,
-              args.paste
-                ? `waiting for the pasted URL (up to ${Format.remaining(args.timeout * 1000)})`
-                : `waiting for the login in the browser (up to ${Format.remaining(args.timeout * 1000)})`,
+              `waiting for the login in the browser (up to ${Format.remaining(args.timeout * 1000)})`,
               Deferred.await(shown)
-            )(loggingIn).pipe(
+            )(loggingIn)).pipe(
               Effect.provide(callback),
               Effect.catchTag("ServeError", () =>
                 new Settings.UsageError({
