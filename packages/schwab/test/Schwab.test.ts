@@ -4,6 +4,8 @@
  * then `LoginRequired` with no request sent), and one live grant per app.
  */
 import * as LoopbackHttps from "@effect-oauth2/node/LoopbackHttps"
+import type * as AccessToken from "@effect-oauth2/core/AccessToken"
+import type * as AccessTokens from "@effect-oauth2/core/AccessTokens"
 import type * as RefreshTokenLifetime from "@effect-oauth2/core/RefreshTokenLifetime"
 import * as TokenStore from "@effect-oauth2/core/TokenStore"
 import { Emulator } from "@effect-oauth2/emulator"
