@@ -17,6 +17,7 @@ export const publicPackages = [
   "tastytrade",
   "tradestation",
   "saxo",
+  "schwab",
   "redis",
   "node",
   "cli"

@@ -10,6 +10,7 @@ import { FigureMarkets } from "@effect-oauth2/figure-markets"
 import { FigurePay } from "@effect-oauth2/figure-pay"
 import { Openmarkets } from "@effect-oauth2/openmarkets"
 import { Saxo } from "@effect-oauth2/saxo"
+import { Schwab } from "@effect-oauth2/schwab"
 import { Tastytrade } from "@effect-oauth2/tastytrade"
 import { TradeStation } from "@effect-oauth2/tradestation"
 import { Tradier } from "@effect-oauth2/tradier"
@@ -61,7 +62,8 @@ describe("README: the provider table", () => {
       Openmarkets.definition,
       Tastytrade.definition,
       TradeStation.definition,
-      Saxo.definition
+      Saxo.definition,
+      Schwab.definition
     ]
   ) {
     it(`names every variable of ${definition.title}`, () => {

@@ -12,6 +12,7 @@ import { ConfigProvider, Duration, Effect, Layer, Option, Redacted } from "effec
 import * as FigureMarketsExample from "../src/figure-markets.js"
 import * as FigurePayExample from "../src/figure-pay.js"
 import * as OpenmarketsExample from "../src/openmarkets.js"
+import * as SchwabExample from "../src/schwab.js"
 import * as TastytradeExample from "../src/tastytrade.js"
 import * as TestingExample from "../src/testing-with-layers.js"
 import * as TradierExample from "../src/tradier.js"
@@ -24,7 +25,8 @@ const secrets = [
   Clients.tradierStaticDemo.token,
   Clients.openmarketsDemo.clientSecret,
   Clients.tastytradeDemo.clientSecret,
-  Clients.tastytradeDemo.grants[0].refreshToken
+  Clients.tastytradeDemo.grants[0].refreshToken,
+  Clients.schwabDemo.clientSecret
 ]
 
 /** Captures `console.log` for the rest of the scope; `check` fails if a demo secret was printed. */
@@ -423,6 +425,53 @@ describe("testing-with-layers", () => {
         user: "firms/demo-firm/users/fm-demo-client",
         accounts: ["demo-firm-trading", "demo-firm-margin"]
       })
+      output.check()
+    }))
+})
+
+describe("schwab", () => {
+  it.scopedLive("a login by paste, then the accounts; the death 7 days after the login announced", () =>
+    Effect.gen(function*() {
+      const output = yield* captureConsole
+      const emulator = yield* startEmulator()
+      const settings = SchwabExample.emulatorSettings(emulator)
+      const store = yield* TokenStore.makeMemory
+      const login = yield* SchwabExample.emulatorLogin(settings).pipe(
+        Effect.provideService(TokenStore.TokenStore, store),
+        Effect.provide(Live)
+      )
+      const report = yield* SchwabExample.program(settings).pipe(
+        Effect.provideService(TokenStore.TokenStore, store),
+        Effect.provide(Live)
+      )
+      assert.deepStrictEqual(report, {
+        _tag: "Accounts",
+        accounts: ["12345678"],
+        refreshTokenDiesAt: login.authorizedAt! + 7 * 86_400_000
+      })
+      assert.strictEqual(yield* requests(emulator, "schwab.token"), 1, "the login's exchange, no more")
+      assert.include(output.text(), "(7 days after the login)")
+      output.check()
+    }))
+
+  it.scopedLive("a login elsewhere killed the grant: LoginRequired, reported with what to do", () =>
+    Effect.gen(function*() {
+      const output = yield* captureConsole
+      // Access tokens of a second: the program's first call must refresh, with a grant a later login killed.
+      const emulator = yield* startEmulator({ brokers: { schwab: { accessTokenLifetime: "1 second" } } })
+      const settings = SchwabExample.emulatorSettings(emulator)
+      const store = yield* TokenStore.makeMemory
+      yield* SchwabExample.emulatorLogin(settings).pipe(Effect.provideService(TokenStore.TokenStore, store), Effect.provide(Live))
+      const elsewhere = yield* TokenStore.makeMemory
+      yield* SchwabExample.emulatorLogin(settings).pipe(Effect.provideService(TokenStore.TokenStore, elsewhere), Effect.provide(Live))
+      // The first login's access token expires (a second), so the program must refresh.
+      yield* Effect.sleep("1100 millis")
+      const report = yield* SchwabExample.program(settings).pipe(
+        Effect.provideService(TokenStore.TokenStore, store),
+        Effect.provide(Live)
+      )
+      assert.deepStrictEqual(report, { _tag: "LoginRequired" })
+      assert.include(output.text(), "effect-oauth2 login schwab")
       output.check()
     }))
 })

@@ -20,6 +20,7 @@ import * as TokenStore from "@effect-oauth2/core/TokenStore"
 import * as Emulator from "@effect-oauth2/emulator/Emulator"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpServer from "@effect/platform/HttpServer"
 import type * as Path from "@effect/platform/Path"
 import type * as Terminal from "@effect/platform/Terminal"
 import * as NodeContext from "@effect/platform-node/NodeContext"
@@ -705,6 +706,15 @@ const whoamiCommand = (registry: Providers.Registry) => Command.make(
   )
 )
 
+/** `login --paste` listens nowhere: the built-in logins never serve on this; a login that tries dies saying so. */
+const noListener = Layer.succeed(
+  HttpServer.HttpServer,
+  HttpServer.make({
+    serve: () => Effect.dieMessage("login --paste listens nowhere: this provider's login cannot be completed by pasting"),
+    address: { _tag: "TcpAddress", hostname: "127.0.0.1", port: 0 }
+  })
+)
+
 const loginCommand = (registry: Providers.Registry) => Command.make(
   "login",
   {
@@ -718,6 +728,13 @@ const loginCommand = (registry: Providers.Registry) => Command.make(
       Options.withDefault(8765)
     ),
     open: Options.boolean("open").pipe(Options.withDescription("Also open the authorize URL in the browser.")),
+    paste: Options.boolean("paste").pipe(
+      Options.withDescription(
+        "Listen nowhere: log in in any browser (another machine's too), then paste the whole URL the browser landed " +
+          "on (an error page: nothing listens there) on standard input. Its state is checked and its code exchanged " +
+          "at once, so paste it as soon as the browser lands (Schwab's codes live about 30 seconds)."
+      )
+    ),
     timeout: Options.integer("timeout").pipe(
       Options.withDescription("How many seconds to wait for the login; default 600 (Tradier's codes live 10 minutes)."),
       Options.withDefault(600)
@@ -739,28 +756,47 @@ const loginCommand = (registry: Providers.Registry) => Command.make(
             const io = yield* InternalIo.CliIo
             if (plan.login === undefined) return yield* unsupported(args.provider, "Login", descriptor.noLogin ?? "")
             const shown = yield* Deferred.make<void>()
+            const server = plan.loginServer
             const loggingIn = plan.login({
               timeout: args.timeout * 1000,
+              port: args.port,
+              paste: args.paste
+                ? Effect.sync(() =>
+                  io.stderr(
+                    "After logging in, copy the whole address the browser landed on (it starts with the callback URL " +
+                      "and carries ?code=...) and paste it here, then press Enter:\n"
+                  )
+                ).pipe(Effect.zipRight(io.readLine))
+                : undefined,
               onAuthorizeUrl: (url) =>
                 Effect.gen(function*() {
                   // The URL carries the state: shown to the user, never logged.
                   io.stderr(`Open this URL in your browser to log in to ${descriptor.title} (${plan.environment}):\n\n  ${url}\n\n`)
+                  if (!args.paste && server?.notice !== undefined) io.stderr(`${server.notice}\n\n`)
                   if (args.open) yield* Effect.forkDaemon(io.openUrl(url))
                   yield* Deferred.succeed(shown, undefined)
                 })
             })
-            const callback = NodeHttpServer.layer(() => Http.createServer(), { host: "127.0.0.1", port: args.port })
-            const token = yield* withProgress(
+            const where = server?.address ?? `127.0.0.1:${args.port}`
+            const callback = args.paste
+              ? noListener
+              : server?.layer ?? NodeHttpServer.layer(() => Http.createServer(), { host: "127.0.0.1", port: args.port })
+            // No progress line while the user pastes: it would be drawn over what they type.
+            const token = yield* (args.paste ? loggingIn : withProgress(
               io,
               `waiting for the login in the browser (up to ${Format.remaining(args.timeout * 1000)})`,
               Deferred.await(shown)
-            )(loggingIn).pipe(
+            )(loggingIn)).pipe(
               Effect.provide(callback),
               Effect.catchTag("ServeError", () =>
                 new Settings.UsageError({
-                  message: `Cannot listen on 127.0.0.1:${args.port} for the login callback (in use?). Give another ` +
-                    "--port: the one of the callback URL registered with the application, or any while the " +
-                    "provider accepts the redirect_uri sent."
+                  message: server !== undefined
+                    ? `Cannot listen on ${where} for the login callback (in use, or a port below 1024 without root?). ` +
+                      "Free that port, register a callback with a port above 1024 (e.g. https://127.0.0.1:8182), or " +
+                      "log in with --paste."
+                    : `Cannot listen on ${where} for the login callback (in use?). Give another ` +
+                      "--port: the one of the callback URL registered with the application, or any while the " +
+                      "provider accepts the redirect_uri sent."
                 }))
             )
             const now = yield* Clock.currentTimeMillis

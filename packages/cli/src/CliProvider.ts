@@ -26,8 +26,11 @@ import * as FigurePay from "@effect-oauth2/figure-pay/FigurePay"
 import * as FigureMarkets from "@effect-oauth2/figure-markets/FigureMarkets"
 import * as Trader from "@effect-oauth2/figure-markets/Trader"
 import * as Openmarkets from "@effect-oauth2/openmarkets/Openmarkets"
+import * as LoopbackHttps from "@effect-oauth2/node/LoopbackHttps"
 import * as Saxo from "@effect-oauth2/saxo/Saxo"
 import * as SaxoUsers from "@effect-oauth2/saxo/Users"
+import * as Accounts from "@effect-oauth2/schwab/Accounts"
+import * as Schwab from "@effect-oauth2/schwab/Schwab"
 import * as Customer from "@effect-oauth2/tastytrade/Customer"
 import * as Tastytrade from "@effect-oauth2/tastytrade/Tastytrade"
 import * as Brokerage from "@effect-oauth2/tradestation/Brokerage"
@@ -35,6 +38,7 @@ import * as TradeStation from "@effect-oauth2/tradestation/TradeStation"
 import * as Tradier from "@effect-oauth2/tradier/Tradier"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpServer from "@effect/platform/HttpServer"
+import type * as HttpServerError from "@effect/platform/HttpServerError"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -100,6 +104,31 @@ export interface LoginOptions<E, R> {
   readonly onAuthorizeUrl: (url: string) => Effect.Effect<unknown, E, R>
   /** How long to wait, in milliseconds. */
   readonly timeout: number
+  /**
+   * `login --paste`: reads the redirect URL the user pastes (one line). When given, the login listens nowhere: it
+   * shows the authorize URL and completes with the pasted URL (`OAuth2Provider.loginByPaste`).
+   *
+   * @since 0.2.0
+   */
+  readonly paste?: Effect.Effect<string> | undefined
+  /** `--port`: where the callback listens, or, with `paste`, the port of the redirect URI sent. */
+  readonly port?: number | undefined
+}
+
+/**
+ * The login's callback listener, for a provider whose callback is not plain HTTP on `--port` (Schwab: HTTPS on the
+ * registered callback's port, with a certificate made at run time).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface LoginServer {
+  /** The listener. */
+  readonly layer: Layer.Layer<HttpServer.HttpServer, InvalidConfiguration | HttpServerError.ServeError>
+  /** Where it listens, for the error when the port is taken. */
+  readonly address: string
+  /** Printed with the authorize URL, e.g. the browser's certificate warning and how to get past it. */
+  readonly notice?: string | undefined
 }
 
 /**
@@ -147,6 +176,12 @@ export interface CliProvider {
       HttpClient.HttpClient | HttpServer.HttpServer | TokenStore.TokenStore | R
     >)
     | undefined
+  /**
+   * The login's callback listener, when not plain HTTP on 127.0.0.1 at `--port` (Schwab's HTTPS one). Default: that.
+   *
+   * @since 0.2.0
+   */
+  readonly loginServer?: ((settings: OAuth2Provider.Settings) => LoginServer) | undefined
   /** Said after a successful revocation. Default: the definition's `revocation.note`. */
   readonly afterRevoke?: string | undefined
 }
@@ -280,6 +315,42 @@ export const saxo: CliProvider = {
 }
 
 /**
+ * Charles Schwab: logins over HTTPS on the registered callback (`SCHWAB_CALLBACK_URL`, default
+ * `https://127.0.0.1:8182`) with a certificate made at run time, or by pasting the redirect URL (`--paste`); `whoami`
+ * is `GET /trader/v1/accounts/accountNumbers`.
+ *
+ * @since 0.2.0
+ * @category providers
+ */
+export const schwab: CliProvider = {
+  definition: Schwab.definition,
+  config: Schwab.config,
+  whoami: {
+    describe: "GET /trader/v1/accounts/accountNumbers",
+    run: ({ apis, environment, scopes }) =>
+      Effect.map(Accounts.fromHttpClient(apis.api!, { scopes }).accountNumbers, (accounts): Report => ({
+        text: `schwab (${environment}): ${accounts.length} account(s)${
+          accounts.length === 0 ? "" : `: ${accounts.map((a) => a.accountNumber).join(", ")}`
+        }`,
+        json: { provider: "schwab", environment, accounts: accounts.map((a) => a.accountNumber) }
+      }))
+  },
+  loginServer: (settings) => {
+    const callbackUrl = (settings as Schwab.Options).callbackUrl ?? Schwab.defaultCallbackUrl
+    return {
+      layer: LoopbackHttps.layerFor(callbackUrl),
+      address: callbackUrl,
+      notice: `${LoopbackHttps.browserWarning(callbackUrl)} Schwab's codes live about 30 seconds: the login ` +
+        "completes as soon as the browser reaches the callback."
+    }
+  },
+  login: (settings, options) =>
+    options.paste === undefined
+      ? Schwab.login(settings, options)
+      : Schwab.loginByPaste(settings, { ...options, paste: options.paste })
+}
+
+/**
  * The command's providers, in the order it lists them.
  *
  * @since 0.2.0
@@ -292,5 +363,6 @@ export const providers: ReadonlyArray<CliProvider> = [
   openmarkets,
   tastytrade,
   tradestation,
-  saxo
+  saxo,
+  schwab
 ]

@@ -157,7 +157,7 @@ describe("status", () => {
       const run = yield* cli(["status", "--store", file], { env })
       assert.strictEqual(run.code, 5, run.stderr)
       assert.include(run.stdout, "schwab (production, client app-key)\n  access token: expired at ")
-      assert.match(run.stdout, /refresh token: dead since .*Z: log in again\n/)
+      assert.match(run.stdout, /refresh token: dead since .*Z: log in again \(effect-oauth2 login schwab\)\n/)
       assertNoSecrets(run.stdout + run.stderr, SECRETS, "status")
       const json = yield* cli(["status", "schwab", "--store", file, "--json"], { env })
       assert.strictEqual(json.code, 5)

@@ -51,6 +51,7 @@ import {
   InvalidConfiguration,
   isOAuth2Error,
   type OAuth2Error,
+  Unauthorized,
   Unsupported
 } from "./OAuth2Error.js"
 
@@ -644,6 +645,17 @@ export interface LoopbackOptions {
   readonly redirectHost?: string | undefined
   /** The provider's name, for errors and logs. Default: none. */
   readonly provider?: string | undefined
+  /**
+   * The callback URL registered with the provider, used verbatim as the redirect URI (sent and compared byte for
+   * byte by providers such as Schwab, e.g. `"https://127.0.0.1:8182"`): its scheme is written as given (`https` for
+   * a TLS listener, which the `HttpServer` in the context must then be), its path is the callback path (`/` when it
+   * has none), and its host must be a loopback name and its port the listener's (the scheme's default port when it
+   * names none): otherwise `InvalidConfiguration`, before anything is shown. It may carry no query or fragment.
+   * `path` and `redirectHost` are then ignored. Default: none (`http://<host>:<port><path>`).
+   *
+   * @since 0.2.0
+   */
+  readonly redirectUri?: string | undefined
 }
 
 /**
@@ -721,21 +733,26 @@ export const loopbackCallback = (
           "give the HTTP server host \"127.0.0.1\"."
       )
     }
-    const path = options?.path ?? "/callback"
+    const registered = options?.redirectUri === undefined
+      ? undefined
+      : yield* Effect.mapError(internal.parseRegisteredRedirect(options.redirectUri, address.port), invalid)
+    const path = registered?.path ?? options?.path ?? "/callback"
     if (path !== "" && !/^\/[^?#\s]*$/.test(path)) {
       return yield* invalid(`the callback path must be "" or start with "/", and carry no query or fragment.`)
     }
-    const host = options?.redirectHost ?? address.hostname
+    const host = registered?.host ?? options?.redirectHost ?? address.hostname
     if (!Endpoint.isLoopbackHost(host)) {
       return yield* invalid(`redirectHost "${sanitize(host, 64)}" is not a loopback name.`)
     }
-    const redirectUri = `http://${internal.urlHost(host)}:${address.port}${path}`
+    const redirectUri = registered?.uri ?? `http://${internal.urlHost(host)}:${address.port}${path}`
+    // The port a browser leaves out of the Host header: the scheme's default.
+    const defaultPort = registered?.defaultPort ?? 80
     const timeout = Duration.decode(options?.timeout ?? Duration.minutes(10))
     // The Host names a request may carry: the loopback names with the listener's port (a browser leaves out ":80").
     const hosts = new Set(
       ["127.0.0.1", "localhost", "[::1]", internal.urlHost(host), internal.urlHost(address.hostname)].flatMap((name) => [
         `${name.toLowerCase()}:${address.port}`,
-        ...(address.port === 80 ? [name.toLowerCase()] : [])
+        ...(address.port === defaultPort ? [name.toLowerCase()] : [])
       ])
     )
 
@@ -915,6 +932,30 @@ export interface LoginOptions<E, R> extends Omit<AuthorizeOptions, "endpoint" | 
   /** The host name written in the redirect URI, a loopback name. Default: the server's address. */
   readonly redirectHost?: string | undefined
   /**
+   * The callback URL registered with the provider, sent verbatim as `redirect_uri` (see
+   * {@link LoopbackOptions.redirectUri}: its scheme, host, port and path must be the listener's). Required by
+   * {@link loginByPaste}, where it is only sent. Default: the listener's address.
+   *
+   * @since 0.2.0
+   */
+  readonly redirectUri?: string | undefined
+  /**
+   * Turns the code read from the callback (already percent-decoded once, as any query parameter) into the code to
+   * exchange, for a provider whose codes arrive encoded twice (Schwab's trailing `@` as `%2540`). Default: the code as
+   * read.
+   *
+   * @since 0.2.0
+   */
+  readonly decodeCode?: ((code: string) => string) | undefined
+  /**
+   * How long the provider's authorization codes live, named by the error when the server refuses the code
+   * (`invalid_grant`) so that the user knows to be quicker (Schwab: about 30 seconds). Default: none (the hint says
+   * codes are short-lived).
+   *
+   * @since 0.2.0
+   */
+  readonly codeLifetime?: Duration.DurationInput | undefined
+  /**
    * Shows the authorization URL to the user: print it, open a browser. It runs before the wait starts (the wait's
    * timeout already runs), so return promptly. Required.
    */
@@ -976,6 +1017,7 @@ export const login = <E = never, R = never>(
         path: options.path,
         timeout: options.timeout,
         redirectHost: options.redirectHost,
+        redirectUri: options.redirectUri,
         provider
       })
       const authorizeOptions: AuthorizeOptions = {
@@ -1003,8 +1045,10 @@ export const login = <E = never, R = never>(
       // The callback must come from this login (its state) and from this server (RFC 9207 `iss`, when known).
       const wait = yield* callback.expect(session, (params) => validateIssuer(endpoint, params))
       yield* options.onAuthorizeUrl(session.url)
+      const shownAt = yield* Clock.currentTimeMillis
       const code = yield* (pushed === undefined ? wait : explainExpiredRequestUri(wait, pushed))
-      return yield* exchange(session, code)
+      // At once: no prompt between the callback and the exchange (Schwab's codes live about 30 seconds).
+      return yield* exchangeNow(session, decoded(code, options.decodeCode), shownAt, options.codeLifetime, "callback")
     }).pipe(
       Effect.scoped,
       Effect.tapBoth({
@@ -1031,6 +1075,232 @@ export const login = <E = never, R = never>(
       })
     )
   })
+
+/** The code to exchange: the callback's, through the provider's `decodeCode`. */
+const decoded = (
+  code: Redacted.Redacted<string>,
+  decodeCode: ((code: string) => string) | undefined
+): Redacted.Redacted<string> => decodeCode === undefined ? code : Redacted.make(decodeCode(Redacted.value(code)))
+
+/**
+ * {@link exchange}, with a hint on a refused code (`invalid_grant`): how long after the URL was shown, and that codes
+ * are short-lived, so the user knows to log in again, quicker.
+ */
+const exchangeNow = (
+  session: Session,
+  code: Redacted.Redacted<string>,
+  shownAt: number,
+  codeLifetime: Duration.DurationInput | undefined,
+  via: "callback" | "paste"
+): Effect.Effect<AccessToken, OAuth2Error, OAuth2Client.OAuth2Client> =>
+  Effect.catchIf(
+    exchange(session, code),
+    (error): error is Unauthorized => error._tag === "Unauthorized" && error.reason === "invalid_grant",
+    (error) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const seconds = Math.max(0, Math.round((now - shownAt) / 1000))
+        const life = codeLifetime === undefined
+          ? "Authorization codes are short-lived and good for one exchange"
+          : `${session.provider}'s authorization codes live about ${Duration.format(Duration.decode(codeLifetime))}`
+        return Effect.fail(
+          new Unauthorized({
+            provider: error.provider,
+            source: error.source,
+            reason: error.reason,
+            status: error.status,
+            description: error.description,
+            hint: `The server refused the authorization code, exchanged ${seconds} s after the authorization URL was ` +
+              `shown. ${life}: the code has expired or was already used. Log in again${
+                via === "paste"
+                  ? ", and paste the URL the browser lands on at once (paste faster)"
+                  : " and finish the login in the browser promptly"
+              }.`
+          })
+        )
+      })
+  )
+
+/**
+ * The callback's parameters from a redirect URL the user pasted: the whole URL the browser landed on (its address
+ * bar), surrounding whitespace and quotes ignored. It must be the session's redirect URI with a query (same scheme,
+ * host, port and path, compared as URLs): anything else is `AuthorizationFailed` (`invalid_redirect`), since it is not
+ * the callback of this login (e.g. the authorization URL pasted back).
+ */
+const pastedParams = (session: Session, pasted: string): Effect.Effect<URLSearchParams, AuthorizationFailed> => {
+  const failed = (description: string) =>
+    Effect.fail(
+      new AuthorizationFailed({ provider: session.provider, source: "authorization", reason: "invalid_redirect", description })
+    )
+  const text = pasted.trim().replace(/^(["'<])(.*)[>"']$/s, "$2").trim()
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    return failed(
+      "the pasted text is not a URL: paste the whole address the browser landed on after the login " +
+        "(it starts with the redirect URI and carries ?code=...)"
+    )
+  }
+  if (session.redirectUri !== undefined) {
+    let expected: URL | undefined
+    try {
+      expected = new URL(session.redirectUri)
+    } catch {
+      expected = undefined
+    }
+    const same = expected !== undefined && expected.protocol === url.protocol && expected.host === url.host &&
+      (expected.pathname === "" ? "/" : expected.pathname) === (url.pathname === "" ? "/" : url.pathname)
+    if (!same) {
+      return failed(
+        `the pasted URL is not this login's callback (${
+          expected === undefined ? "the redirect URI" : `${expected.origin}${expected.pathname}`
+        }?code=...): paste the address the browser landed on after the login, not the authorization URL`
+      )
+    }
+  }
+  return Effect.succeed(url.searchParams)
+}
+
+/**
+ * Completes a login from the redirect URL the user pasted (a machine without a browser or a free port: the user logs
+ * in elsewhere, and copies the address the browser landed on, which shows an error page since nothing listens
+ * there). The URL is checked exactly as the loopback listener checks a callback: it must be the session's redirect
+ * URI; its `iss` (RFC 9207, when the endpoint knows its issuer, {@link validateIssuer}) and its `state`
+ * ({@link validateCallback}: present, single, the session's, used once) are checked; then the code is exchanged at
+ * once through the `OAuth2Client` ({@link exchange}). The query is percent-decoded once, as any (`%40` becomes `@`);
+ * `decodeCode` may decode further.
+ *
+ * Failures: `AuthorizationFailed` (`invalid_redirect`, `state_mismatch`, `issuer_mismatch`, `missing_code`, or the
+ * provider's `error`), or the exchange's errors; a refused code (`Unauthorized` `invalid_grant`) says to log in again
+ * and paste faster. Neither the state nor the code appears in an error or a log line.
+ *
+ * @since 0.2.0
+ * @category callback
+ */
+export const completeFromRedirect = (
+  session: Session,
+  pasted: string,
+  options?: {
+    /** The endpoint whose issuer the callback's `iss` must name. Default: the `OAuth2Client`'s. */
+    readonly endpoint?: Endpoint.Endpoint | undefined
+    /** See {@link LoginOptions.decodeCode}. */
+    readonly decodeCode?: ((code: string) => string) | undefined
+    /** See {@link LoginOptions.codeLifetime}. */
+    readonly codeLifetime?: Duration.DurationInput | undefined
+    /** When the authorization URL was shown (epoch milliseconds), for the hint of a refused code. Default: now. */
+    readonly shownAt?: number | undefined
+  }
+): Effect.Effect<AccessToken, OAuth2Error, OAuth2Client.OAuth2Client> =>
+  Effect.gen(function*() {
+    const client = yield* OAuth2Client.OAuth2Client
+    const params = yield* pastedParams(session, pasted)
+    yield* validateIssuer(options?.endpoint ?? client.endpoint, params)
+    const code = yield* validateCallback(session, params)
+    const shownAt = options?.shownAt ?? (yield* Clock.currentTimeMillis)
+    return yield* exchangeNow(session, decoded(code, options?.decodeCode), shownAt, options?.codeLifetime, "paste")
+  }).pipe(Effect.withSpan("AuthorizationCode.completeFromRedirect", { attributes: { "oauth2.provider": session.provider } }))
+
+/**
+ * The options of {@link loginByPaste}: those of {@link login} without the listener's, and the reader of the pasted
+ * URL.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface PasteLoginOptions<E, R> extends
+  Omit<LoginOptions<E, R>, "path" | "redirectHost" | "sendRedirectUri" | "redirectUri" | "par">
+{
+  /** The callback URL registered with the provider, sent verbatim as `redirect_uri`. Required. */
+  readonly redirectUri: string
+  /**
+   * Reads the redirect URL the user pastes (e.g. a line of standard input). It runs after `onAuthorizeUrl`, within
+   * the login's timeout.
+   */
+  readonly paste: Effect.Effect<string, E, R>
+}
+
+/**
+ * The authorization-code login without a listener, for a machine with no browser or no free port: builds the
+ * authorization URL with the registered `redirectUri` ({@link authorize}), hands it to `onAuthorizeUrl`, reads the
+ * URL the browser landed on with `paste` (within `timeout`, 10 minutes by default), and completes the login with it
+ * at once ({@link completeFromRedirect}: the state and the issuer checked exactly as the listener does). Needs no
+ * `HttpServer`.
+ *
+ * @since 0.2.0
+ * @category login
+ */
+export const loginByPaste = <E = never, R = never>(
+  options: PasteLoginOptions<E, R>
+): Effect.Effect<AccessToken, OAuth2Error | E, OAuth2Client.OAuth2Client | R> =>
+  Effect.gen(function*() {
+    const client = yield* OAuth2Client.OAuth2Client
+    const endpoint = options.endpoint ?? client.endpoint
+    const provider = endpoint.provider
+    const timeout = Duration.decode(options.timeout ?? Duration.minutes(10))
+    return yield* Effect.gen(function*() {
+      const redirect = yield* validateRedirectUri(provider, options.redirectUri)
+      const session = yield* authorize({
+        endpoint,
+        clientId: options.clientId ?? client.clientId,
+        scopes: options.scopes,
+        redirectUri: redirect,
+        pkce: options.pkce,
+        sendResponseType: options.sendResponseType,
+        extraParams: options.extraParams
+      })
+      yield* Effect.logInfo("authorization started: waiting for the pasted redirect URL").pipe(
+        Effect.annotateLogs({ provider, redirectUri: redirect, pkce: session.codeVerifier !== undefined })
+      )
+      yield* options.onAuthorizeUrl(session.url)
+      const shownAt = yield* Clock.currentTimeMillis
+      const pasted = yield* options.paste.pipe(
+        Effect.timeoutFail({
+          duration: timeout,
+          onTimeout: () => new AuthorizationFailed({ provider, source: "authorization", reason: "timeout" })
+        })
+      )
+      return yield* completeFromRedirect(session, pasted, {
+        endpoint,
+        decodeCode: options.decodeCode,
+        codeLifetime: options.codeLifetime,
+        shownAt
+      })
+    }).pipe(
+      Effect.tapBoth({
+        onSuccess: () => Effect.logInfo("login succeeded").pipe(Effect.annotateLogs({ provider, outcome: "success" })),
+        onFailure: (error) =>
+          Effect.logWarning(`login failed: ${isOAuth2Error(error) ? error._tag : "onAuthorizeUrl or paste failed"}`).pipe(
+            Effect.annotateLogs({
+              provider,
+              outcome: "failure",
+              ...(error instanceof AuthorizationFailed ? { reason: error.reason } : {})
+            })
+          )
+      }),
+      Effect.withSpan("AuthorizationCode.loginByPaste", {
+        attributes: { "oauth2.provider": provider, "oauth2.environment": endpoint.environment }
+      })
+    )
+  })
+
+/** A registered redirect URI for a pasted login: absolute, no fragment (RFC 6749 §3.1.2). */
+const validateRedirectUri = (provider: string, uri: string): Effect.Effect<string, InvalidConfiguration> => {
+  let parsed: URL | undefined
+  try {
+    parsed = new URL(uri)
+  } catch {
+    parsed = undefined
+  }
+  return parsed === undefined || parsed.hash !== "" || uri.includes("#")
+    ? Effect.fail(
+      new InvalidConfiguration({
+        provider,
+        source: "configuration",
+        description: "redirectUri must be the callback URL registered with the provider: an absolute URL without a fragment."
+      })
+    )
+    : Effect.succeed(uri)
+}
 
 /**
  * Runs a push with the `HttpClient` of the context, which {@link login} does not require in its type (a login without

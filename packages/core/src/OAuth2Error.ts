@@ -461,8 +461,8 @@ export class AuthorizationFailed extends Schema.TaggedError<AuthorizationFailed>
 )("AuthorizationFailed", {
   ...common,
   /**
-   * `state_mismatch`, `missing_code`, `timeout`, `issuer_mismatch` or `missing_issuer` (RFC 9207), or the `error`
-   * code the provider put on the callback.
+   * `state_mismatch`, `missing_code`, `timeout`, `issuer_mismatch` or `missing_issuer` (RFC 9207), `invalid_redirect`
+   * (a pasted URL that is not the login's callback), or the `error` code the provider put on the callback.
    */
   reason: Schema.String,
   /** The provider's `error_description`, when it sent one. */
@@ -486,9 +486,12 @@ export class AuthorizationFailed extends Schema.TaggedError<AuthorizationFailed>
       ? "The user refused the authorization request."
       : this.reason === "issuer_mismatch" || this.reason === "missing_issuer"
       ? "The callback does not come from the authorization server the login was sent to (RFC 9207 mix-up defence), so the code was not used."
+      : this.reason === "invalid_redirect"
+      ? "The pasted redirect URL is not this login's callback, so nothing in it was used."
       : `The provider ended the authorization with "${safe(this.reason, internalSanitize.CODE_MAX)}".`
     // The RFC 9207 description is ours (what came and what was expected), not the server's.
-    const detail = this.reason === "issuer_mismatch" || this.reason === "missing_issuer"
+    const detail = this.reason === "issuer_mismatch" || this.reason === "missing_issuer" ||
+        this.reason === "invalid_redirect"
       ? (this.description ? ` (${safe(this.description, 500)})` : "")
       : describe(this.description)
     return `${providerPrefix(this.provider)}${what}${detail} Start the login again.`

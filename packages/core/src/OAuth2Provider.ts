@@ -698,7 +698,10 @@ export const tokenGrant = (provider: string, why: string): SelfTest => ({
  * @category models
  */
 export interface LoginOptions<E, R> extends
-  Pick<AuthorizationCode.LoginOptions<E, R>, "onAuthorizeUrl" | "timeout" | "redirectHost" | "par">
+  Pick<
+    AuthorizationCode.LoginOptions<E, R>,
+    "onAuthorizeUrl" | "timeout" | "redirectHost" | "par" | "redirectUri" | "decodeCode" | "codeLifetime"
+  >
 {
   /** The callback path. Default: the definition's `login.path`, else `"/callback"`. */
   readonly path?: string | undefined
@@ -752,9 +755,18 @@ export const login = <E = never, R = never>(
       path: options.path ?? endpoint.path,
       timeout: options.timeout,
       redirectHost: options.redirectHost,
+      redirectUri: options.redirectUri,
+      decodeCode: options.decodeCode,
+      codeLifetime: options.codeLifetime,
       par: options.par,
       onAuthorizeUrl: options.onAuthorizeUrl
     }).pipe(Effect.provideService(OAuth2Client.OAuth2Client, client))
+    return yield* storeLogin(definition, settings, resolved, granted)
+  })
+
+/** A login's token: its refresh token's death stamped, stored under {@link storeKey}. */
+const storeLogin = (definition: Definition, settings: Settings, resolved: Resolved, granted: AccessToken.AccessToken) =>
+  Effect.gen(function*() {
     const stamped = RefreshTokenLifetime.apply(
       settings.refreshTokens === false ? AccessTokens.withoutRefreshToken(granted) : granted,
       settings.refreshTokenLifetime ?? definition.refreshTokenLifetime
@@ -762,6 +774,55 @@ export const login = <E = never, R = never>(
     const store = yield* TokenStore.TokenStore
     yield* store.set(storeKey(resolved), stamped)
     return stamped
+  })
+
+/**
+ * The options of {@link loginByPaste}: how the user is shown the authorize URL, the registered callback URL, and the
+ * reader of the URL the user pastes.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface PasteLoginOptions<E, R> extends
+  Pick<
+    AuthorizationCode.PasteLoginOptions<E, R>,
+    "onAuthorizeUrl" | "timeout" | "redirectUri" | "paste" | "decodeCode" | "codeLifetime"
+  >
+{}
+
+/**
+ * {@link login} without a listener (`AuthorizationCode.loginByPaste`), for a machine with no browser or no free port:
+ * the user opens the authorize URL anywhere and pastes back the URL the browser landed on; its state (and issuer) are
+ * checked as the listener checks them and the code is exchanged at once. The token is stamped and stored as by
+ * {@link login}.
+ *
+ * @since 0.2.0
+ * @category login
+ */
+export const loginByPaste = <E = never, R = never>(
+  definition: Definition,
+  settings: Settings,
+  options: PasteLoginOptions<E, R>
+): Effect.Effect<AccessToken.AccessToken, OAuth2Error | E, HttpClient.HttpClient | TokenStore.TokenStore | R> =>
+  Effect.gen(function*() {
+    const resolved = yield* resolve(definition, settings)
+    const endpoint = definition.login
+    if (!("url" in endpoint)) {
+      return yield* internal.invalid(definition, `${definition.title} has no login: ${endpoint.unsupported}`)
+    }
+    const client = yield* OAuth2Client.make({ endpoint: resolved.endpoint, credentials: resolved.credentials })
+    const granted = yield* AuthorizationCode.loginByPaste({
+      scopes: resolved.scopes,
+      pkce: endpoint.pkce ?? false,
+      extraParams: endpoint.params,
+      timeout: options.timeout,
+      redirectUri: options.redirectUri,
+      paste: options.paste,
+      decodeCode: options.decodeCode,
+      codeLifetime: options.codeLifetime,
+      onAuthorizeUrl: options.onAuthorizeUrl
+    }).pipe(Effect.provideService(OAuth2Client.OAuth2Client, client))
+    return yield* storeLogin(definition, settings, resolved, granted)
   })
 
 // -----------------------------------------------------------------------------

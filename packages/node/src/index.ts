@@ -6,6 +6,13 @@
  */
 
 /**
+ * An HTTPS loopback `HttpServer` for login callbacks, with a self-signed certificate made in memory at run time.
+ *
+ * @since 0.2.0
+ */
+export * as LoopbackHttps from "./LoopbackHttps.js"
+
+/**
  * The mutual-TLS `HttpClient`: `make`, `layer`, `layerConfig`, and the certificate checks.
  *
  * @since 0.2.0

@@ -12,6 +12,7 @@ import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import { shown } from "./format.js"
 import { spawn } from "node:child_process"
+import * as readline from "node:readline"
 import * as util from "node:util"
 
 /** @internal */
@@ -28,6 +29,8 @@ export interface Io {
   readonly env: Readonly<Record<string, string | undefined>>
   /** All of standard input, as text. */
   readonly readStdin: Effect.Effect<string>
+  /** One line of standard input, without its end of line (`login --paste`); `""` at the end of the input. */
+  readonly readLine: Effect.Effect<string>
   /** Opens a URL in the user's browser (`login --open`); must return promptly. */
   readonly openUrl: (url: string) => Effect.Effect<void>
 }
@@ -55,6 +58,25 @@ const readProcessStdin: Effect.Effect<string> = Effect.async<string>((resume) =>
   return Effect.sync(cleanup)
 })
 
+const readProcessLine: Effect.Effect<string> = Effect.async<string>((resume) => {
+  const lines = readline.createInterface({ input: process.stdin, terminal: false })
+  let done = false
+  const finish = (line: string) => {
+    if (done) return
+    done = true
+    lines.close()
+    process.stdin.pause()
+    resume(Effect.succeed(line))
+  }
+  lines.once("line", finish)
+  lines.once("close", () => finish(""))
+  return Effect.sync(() => {
+    done = true
+    lines.close()
+    process.stdin.pause()
+  })
+})
+
 /** Opens a URL with the platform's opener, detached; failures are reported, never fatal. @internal */
 const openWithPlatform = (url: string): Effect.Effect<void> =>
   Effect.sync(() => {
@@ -78,6 +100,7 @@ export const processIo = (): Io => ({
   stdinIsTTY: process.stdin.isTTY === true,
   env: process.env,
   readStdin: readProcessStdin,
+  readLine: readProcessLine,
   openUrl: openWithPlatform
 })
 

@@ -180,6 +180,8 @@ export interface Plan {
   readonly client: Effect.Effect<OAuth2Client.Service, OAuth2Error, HttpClient.HttpClient> | undefined
   /** Where `AccessTokens` keeps this client's token in a store, when it has one. */
   readonly storeKey: TokenStore.Key | undefined
+  /** The login's callback listener, when not plain HTTP on `--port` (Schwab's HTTPS one). */
+  readonly loginServer?: CliProvider.LoginServer | undefined
   /** The login, for a provider that has one, with the callback options and the URL handler. */
   readonly login:
     | (<E, R>(
@@ -224,7 +226,16 @@ const tokenSelfTest = (provider: ProviderName, environment: string, why: string)
  */
 const loginFromDefinition = (definition: OAuth2Provider.Definition) =>
 <E, R>(settings: OAuth2Provider.Settings, options: CliProvider.LoginOptions<E, R>) =>
-  OAuth2Provider.login(definition, settings, options)
+  options.paste === undefined
+    ? OAuth2Provider.login(definition, settings, options)
+    : OAuth2Provider.loginByPaste(definition, settings, {
+      ...options,
+      paste: options.paste,
+      // No listener: the redirect URI is the one the listener would have had (`--port`, the definition's path).
+      redirectUri: `http://127.0.0.1:${options.port ?? 8765}${
+        "url" in definition.login ? definition.login.path ?? "/callback" : "/callback"
+      }`
+    })
 
 const fromDefinition = (
   descriptor: Descriptor,
@@ -273,7 +284,8 @@ const fromDefinition = (
       storeKey: OAuth2Provider.storeKey(resolved),
       login: descriptor.noLogin !== undefined
         ? undefined
-        : (options) => (entry.login ?? loginFromDefinition(definition))(settings, options)
+        : (options) => (entry.login ?? loginFromDefinition(definition))(settings, options),
+      loginServer: purpose === "login" ? entry.loginServer?.(settings) : undefined
     }
     return plan
   })

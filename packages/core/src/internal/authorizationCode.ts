@@ -4,6 +4,7 @@
  *
  * @internal
  */
+import * as Effect from "effect/Effect"
 import * as Encoding from "effect/Encoding"
 
 /** The characters RFC 7636 §4.1 allows in a code verifier (`unreserved` of RFC 3986). @internal */
@@ -75,3 +76,48 @@ export const page = (title: string, detail: string): string =>
 /** A host as written in a URL: IPv6 literals in brackets. @internal */
 export const urlHost = (hostname: string): string =>
   hostname.includes(":") && !hostname.startsWith("[") ? `[${hostname}]` : hostname
+
+/** A registered loopback redirect URI, checked against the listener's port. @internal */
+export interface RegisteredRedirect {
+  /** The URI exactly as given. */
+  readonly uri: string
+  readonly host: string
+  readonly path: string
+  /** The port a browser leaves out of the `Host` header for this scheme. */
+  readonly defaultPort: number
+}
+
+/**
+ * Checks a registered redirect URI for a loopback listener on `port`: absolute `http`/`https`, a loopback host, the
+ * listener's port, no query, fragment or credentials. Fails with what is wrong (a sentence). @internal
+ */
+export const parseRegisteredRedirect = (uri: string, port: number): Effect.Effect<RegisteredRedirect, string> => {
+  let url: URL
+  try {
+    url = new URL(uri)
+  } catch {
+    return Effect.fail("redirectUri is not an absolute URL.")
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    return Effect.fail(`redirectUri must be an http or https URL, not ${url.protocol}.`)
+  }
+  if (url.search !== "" || url.hash !== "" || uri.includes("#") || url.username !== "" || url.password !== "") {
+    return Effect.fail("redirectUri may carry no query, fragment or credentials.")
+  }
+  const host = url.hostname
+  const loopback = host === "localhost" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host)
+  if (!loopback) {
+    return Effect.fail(`redirectUri's host "${host.slice(0, 64)}" is not a loopback name (127.0.0.1, localhost, [::1]).`)
+  }
+  const defaultPort = url.protocol === "https:" ? 443 : 80
+  const registeredPort = url.port === "" ? defaultPort : Number(url.port)
+  if (registeredPort !== port) {
+    return Effect.fail(
+      `redirectUri ${url.origin} is on port ${registeredPort}, but the callback listener is on port ${port}: listen on ` +
+        `port ${registeredPort}${
+          registeredPort === 443 ? " (443 usually needs root: register a callback with a port, e.g. https://127.0.0.1:8182)" : ""
+        }, or register the listener's address.`
+    )
+  }
+  return Effect.succeed({ uri, host, path: url.pathname === "" ? "/" : url.pathname, defaultPort })
+}
