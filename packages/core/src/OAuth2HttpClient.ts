@@ -269,9 +269,13 @@ export const withAccessToken: {
       }
       return Effect.flatMap(
         guardedExit(
-          dpop === undefined
-            ? client.execute(HttpClientRequest.setHeader(request, "authorization", `Bearer ${secret}`))
-            : dpopFlow.execute(dpop, client, request, token, provider),
+          Effect.flatMap(
+            dpop === undefined
+              ? client.execute(HttpClientRequest.setHeader(request, "authorization", `Bearer ${secret}`))
+              : dpopFlow.execute(dpop, client, request, token, provider),
+            // A small body is read here, under the request's deadline: its reading then needs no fiber of its own.
+            (response) => authorisedResponse.readSmall(response, limits)
+          ),
           {
             allow: hopAllowed,
             refuse: (hop) => refused(originOf(hop.url), "redirect"),
@@ -287,7 +291,7 @@ export const withAccessToken: {
               Effect.catchAllDefect((defect) => Effect.die(authorisedResponse.scrubUnknown(defect, secret)))
             )
           }
-          const response = exit.value
+          const [response, body] = exit.value
           // A client whose own wrappers hide its hops from the check: the answer must still come from an allowed
           // origin. The token went there, so it is dropped here.
           if (!hopAllowed(response.request)) {
@@ -297,7 +301,9 @@ export const withAccessToken: {
             )
           }
           // Its request is scrubbed when first read.
-          return Effect.succeed(new authorisedResponse.AuthorisedResponse(response, response.request, secret, limits))
+          return Effect.succeed(
+            new authorisedResponse.AuthorisedResponse(response, response.request, secret, limits, body)
+          )
         }
       )
     }

@@ -22,6 +22,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Runtime from "effect/Runtime"
 
 const livePrototype: unknown = Object.getPrototypeOf(Clock.make())
 
@@ -40,49 +41,52 @@ export const exitWithin = <A, E, R, E2>(
   onTimeout: () => E2
 ): Effect.Effect<Exit.Exit<A, E | E2>, never, R> =>
   Effect.clockWith((clock) => {
-    const millis = Duration.toMillis(duration)
-    return Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(Effect.fork(restore(effect)), (child) => {
-        if (Object.getPrototypeOf(clock) !== livePrototype) {
-          // Another clock: its own sleep, raced by Effect (the child's outcome, or the timeout).
-          return restore(Effect.timeoutFail(Fiber.await(child), { duration, onTimeout })).pipe(
+    if (Object.getPrototypeOf(clock) !== livePrototype) {
+      // Another clock: its own sleep, raced by Effect (the child's outcome, or the timeout).
+      return Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(Effect.fork(restore(effect)), (child) =>
+          restore(Effect.timeoutFail(Fiber.await(child), { duration, onTimeout })).pipe(
             Effect.exit,
             Effect.flatMap((outer) =>
               Exit.isSuccess(outer)
                 ? Effect.succeed(outer.value as Exit.Exit<A, E | E2>)
                 : Effect.as(Fiber.interrupt(child), outer as Exit.Exit<A, E | E2>)
             )
-          )
+          ))
+      )
+    }
+    const millis = Duration.toMillis(duration)
+    // The child gets the caller's context, `FiberRef`s and runtime flags (its interruptibility), as a fork does; it
+    // starts at once, in the caller's turn, instead of on the scheduler.
+    return Effect.flatMap(Effect.runtime<R>(), (runtime) =>
+      Effect.async<Exit.Exit<A, E | E2>>((resume) => {
+        let settled = false
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const observer = (exit: Exit.Exit<A, E>) => {
+          if (settled) return
+          settled = true
+          if (timer !== undefined) clearTimeout(timer)
+          resume(Effect.succeed(exit))
         }
-        return restore(Effect.async<Exit.Exit<A, E | E2>>((resume) => {
-          let settled = false
-          let timer: ReturnType<typeof setTimeout> | undefined
-          const observer = (exit: Exit.Exit<A, E>) => {
+        const child = Runtime.runFork(runtime)(effect)
+        if (child.unsafePoll() === null && millis <= maxTimerMillis) {
+          timer = setTimeout(() => {
             if (settled) return
             settled = true
+            child.removeObserver(observer)
+            resume(Effect.as(Fiber.interrupt(child), Exit.fail(onTimeout())))
+          }, millis)
+        }
+        // Ended already (it ran to its end at once): this answers at once.
+        child.addObserver(observer)
+        // The caller interrupted: the child is interrupted too (and waited for), and the timer cleared.
+        return Effect.suspend(() => {
+          if (!settled) {
+            settled = true
             if (timer !== undefined) clearTimeout(timer)
-            resume(Effect.succeed(exit))
+            child.removeObserver(observer)
           }
-          if (millis <= maxTimerMillis) {
-            timer = setTimeout(() => {
-              if (settled) return
-              settled = true
-              child.removeObserver(observer)
-              resume(Effect.as(Fiber.interrupt(child), Exit.fail(onTimeout())))
-            }, millis)
-          }
-          // The child has not run yet (a fork starts on the scheduler), or has ended: then this answers at once.
-          child.addObserver(observer)
-          // The caller interrupted: the child is interrupted too (and waited for), and the timer cleared.
-          return Effect.suspend(() => {
-            if (!settled) {
-              settled = true
-              if (timer !== undefined) clearTimeout(timer)
-              child.removeObserver(observer)
-            }
-            return Fiber.interrupt(child)
-          })
-        }))
-      })
-    )
+          return Fiber.interrupt(child)
+        })
+      }))
   })
