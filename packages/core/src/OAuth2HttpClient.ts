@@ -17,7 +17,10 @@
  *   not sent (`InvalidConfiguration`). (`fetch`, following on its own, drops `Authorization` across origins.)
  * - **Bounds.** No answer within `requestTimeout` is a `TransportError` (`"Timeout"`); a body is read up to
  *   `maxResponseBytes` and within `requestTimeout` of the start of its read, else the read fails with a
- *   `ResponseError` whose `cause` is the family's error (`MalformedResponse`, `TransportError`).
+ *   `ResponseError` whose `cause` is the family's error (`MalformedResponse`, `TransportError`). A small body (its
+ *   length declared, up to 64 KiB and `maxResponseBytes`, not compressed) is read with the answer, within the
+ *   answer's `requestTimeout`, and served from memory: one that stalls is a `TransportError` (`"Timeout"`) of the
+ *   request itself.
  * - **Nothing leaks.** Every error and answer it hands back carries a copy of the request with `Authorization:
  *   <redacted>`, so that `JSON.stringify`, `util.inspect`, `String` and `console.error` never print the token.
  *
