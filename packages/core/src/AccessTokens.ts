@@ -23,15 +23,19 @@
  * hands out a token it knows to be expired:
  *
  * - A token's life counts from the start of the second its request was sent (see `AccessToken.expiryOf`), so never
- *   longer than a whole-second server's `exp`. The cache stops serving it a little before it expires (1 s, or a
- *   tenth of a short lifetime); no token is handed out, by any path, once it has expired.
- * - A token is renewed at most once a second after its request (the floor), or at its expiry for a token granted
- *   a second or more that expires sooner. While the endpoint keeps granting less than a second (`expires_in` 0, a
- *   fraction of a second, or less), the floor doubles with each such answer (1 s, 2 s, 4 s… up to 1 minute); a
- *   normal token brings it back to 1 s. A short token still valid on arrival goes to the callers that asked for it;
- *   one already expired on arrival goes to nobody. Within the floor, callers get the token while it is valid (even
- *   in its last moments), and after that `Expired` at once, saying how long the tokens live and when the endpoint is
- *   asked next.
+ *   longer than a whole-second server's `exp`. The cache stops serving it a little before it expires (its margin:
+ *   1 s, or a tenth of a short lifetime); no token is handed out, by any path, once it has expired.
+ * - A token granted a second or more is not handed out within its margin either, so that a request that leaves with
+ *   it has that long to reach the server: callers then wait for its renewal (at most the margin), and a token that
+ *   arrives within its margin is asked for once more (at once, or from the next second when a token asked for now
+ *   would expire with it).
+ * - A token granted a second or more is renewed at most once a second: not before the second after the one its
+ *   request was sent in (a token asked for within the same second would expire with it). While the endpoint keeps
+ *   granting less than a second (`expires_in` 0, a fraction of a second, or less), the floor doubles with each such
+ *   answer (1 s, 2 s, 4 s… up to 1 minute); a normal token brings it back to 1 s. A short token still valid on
+ *   arrival goes to the callers that asked for it; one already expired on arrival goes to nobody. Within the floor,
+ *   callers get such a token while it is valid (even in its last moments), and after that `Expired` at once, saying
+ *   how long the tokens live and when the endpoint is asked next.
  * - After two failed acquisitions in a row for callers (not counting the background refresh, which follows its
  *   `retrySchedule`), callers get the last failure for 1 s, 2 s, 4 s… (up to 1 minute) instead of sending a request
  *   each; the first failure is retried at once by the next call. A token acquired ends the back-off.

@@ -17,7 +17,10 @@
  *   not sent (`InvalidConfiguration`). (`fetch`, following on its own, drops `Authorization` across origins.)
  * - **Bounds.** No answer within `requestTimeout` is a `TransportError` (`"Timeout"`); a body is read up to
  *   `maxResponseBytes` and within `requestTimeout` of the start of its read, else the read fails with a
- *   `ResponseError` whose `cause` is the family's error (`MalformedResponse`, `TransportError`).
+ *   `ResponseError` whose `cause` is the family's error (`MalformedResponse`, `TransportError`). A small body (its
+ *   length declared, up to 64 KiB and `maxResponseBytes`, not compressed) is read with the answer, within the
+ *   answer's `requestTimeout`, and served from memory: one that stalls is a `TransportError` (`"Timeout"`) of the
+ *   request itself.
  * - **Nothing leaks.** Every error and answer it hands back carries a copy of the request with `Authorization:
  *   <redacted>`, so that `JSON.stringify`, `util.inspect`, `String` and `console.error` never print the token.
  *
@@ -269,9 +272,13 @@ export const withAccessToken: {
       }
       return Effect.flatMap(
         guardedExit(
-          dpop === undefined
-            ? client.execute(HttpClientRequest.setHeader(request, "authorization", `Bearer ${secret}`))
-            : dpopFlow.execute(dpop, client, request, token, provider),
+          Effect.flatMap(
+            dpop === undefined
+              ? client.execute(HttpClientRequest.setHeader(request, "authorization", `Bearer ${secret}`))
+              : dpopFlow.execute(dpop, client, request, token, provider),
+            // A small body is read here, under the request's deadline: its reading then needs no fiber of its own.
+            (response) => authorisedResponse.readSmall(response, limits)
+          ),
           {
             allow: hopAllowed,
             refuse: (hop) => refused(originOf(hop.url), "redirect"),
@@ -287,7 +294,7 @@ export const withAccessToken: {
               Effect.catchAllDefect((defect) => Effect.die(authorisedResponse.scrubUnknown(defect, secret)))
             )
           }
-          const response = exit.value
+          const [response, body] = exit.value
           // A client whose own wrappers hide its hops from the check: the answer must still come from an allowed
           // origin. The token went there, so it is dropped here.
           if (!hopAllowed(response.request)) {
@@ -297,7 +304,9 @@ export const withAccessToken: {
             )
           }
           // Its request is scrubbed when first read.
-          return Effect.succeed(new authorisedResponse.AuthorisedResponse(response, response.request, secret, limits))
+          return Effect.succeed(
+            new authorisedResponse.AuthorisedResponse(response, response.request, secret, limits, body)
+          )
         }
       )
     }

@@ -453,11 +453,22 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
      * the token just obtained (its refresh token is the current one).
      */
     const obtain = (stale: AccessToken.AccessToken | undefined): Effect.Effect<AccessToken.AccessToken, OAuth2Error> =>
-      Effect.flatMap(coordinated(stale), (token) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          now >= token.expiresAt && token.expiresAt - token.issuedAt >= floorMillis
-            ? coordinated(token)
-            : Effect.succeed(token)))
+      Effect.flatMap(Clock.currentTimeMillis, (askedAt) =>
+        Effect.flatMap(coordinated(stale), (token) =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            const lifetime = token.expiresAt - token.issuedAt
+            if (lifetime < floorMillis || now < usableUntil(token)) return Effect.succeed(token)
+            // Arrived within its margin, or expired: asked for once more, at once when a token asked for now would
+            // arrive usable (its life counting from this second, the answer taking as long as this one did), else
+            // at the start of the next second (at most a tenth of a second away: the margin of a token of a second
+            // or more is at most a tenth of its life).
+            const second = AccessToken.AccessToken.issuedAtOf(now)
+            const margin = token.expiresAt - usableUntil(token)
+            const at = second + lifetime - margin > now + (now - askedAt) ? now : second + 1000
+            return at > now
+              ? Effect.zipRight(Effect.sleep(Duration.millis(at - now)), coordinated(token))
+              : coordinated(token)
+          })))
 
     /** Ends the acquisition `deferred` (new callers no longer join it) with the bookkeeping `after` it. */
     const release = (
@@ -475,10 +486,14 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
     const runAcquisition = (
       deferred: Deferred.Deferred<AccessToken.AccessToken, OAuth2Error>,
       stale: AccessToken.AccessToken | undefined,
-      foreground: boolean
+      foreground: boolean,
+      notBefore: number | undefined
     ): Effect.Effect<void> => {
       let obtained: AccessToken.AccessToken | undefined
-      const body = Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
+      // An acquisition claimed ahead of the renewal floor sends its request when the floor is reached.
+      const wait = notBefore === undefined ? Effect.void : Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        now < notBefore ? Effect.sleep(Duration.millis(notBefore - now)) : Effect.void)
+      const body = Effect.zipRight(wait, Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
         death.observe(obtain(stale)).pipe(
           Effect.withSpan("AccessTokens.acquire", {
             attributes: { "oauth2.provider": provider, "oauth2.refresh": stale !== undefined }
@@ -490,15 +505,14 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
               if (Exit.isSuccess(exit)) {
                 const token = exit.value
                 obtained = token
-                // The renewal floor: one second after this request (but never past the expiry of a token granted a
-                // second or more), or, while the tokens granted live less than a second, a delay that doubles with
-                // each such token (capped).
+                // The renewal floor: for a token granted a second or more, the start of the second after the one its
+                // request was sent in (its life counts from the start of that second, so a token asked for within
+                // it would expire with it; never past its expiry); while the tokens granted live less than a second,
+                // a delay that doubles with each such token (capped).
                 const short = token.expiresAt - token.issuedAt < floorMillis
                 const s0 = yield* Ref.get(state)
                 const shortStreak = short ? s0.shortStreak + 1 : 0
-                const renewAfter = short
-                  ? startedAt + grown(shortStreak)
-                  : Math.min(startedAt + floorMillis, Math.max(token.expiresAt, startedAt))
+                const renewAfter = short ? startedAt + grown(shortStreak) : token.issuedAt + floorMillis
                 // The token and the end of the acquisition are one state change, so that no caller finds neither.
                 const changed = yield* publish(token, deferred, {
                   renewAfter,
@@ -551,7 +565,7 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
             })
           )
         )
-      )
+      ))
       return body.pipe(
         Effect.interruptible,
         // Whatever ended the acquisition, its callers are completed: never left waiting.
@@ -584,7 +598,8 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
      */
     const acquire = (
       stale: AccessToken.AccessToken | undefined,
-      foreground: boolean
+      foreground: boolean,
+      notBefore?: number
     ): Effect.Effect<AccessToken.AccessToken, OAuth2Error> =>
       // Claiming the acquisition and starting it happen without a chance of interruption in between: a caller
       // interrupted there would leave an acquisition claimed that nobody runs, and every later caller waiting on it.
@@ -607,7 +622,7 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
             // interruption (the scope closing) can reach it. Everyone waits for it, so its steps are scheduled ahead of
             // other fibers' (a herd of callers starting at once would otherwise run before it even sends its request).
             return Effect.zipRight(
-              Effect.withSchedulingPriority(Effect.forkIn(runAcquisition(deferred, stale, foreground), scope), -1),
+              Effect.withSchedulingPriority(Effect.forkIn(runAcquisition(deferred, stale, foreground, notBefore), scope), -1),
               restore(Deferred.await(deferred))
             )
           }
@@ -638,7 +653,15 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
       // The floor holds renewals of a token that ran out (not of one invalidated).
       const token = s.token
       if (token !== undefined && now < s.renewAfter && (!forced || s.shortStreak > 0)) {
-        // Past its safety margin but not expired: it is still true to hand it out.
+        if (now < usableUntil(token)) return Effect.succeed(token)
+        // A token of a second or more in its last margin (a tenth of its life, at most 1 s), its renewal held by the
+        // floor until its expiry at the latest (a token asked for before then would expire with it, its life counting
+        // from the same second): the callers wait for that renewal instead of being handed a token that may expire
+        // before their request reaches the server. The acquisition is claimed now and sends its request at the floor.
+        if (s.shortStreak === 0 && token.expiresAt - token.issuedAt >= floorMillis && s.renewAfter <= token.expiresAt) {
+          return acquire(token, !forced, s.renewAfter)
+        }
+        // A token shorter than the floor, past its margin but not expired: it is still true to hand it out.
         return now < token.expiresAt ? Effect.succeed(token) : Effect.fail(tooShort(token, s.renewAfter))
       }
       return undefined

@@ -20,6 +20,7 @@ import * as IncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Inspectable from "effect/Inspectable"
 import type * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
@@ -118,6 +119,45 @@ const bodyless = (response: HttpClientResponse.HttpClientResponse) =>
   response.status === 204 || response.status === 205 || response.status === 304 ||
   response.request.method === "HEAD" || response.headers["content-length"] === "0"
 
+/** The declared `Content-Length`, when it is a plain number. */
+const declaredLength = (response: HttpClientResponse.HttpClientResponse): number | undefined => {
+  const length = response.headers["content-length"]
+  return length === undefined || !/^\d+$/.test(length) ? undefined : Number(length)
+}
+
+/** Whether the body arrives as it is (no `Content-Encoding` that `fetch` would inflate beyond its declared length). */
+const identity = (response: HttpClientResponse.HttpClientResponse): boolean => {
+  const encoding = response.headers["content-encoding"]
+  return encoding === undefined || encoding.trim().toLowerCase() === "identity"
+}
+
+/**
+ * The largest body read with its answer (see {@link readSmall}): an API's usual answer, small enough that holding it
+ * costs nothing worth a fiber.
+ *
+ * @internal
+ */
+export const smallBodyBytes = 64 * 1024
+
+/**
+ * The answer, with its body read when it is small and its length declared (up to {@link smallBodyBytes} and the
+ * limit, not compressed): run in the request's own fiber, under the request's deadline, so that reading it later
+ * needs no fiber and no deadline of its own. A failure to read it is kept, and is what reading it gives.
+ *
+ * @internal
+ */
+export const readSmall = (
+  response: HttpClientResponse.HttpClientResponse,
+  limits: Limits
+): Effect.Effect<readonly [HttpClientResponse.HttpClientResponse, Exit.Exit<Uint8Array, HttpClientError.ResponseError> | undefined]> => {
+  if (bodyless(response)) return Effect.succeed([response, Exit.succeed(new Uint8Array(0))] as const)
+  const declared = declaredLength(response)
+  if (declared === undefined || declared > smallBodyBytes || declared > limits.maxBytes || !identity(response)) {
+    return Effect.succeed([response, undefined] as const)
+  }
+  return Effect.map(Effect.exit(response.arrayBuffer), (exit) => [response, Exit.map(exit, (buffer) => new Uint8Array(buffer))] as const)
+}
+
 /**
  * An answer of the authorised client: the original's status and headers, a scrubbed request, bounded bodies.
  *
@@ -134,7 +174,9 @@ export class AuthorisedResponse extends Inspectable.Class implements HttpClientR
     readonly original: HttpClientResponse.HttpClientResponse,
     private readonly unscrubbed: HttpClientRequest.HttpClientRequest,
     private readonly secret: string,
-    private readonly limits: Limits
+    private readonly limits: Limits,
+    /** The body, when it was read with the answer ({@link readSmall}). */
+    private readonly read?: Exit.Exit<Uint8Array, HttpClientError.ResponseError> | undefined
   ) {
     super()
   }
@@ -205,6 +247,8 @@ export class AuthorisedResponse extends Inspectable.Class implements HttpClientR
 
   /** The body, at most `maxBytes` of it, and within the deadline. */
   private get bytes(): Effect.Effect<Uint8Array, HttpClientError.ResponseError> {
+    const read = this.read
+    if (read !== undefined) return Exit.isSuccess(read) ? read : this.scrub(read)
     return Effect.suspend(() => {
       if (bodyless(this.original)) return Effect.succeed(new Uint8Array(0))
       const length = this.headers["content-length"]
@@ -272,6 +316,24 @@ export class AuthorisedResponse extends Inspectable.Class implements HttpClientR
   }
 
   get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
+    if (this.read !== undefined) {
+      // Read with the answer: parsed from memory.
+      return Effect.flatMap(this.bytes, (bytes) =>
+        Effect.tryPromise({
+          try: () =>
+            new Response(bytes as Uint8Array<ArrayBuffer>, {
+              headers: { "content-type": this.headers["content-type"] ?? "application/octet-stream" }
+            }).formData(),
+          catch: (cause) =>
+            new HttpClientError.ResponseError({
+              request: this.request,
+              response: this,
+              reason: "Decode",
+              cause: scrubUnknown(cause, this.secret),
+              description: "the body is not valid form data"
+            })
+        }))
+    }
     return Effect.suspend(() => {
       const length = this.headers["content-length"]
       return length !== undefined && /^\d+$/.test(length) && Number(length) > this.limits.maxBytes
@@ -283,6 +345,9 @@ export class AuthorisedResponse extends Inspectable.Class implements HttpClientR
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
     return Stream.suspend(() => {
       if (bodyless(this.original)) return Stream.empty
+      if (this.read !== undefined) {
+        return Stream.filter(Stream.fromEffect(this.bytes), (bytes) => bytes.length > 0)
+      }
       return this.countedStream.pipe(
         Stream.mapError((error) => scrubError(error, this.secret, this.limits)),
         Stream.interruptWhen(Effect.zipRight(Effect.sleep(this.limits.timeout), Effect.fail(this.timedOut())))

@@ -17,72 +17,100 @@
  *
  * @internal
  */
+import type * as Arr from "effect/Array"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import type * as FiberId from "effect/FiberId"
+import * as FiberRef from "effect/FiberRef"
+import * as FiberRefs from "effect/FiberRefs"
+import * as Runtime from "effect/Runtime"
 
 const livePrototype: unknown = Object.getPrototypeOf(Clock.make())
 
 /** The longest delay a JS timer takes (Effect's clock treats longer ones as never). */
 const maxTimerMillis = 2 ** 31 - 1
 
+/** A `FiberRef` and the value it holds in the child. @internal */
+export type Local = readonly [FiberRef.FiberRef<any>, unknown]
+
 /**
  * Runs `effect` in a child fiber, bounded by `duration`; its outcome as an `Exit` (a timeout is `Exit.fail` of
- * `onTimeout()`). The caller's interruption interrupts the child, and waits for it.
+ * `onTimeout()`). The caller's interruption interrupts the child, and waits for it. `locals` are set in the child
+ * from its start (on the live clock in one step with the child's own `FiberRef`s, instead of one copy of them each).
  *
  * @internal
  */
 export const exitWithin = <A, E, R, E2>(
   effect: Effect.Effect<A, E, R>,
   duration: Duration.Duration,
-  onTimeout: () => E2
+  onTimeout: () => E2,
+  locals: ReadonlyArray<Local> = []
 ): Effect.Effect<Exit.Exit<A, E | E2>, never, R> =>
   Effect.clockWith((clock) => {
-    const millis = Duration.toMillis(duration)
-    return Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(Effect.fork(restore(effect)), (child) => {
-        if (Object.getPrototypeOf(clock) !== livePrototype) {
-          // Another clock: its own sleep, raced by Effect (the child's outcome, or the timeout).
-          return restore(Effect.timeoutFail(Fiber.await(child), { duration, onTimeout })).pipe(
+    if (Object.getPrototypeOf(clock) !== livePrototype) {
+      // Another clock: its own sleep, raced by Effect (the child's outcome, or the timeout).
+      const withLocals = locals.reduceRight<Effect.Effect<A, E, R>>(
+        (next, [ref, value]) => Effect.zipRight(FiberRef.set(ref, value), next),
+        effect
+      )
+      return Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(Effect.fork(restore(withLocals)), (child) =>
+          restore(Effect.timeoutFail(Fiber.await(child), { duration, onTimeout })).pipe(
             Effect.exit,
             Effect.flatMap((outer) =>
               Exit.isSuccess(outer)
                 ? Effect.succeed(outer.value as Exit.Exit<A, E | E2>)
                 : Effect.as(Fiber.interrupt(child), outer as Exit.Exit<A, E | E2>)
             )
-          )
+          ))
+      )
+    }
+    const millis = Duration.toMillis(duration)
+    // The child gets the caller's context, `FiberRef`s and runtime flags (its interruptibility), as a fork does; it
+    // starts at once, in the caller's turn, instead of on the scheduler.
+    return Effect.flatMap(Effect.runtime<R>(), (runtime) =>
+      Effect.async<Exit.Exit<A, E | E2>>((resume) => {
+        let settled = false
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const observer = (exit: Exit.Exit<A, E>) => {
+          if (settled) return
+          settled = true
+          if (timer !== undefined) clearTimeout(timer)
+          resume(Effect.succeed(exit))
         }
-        return restore(Effect.async<Exit.Exit<A, E | E2>>((resume) => {
-          let settled = false
-          let timer: ReturnType<typeof setTimeout> | undefined
-          const observer = (exit: Exit.Exit<A, E>) => {
+        const child = Runtime.runFork(runtime)(
+          effect,
+          locals.length === 0 ? undefined : {
+            updateRefs: (refs, id) =>
+              FiberRefs.updateManyAs(refs, {
+                forkAs: id,
+                entries: locals.map(([ref, value]) => [ref, [[id, value]]] as const) as unknown as Arr.NonEmptyReadonlyArray<
+                  readonly [FiberRef.FiberRef<any>, Arr.NonEmptyReadonlyArray<readonly [FiberId.Single, any]>]
+                >
+              })
+          }
+        )
+        if (child.unsafePoll() === null && millis <= maxTimerMillis) {
+          timer = setTimeout(() => {
             if (settled) return
             settled = true
+            child.removeObserver(observer)
+            resume(Effect.as(Fiber.interrupt(child), Exit.fail(onTimeout())))
+          }, millis)
+        }
+        // Ended already (it ran to its end at once): this answers at once.
+        child.addObserver(observer)
+        // The caller interrupted: the child is interrupted too (and waited for), and the timer cleared.
+        return Effect.suspend(() => {
+          if (!settled) {
+            settled = true
             if (timer !== undefined) clearTimeout(timer)
-            resume(Effect.succeed(exit))
+            child.removeObserver(observer)
           }
-          if (millis <= maxTimerMillis) {
-            timer = setTimeout(() => {
-              if (settled) return
-              settled = true
-              child.removeObserver(observer)
-              resume(Effect.as(Fiber.interrupt(child), Exit.fail(onTimeout())))
-            }, millis)
-          }
-          // The child has not run yet (a fork starts on the scheduler), or has ended: then this answers at once.
-          child.addObserver(observer)
-          // The caller interrupted: the child is interrupted too (and waited for), and the timer cleared.
-          return Effect.suspend(() => {
-            if (!settled) {
-              settled = true
-              if (timer !== undefined) clearTimeout(timer)
-              child.removeObserver(observer)
-            }
-            return Fiber.interrupt(child)
-          })
-        }))
-      })
-    )
+          return Fiber.interrupt(child)
+        })
+      }))
   })

@@ -24,7 +24,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
-import { exitWithin } from "./deadline.js"
+import { exitWithin, type Local } from "./deadline.js"
 
 class HopRefused {
   constructor(readonly request: HttpClientRequest.HttpClientRequest, readonly id: object) {}
@@ -96,12 +96,12 @@ export const guardedExit = <A, E, R, E2, E3>(
       return !enabled || disabledWhen(request)
     }
     // Set in the child, which ends with the request: nothing to restore.
-    const guarded = FiberRef.set(HttpClient.currentTracerDisabledWhen, predicate).pipe(
-      Effect.zipRight(FiberRef.set(FiberRef.currentTracerEnabled, true)),
-      Effect.zipRight(FiberRef.set(Headers.currentRedactedNames, options.redact(names))),
-      Effect.zipRight(effect)
-    )
-    return Effect.map(exitWithin(guarded, options.timeout, options.onTimeout), (exit) => {
+    const locals: ReadonlyArray<Local> = [
+      [HttpClient.currentTracerDisabledWhen, predicate],
+      [FiberRef.currentTracerEnabled, true],
+      [Headers.currentRedactedNames, options.redact(names)]
+    ]
+    return Effect.map(exitWithin(effect, options.timeout, options.onTimeout, locals), (exit) => {
       if (Exit.isSuccess(exit)) return exit
       const refused = Cause.find(exit.cause, (c) =>
         Cause.isDieType(c) && c.defect instanceof HopRefused && c.defect.id === id

@@ -1,0 +1,100 @@
+/**
+ * The work an authorised request adds, counted rather than timed (so that a loaded machine does not blur it): fibers
+ * started and scheduler tasks run per request, over the in-memory transport of `fake.ts` (one `setImmediate` per
+ * answer, a 2-byte body with a Content-Length), for the bare client with a fixed header and for `withAccessToken`;
+ * and, beside them, the least CPU per request of many short segments (the least is the figure least inflated by
+ * other processes). `tsx bench/src/profile/work.ts [requests] [segments] [segmentMs] [concurrency]`.
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as AccessToken from "@effect-oauth2/core/AccessToken"
+import type * as AccessTokens from "@effect-oauth2/core/AccessTokens"
+import * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import * as Scheduler from "effect/Scheduler"
+import * as Supervisor from "effect/Supervisor"
+import { segment } from "../ours.js"
+
+const requests = Number(process.argv[2] ?? 2000)
+const segments = Number(process.argv[3] ?? 30)
+const segmentMs = Number(process.argv[4] ?? 60)
+const concurrency = Number(process.argv[5] ?? 50)
+
+const transport = HttpClient.make((request) =>
+  Effect.async<HttpClientResponse.HttpClientResponse>((resume) => {
+    const handle = setImmediate(() =>
+      resume(Effect.succeed(HttpClientResponse.fromWeb(request, new Response("ok", { status: 200, headers: { "content-length": "2" } }))))
+    )
+    return Effect.sync(() => clearImmediate(handle))
+  })
+)
+
+const now = Date.now()
+const token = new AccessToken.AccessToken({
+  value: Redacted.make("tok-0123456789abcdef"),
+  type: "Bearer",
+  extra: {},
+  issuedAt: now,
+  expiresAt: now + 3_600_000,
+  scopes: []
+} as never)
+const tokens: AccessTokens.Service = {
+  provider: "fake",
+  get: Effect.succeed(token),
+  refresh: Effect.succeed(token),
+  invalidate: () => Effect.void,
+  revoke: Effect.void,
+  current: Effect.die("unused"),
+  set: () => Effect.void
+} as never
+
+const url = "http://127.0.0.1:1/resource"
+const call = (client: HttpClient.HttpClient.With<unknown>) =>
+  Effect.flatMap(client.get(url), (response) => Effect.as(Effect.orDie(response.arrayBuffer), response.status))
+const variants: Record<string, Effect.Effect<number, unknown>> = {
+  bare: call(transport.pipe(HttpClient.mapRequest(HttpClientRequest.setHeader("authorization", "Bearer tok-0123456789abcdef")))),
+  auth: call(OAuth2HttpClient.withAccessToken(transport, tokens))
+}
+
+/** Fibers started and scheduler tasks run by `n` sequential calls. */
+const count = (effect: Effect.Effect<number, unknown>, n: number) =>
+  Effect.gen(function*() {
+    let tasks = 0
+    const base = Scheduler.defaultScheduler
+    const counting = Scheduler.make((task, priority) => {
+      tasks++
+      base.scheduleTask(task, priority)
+    }, (fiber) => base.shouldYield(fiber))
+    let started = 0
+    const supervisor = new (class extends Supervisor.AbstractSupervisor<void> {
+      value = Effect.void
+      override onStart() {
+        started++
+      }
+    })()
+    yield* Effect.supervised(Effect.withScheduler(Effect.repeatN(effect, n - 1), counting), supervisor)
+    return { tasks: tasks / n, fibers: started / n }
+  })
+
+await Effect.runPromise(Effect.gen(function*() {
+  const lines: Array<string> = []
+  for (const [name, effect] of Object.entries(variants)) {
+    yield* count(effect, 100)
+    const { fibers, tasks } = yield* count(effect, requests)
+    lines.push(`${name.padEnd(6)} fibers/req ${fibers.toFixed(2)}  scheduler tasks/req ${tasks.toFixed(2)}`)
+  }
+  const cpu = new Map<string, Array<number>>(Object.keys(variants).map((n) => [n, []]))
+  for (let r = 0; r < segments; r++) {
+    for (const name of r % 2 ? ["auth", "bare"] : ["bare", "auth"]) {
+      cpu.get(name)!.push((yield* segment(variants[name]!, segmentMs, concurrency)).cpuUsPerRequest)
+    }
+  }
+  const least = (xs: Array<number>) => Math.min(...xs)
+  const bare = least(cpu.get("bare")!)
+  for (const line of lines) console.log(line)
+  for (const [name, xs] of cpu) {
+    console.log(`${name.padEnd(6)} least CPU ${least(xs).toFixed(1)} µs/req  bare/this ${(bare / least(xs)).toFixed(3)}`)
+  }
+}))
