@@ -327,18 +327,29 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
       )
 
     /**
-     * In `stored` mode, once `stale`'s refresh token is dead: a token another process (or a login) put in the store
-     * since, when it is usable or can be renewed; otherwise `LoginRequired`, with no request sent.
+     * The refresh token the server refused last (`invalid_grant`), and what callers are told while it is the one to
+     * renew with: it is dead, and is never sent again. Only a token with another refresh token (a new login, here or
+     * in another process, found in the store) ends this.
      */
-    const afterDeath = (stale: AccessToken.AccessToken) =>
+    let refused: { readonly refreshToken: Redacted.Redacted<string>; readonly error: LoginRequired } | undefined
+    const isRefused = (token: AccessToken.AccessToken | undefined): boolean =>
+      refused !== undefined && token?.refreshToken !== undefined &&
+      Redacted.value(token.refreshToken) === Redacted.value(refused.refreshToken)
+
+    /**
+     * Once `stale`'s refresh token is dead (its lifetime ran out, or the server refused it): a token another process
+     * (or a login) put in the store since, when it is usable or can be renewed (never with a dead refresh token);
+     * otherwise `dead`, with no request sent.
+     */
+    const afterDeath = (stale: AccessToken.AccessToken, dead: LoginRequired) =>
       Effect.flatMap(Effect.zip(storeGet, Clock.currentTimeMillis), ([stored, now]) =>
-        stored === undefined || AccessToken.sameValue(stored, stale)
-          ? Effect.fail(loginRequired(stale))
+        stored === undefined || AccessToken.sameValue(stored, stale) || isRefused(stored)
+          ? Effect.fail(dead)
           : now < stored.expiresAt
           ? Effect.succeed(stored)
           : stored.refreshToken !== undefined && stored.canRefreshAt(now)
           ? refreshWith(stored, stored.refreshToken)
-          : Effect.fail(loginRequired(stale)))
+          : Effect.fail(dead))
 
     const fresh = (stale: AccessToken.AccessToken | undefined): Effect.Effect<AccessToken.AccessToken, OAuth2Error> => {
       const initial = mode === "client_credentials"
@@ -351,22 +362,29 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
       // With a given refresh token, a refused or dead one that is not it (a rotated one) falls back to it.
       const renewable = mode === "client_credentials" ||
         (given !== undefined && Redacted.value(given) !== Redacted.value(refreshToken))
+      // A refresh token the server refused is never sent again: a new token from the store, or `LoginRequired`.
+      if (refused !== undefined && isRefused(stale)) {
+        return renewable ? initial : afterDeath(stale, refused.error)
+      }
       return Effect.flatMap(Clock.currentTimeMillis, (now) =>
         // A refresh token known to be dead is never sent: with client credentials a new token is asked for instead.
         stale.isRefreshTokenExpiredAt(now)
-          ? renewable ? initial : mode === "stored" ? afterDeath(stale) : Effect.fail(loginRequired(stale, now))
+          ? renewable
+            ? initial
+            : mode === "stored"
+            ? afterDeath(stale, loginRequired(stale))
+            : Effect.fail(loginRequired(stale, now))
           : refreshWith(stale, refreshToken).pipe(
             Effect.catchIf(
               (error): error is Unauthorized =>
                 error._tag === "Unauthorized" && error.reason === "invalid_grant" && (renewable || mode === "stored"),
               () =>
-                renewable
-                  ? initial
-                  : Effect.flatMap(Effect.zip(storeGet, Clock.currentTimeMillis), ([stored, now]) =>
-                    stored !== undefined && !AccessToken.sameValue(stored, stale) && stored.refreshToken !== undefined
-                      ? Effect.succeed(stored)
-                      // The server refused the refresh token (expired or revoked): only a login helps.
-                      : Effect.fail(loginRequired(stale, now)))
+                renewable ? initial : Effect.flatMap(Clock.currentTimeMillis, (now) => {
+                  // The server refused the refresh token (expired or revoked): it is dead, and only a login helps.
+                  const error = loginRequired(stale, now)
+                  refused = { refreshToken, error }
+                  return afterDeath(stale, error)
+                })
             )
           ))
     }
@@ -383,8 +401,10 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
      */
     const renewUnderLock = (stale: AccessToken.AccessToken | undefined): Effect.Effect<AccessToken.AccessToken, OAuth2Error> =>
       Effect.flatMap(stale === undefined ? Effect.succeed(undefined) : storeGet, (stored) => {
+        // A stale token whose refresh token was refused is not renewed from the store's newer pair here: `fresh`
+        // re-reads the store and takes a new login's token as it is (usable), without a request.
         const base = stale !== undefined && stored !== undefined && stored.refreshToken !== undefined &&
-            !AccessToken.sameValue(stored, stale) && stored.issuedAt >= stale.issuedAt
+            !AccessToken.sameValue(stored, stale) && stored.issuedAt >= stale.issuedAt && !isRefused(stale)
           ? stored
           : stale
         // Stamped with its refresh token's death before it is stored: `observe` then finds it stamped (the same
@@ -551,14 +571,17 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
               const blockedUntil = failure.value._tag === "RateLimited" && failure.value.retryAfterMillis !== undefined
                 ? now + failure.value.retryAfterMillis
                 : undefined
+              // A dead refresh token (`LoginRequired`) is answered without a request from then on: no back-off is
+              // needed, and none may hide a new login stored meanwhile.
+              const counted = foreground && failure.value._tag !== "LoginRequired"
               yield* release(deferred, (s) => {
-                const failStreak = foreground ? s.failStreak + 1 : s.failStreak
+                const failStreak = counted ? s.failStreak + 1 : s.failStreak
                 return {
                   blockedUntil: blockedUntil ?? s.blockedUntil,
                   failStreak,
                   // The first failure is retried by the next call at once; from the second in a row, calls wait
                   // for a back-off (1 s, doubling, capped) and meanwhile get this failure.
-                  backoff: foreground && failStreak >= 2 ? { until: now + grown(failStreak - 1), error } : s.backoff
+                  backoff: counted && failStreak >= 2 ? { until: now + grown(failStreak - 1), error } : s.backoff
                 }
               })
               return yield* Deferred.fail(deferred, error)
