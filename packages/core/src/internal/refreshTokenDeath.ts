@@ -155,12 +155,18 @@ export const make = (options: {
         yield* emit(diesAt, new RefreshTokenLifetime.Scheduled({ provider, environment, diesAt }))
         const remaining = diesAt - now
         const reached = leads.filter((lead) => remaining <= lead)
-        // A refresh token issued in this service's lifetime that is born inside a lead time (Saxo's hour-long ones,
-        // renewed every 20 minutes) is not warned about at that lead time; one found already inside lead times (the
-        // service starting with a stored token) is warned about once, at the nearest.
+        // A refresh token born inside a lead time (Saxo's hour-long ones, renewed every 20 minutes) is not warned about
+        // at that lead time, whether it was issued in this service's lifetime or read from a store (a login by another
+        // process); one found already past lead times it was born outside of (the service starting with an older
+        // stored token) is warned about once, at the nearest of them. Its death is known from its birth, or from the
+        // login for a rule that counts from the login.
+        const bornAt = rule?.from === "login"
+          ? Math.min(token.authorizedAt ?? token.issuedAt, token.refreshTokenIssuedAt ?? token.issuedAt)
+          : token.refreshTokenIssuedAt ?? token.issuedAt
+        const missed = reached.filter((lead) => diesAt - bornAt > lead)
         const fresh = (token.refreshTokenIssuedAt ?? token.issuedAt) >= startedAt
-        if (!fresh && reached.length > 0) {
-          const lead = reached[reached.length - 1]!
+        if (!fresh && missed.length > 0) {
+          const lead = missed[missed.length - 1]!
           yield* emit(diesAt, new RefreshTokenLifetime.Warning({ provider, environment, diesAt, leadTime: Duration.millis(lead) }))
         }
         yield* FiberHandle.run(timer, countdown(diesAt, leads.filter((lead) => remaining > lead)))
