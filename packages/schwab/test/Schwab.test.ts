@@ -294,10 +294,19 @@ describe("Schwab's 7-day refresh token", () => {
       assert.strictEqual(error._tag, "LoginRequired")
       if (error._tag === "LoginRequired") assert.isDefined(error.refusedAt)
       const requests = yield* s.tokenRequests
-      assert.isAbove(requests.length, 2)
-      for (const refused of requests.slice(2)) {
-        assert.deepStrictEqual([refused.grantType, refused.status, refused.error], ["refresh_token", 400, "unsupported_token_type"])
+      // The dead refresh token is sent once (the background refresh), never again: later gets and time send nothing.
+      assert.strictEqual(requests.length, 3)
+      assert.deepStrictEqual(
+        [requests[2]!.grantType, requests[2]!.status, requests[2]!.error],
+        ["refresh_token", 400, "unsupported_token_type"]
+      )
+      for (let i = 0; i < 5; i++) {
+        assert.strictEqual((yield* Effect.flip(tokens.get))._tag, "LoginRequired")
+        assert.strictEqual((yield* Effect.flip(tokens.refresh))._tag, "LoginRequired")
+        yield* TestClock.adjust("10 minutes")
+        yield* settle
       }
+      assert.strictEqual((yield* s.tokenRequests).length, 3, "no request with the dead refresh token after its refusal")
       // A login into the store this process shares is picked up: the new grant serves it again.
       const again = yield* pasteLogin(s)
       const token = yield* tokens.get

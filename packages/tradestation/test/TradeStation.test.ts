@@ -254,6 +254,16 @@ describe("TradeStation: refresh tokens", () => {
         const firstRefresh = (yield* s.emulator.tokenRequests).filter((r) => r.grantType === "refresh_token")
         assert.deepStrictEqual(firstRefresh.map((r) => [r.status, r.error]), [[200, undefined], [403, "invalid_grant"]])
         assert.strictEqual(firstRefresh[1]!.refreshTokenId, firstRefresh[0]!.refreshTokenId)
+        // The refused refresh token is dead for that process: it is never sent again.
+        for (let i = 0; i < 3; i++) {
+          assert.strictEqual((yield* Effect.flip(Context.get(replay, TradeStation.Tokens).get))._tag, "LoginRequired")
+          assert.strictEqual((yield* Effect.flip(Context.get(replay, TradeStation.Tokens).refresh))._tag, "LoginRequired")
+        }
+        assert.strictEqual(
+          (yield* s.emulator.tokenRequests).filter((r) => r.grantType === "refresh_token").length,
+          2,
+          "no request with the refused refresh token after its refusal"
+        )
 
         yield* backgroundRefresh
         yield* adjustTo(D - 12 * HOUR - 1)

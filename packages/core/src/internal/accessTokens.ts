@@ -281,11 +281,15 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
           : hint
       })
 
-    const fromStoreOnly = (stale: AccessToken.AccessToken | undefined) =>
+    const fromStoreOnly = (stale: AccessToken.AccessToken | undefined): Effect.Effect<AccessToken.AccessToken, OAuth2Error> =>
       Effect.flatMap(storeGet, (stored) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
           stored !== undefined && now < stored.expiresAt && (stale === undefined || !AccessToken.sameValue(stored, stale))
             ? Effect.succeed(stored)
+            // Nothing obtained yet (a `refresh` first), and the stored token expired: renewed with its refresh token,
+            // unless that is dead (then `LoginRequired`, with no request).
+            : stale === undefined && stored !== undefined && stored.refreshToken !== undefined
+            ? fresh(stored)
             : Effect.fail(
               loginAgain(
                 stale,

@@ -232,6 +232,10 @@ export const conformance = (options: Options): void => {
           assert.strictEqual(error._tag, "LoginRequired")
           assert.strictEqual(yield* h.tokenRequests, before + 1)
           noSecretIn(h, error)
+          // The refused refresh token is dead: later calls fail the same way without sending it again.
+          assert.strictEqual((yield* Effect.flip(h.protectedCall))._tag, "LoginRequired")
+          assert.strictEqual((yield* Effect.flip(h.tokens.get))._tag, "LoginRequired")
+          assert.strictEqual(yield* h.tokenRequests, before + 1)
           return
         }
         // The next call gets a new token (the revoked one was dropped) and succeeds.
