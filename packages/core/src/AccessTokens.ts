@@ -12,6 +12,12 @@
  * - A refresh token known to be dead (its `refreshTokenExpiresAt` passed) is never sent: with `client_credentials` a
  *   new token is asked for that way; in `stored` mode `get` fails with `LoginRequired` once the access token is no
  *   longer usable, as it does when the server refuses a refresh token (`invalid_grant`).
+ * - A refresh token the server refused (`invalid_grant`), whoever sent it (`get`, `refresh`, the background refresh,
+ *   a replay after a 401), is dead from then on: `Died` (reason `"refused"`) is published once, and every later `get`
+ *   or `refresh` fails with `LoginRequired` without sending it again (no back-off either), until a token with another
+ *   refresh token appears: `set`, or a login stored by this or another process (the store is re-read, under its
+ *   lock where it has one, before each such failure). Passing failures (network, 5xx, 429) are never taken for a
+ *   refusal: they keep being retried.
  * - That death is told before it happens: logged, exported (`Metrics.refreshTokenExpiryTimestamp`), warned about at
  *   lead times, and published on `refreshTokenEvents` (see `RefreshTokenLifetime`); a provider rule
  *   (`refreshTokenLifetime`) gives it where the server does not.
@@ -133,7 +139,7 @@ export interface Options {
    * - `"stored"`: only the token store (an authorization-code login puts tokens there, or {@link Service.set}); with
    *   no usable token there, `get` fails with `Expired`, saying to log in again. Once the refresh token is dead (its
    *   `refreshTokenExpiresAt` has passed, or the server refused it), `get` fails with `LoginRequired`, and no request
-   *   is sent with a refresh token known to be dead.
+   *   is sent with a refresh token known to be dead; a new login's token found in the store is taken as it is.
    *
    * - `{ refreshToken }`: refreshing a refresh token the user gives (a personal grant minted in the provider's web
    *   UI, tastytrade's), asking for `scopes` each time (none: the grant's). A refreshed token that brings a new
