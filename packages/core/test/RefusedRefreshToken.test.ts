@@ -5,11 +5,14 @@
  * request. Passing failures (5xx, 429, a dropped connection) are not refusals: they keep being retried. And a stored
  * refresh token born inside a lead time (Saxo's hour-long ones) is not warned about at it when the service starts.
  */
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Encoding from "effect/Encoding"
 import * as fc from "effect/FastCheck"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -20,6 +23,7 @@ import * as TestClock from "effect/TestClock"
 import * as AccessToken from "../src/AccessToken.js"
 import * as AccessTokens from "../src/AccessTokens.js"
 import * as Endpoint from "../src/Endpoint.js"
+import * as FileTokenStore from "../src/FileTokenStore.js"
 import * as OAuth2Client from "../src/OAuth2Client.js"
 import type * as RefreshTokenLifetime from "../src/RefreshTokenLifetime.js"
 import * as TokenStore from "../src/TokenStore.js"
@@ -261,6 +265,37 @@ describe("AccessTokens: a refresh token the server refused is dead", () => {
         }))
       }
     }))
+})
+
+describe("AccessTokens: a refused refresh token and a shared token file", () => {
+  it.scopedLive("another process's login, stored in the shared file, is found under the lock: served without a request", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped({ prefix: "eo2-refused-" })
+      const file = `${dir}/tokens.json`
+      const encryptionKey = Redacted.make(Encoding.encodeBase64(Uint8Array.from({ length: 32 }, (_, i) => i + 26)))
+      const mine = yield* Effect.orDie(FileTokenStore.make({ path: file, key: encryptionKey }))
+      const other = yield* Effect.orDie(FileTokenStore.make({ path: file, key: encryptionKey }))
+      const now = Date.now()
+      yield* Effect.orDie(
+        mine.set(key, tokenAt({ value: "at-1", issuedAt: now - 2 * HOUR, lifetime: HOUR, refreshToken: "rt-dead" }))
+      )
+      const { events, server, tokens } = yield* setup(refusal, mine)
+      assert.strictEqual((yield* Effect.flip(tokens.get))._tag, "LoginRequired")
+      assert.strictEqual(yield* server.count, 1)
+      for (let i = 0; i < 5; i++) {
+        assert.strictEqual((yield* Effect.flip(tokens.get))._tag, "LoginRequired")
+        assert.strictEqual((yield* Effect.flip(tokens.refresh))._tag, "LoginRequired")
+      }
+      assert.strictEqual(yield* server.count, 1)
+      // Another process logs in and writes the file.
+      yield* Effect.orDie(
+        other.set(key, tokenAt({ value: "at-2", issuedAt: Date.now(), lifetime: HOUR, refreshToken: "rt-new" }))
+      )
+      assert.strictEqual(valueOf(yield* tokens.get), "at-2")
+      assert.strictEqual(yield* server.count, 1)
+      assert.deepStrictEqual(yield* drain(events), ["Died refused"])
+    }).pipe(Effect.provide(NodeContext.layer)))
 })
 
 describe("AccessTokens: a stored refresh token born inside a lead time", () => {

@@ -73,9 +73,12 @@ export const make = (options: {
     /** The death instant tracked (`undefined`: none known); `tracked` is false until the first token. */
     let tracked = false
     let current: number | undefined
-    /** The token tracked last, and the one whose refusal was told: each refusal is told once. */
+    /**
+     * The token tracked last, and whether a refusal was told since it was tracked (or since the start, for a stored
+     * token refused before any was tracked): each refusal is told once.
+     */
     let trackedToken: AccessToken.AccessToken | undefined
-    let refusedToken: AccessToken.AccessToken | undefined
+    let refusalTold = false
     let latest: RefreshTokenLifetime.Event | undefined
 
     const stamp = (token: AccessToken.AccessToken) => RefreshTokenLifetime.apply(token, rule)
@@ -138,6 +141,7 @@ export const make = (options: {
 
     const track = (token: AccessToken.AccessToken): Effect.Effect<void> =>
       lock.withPermits(1)(Effect.gen(function*() {
+        if (token !== trackedToken) refusalTold = false
         trackedToken = token
         const diesAt = token.refreshToken === undefined ? undefined : token.refreshTokenExpiresAt
         if (tracked && diesAt === current) return
@@ -176,8 +180,8 @@ export const make = (options: {
       error._tag !== "LoginRequired" || error.refusedAt === undefined
         ? Effect.void
         : lock.withPermits(1)(Effect.suspend(() => {
-          if (trackedToken === undefined || refusedToken === trackedToken) return Effect.void
-          refusedToken = trackedToken
+          if (refusalTold) return Effect.void
+          refusalTold = true
           const diesAt = error.refusedAt!
           current = diesAt
           return FiberHandle.clear(timer).pipe(
