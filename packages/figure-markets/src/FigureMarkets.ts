@@ -1,26 +1,6 @@
 /**
- * Figure Markets Trader API: the environments, the token endpoint (client_secret_post, `TRADER_*` scopes,
- * revocation), and the layers that give a program its tokens and its authorised HTTP clients.
- *
- * One layer provides core's generic `AccessTokens` (so code written against `@effect-oauth2/core` just works) and this
- * package's own tags (`Tokens`, `TradeHttpClient`, `RestHttpClient`, `Trader`), so that a program can use Figure
- * Markets next to another provider without the two shadowing each other.
- *
- * ```ts
- * import { FigureMarkets, Trader } from "@effect-oauth2/figure-markets"
- * import { NodeHttpClient } from "@effect/platform-node"
- * import { Effect, Layer } from "effect"
- *
- * const program = Effect.gen(function*() {
- *   const me = yield* Trader.whoAmI
- *   yield* Effect.log(`authenticated as ${me.user}`)
- * })
- *
- * program.pipe(
- *   Effect.provide(FigureMarkets.layerConfig().pipe(Layer.provide(NodeHttpClient.layerUndici))),
- *   Effect.runPromise
- * )
- * ```
+ * Figure Markets Trader API: its definition, tags and layers. The package README has the sample, the environment
+ * variables and the behaviour.
  *
  * @since 0.1.0
  */
@@ -38,9 +18,8 @@ const isTradingHost = (url: string, trade?: string): boolean =>
   (trade !== undefined && (url === trade || url.startsWith(`${trade}/`)))
 
 /**
- * Figure Markets as a provider definition: two hosts per environment (`main` for OAuth and the REST API, `trade` for
- * the low-latency trading API), `client_secret_post`, `TRADER_*` scopes (at least one), 86399-second tokens,
- * revocation on the main host, and one check of its own: no token or revocation URL on the trading host.
+ * Figure Markets as a provider definition: `main` serves OAuth and the REST API, `trade` the low-latency trading API;
+ * its own check refuses a token or revocation URL on the trading host.
  *
  * @since 0.2.0
  * @category definition
@@ -107,8 +86,7 @@ export const definition: OAuth2Provider.Definition = {
 export const provider = "figure-markets"
 
 /**
- * A Figure Markets environment: `"uat"` (the test environment, `figuremarkets.dev`) or `"production"`
- * (`figuremarkets.com`).
+ * A Figure Markets environment: `"uat"` (the test environment) or `"production"`.
  *
  * @since 0.1.0
  * @category models
@@ -116,9 +94,7 @@ export const provider = "figure-markets"
 export type Environment = "uat" | "production"
 
 /**
- * A Trader API scope. `TRADER_READ` gives read-only access to the standard API; `TRADER_TRADE` gives trading access
- * to it and full access to the low-latency trading API. Any other string is passed as is, for scopes the docs do not
- * list (a third-party note mentions `TRADER`). A read-only client must ask for `["TRADER_READ"]`.
+ * A Trader API scope (the README says what each grants); any other string is passed as is.
  *
  * @since 0.1.0
  * @category models
@@ -126,8 +102,7 @@ export type Environment = "uat" | "production"
 export type Scope = "TRADER_READ" | "TRADER_TRADE" | (string & {})
 
 /**
- * What {@link layer} and {@link make} take: core's provider settings. `hosts` takes `main` (OAuth, REST under
- * `/trader`) and `trade` (the low-latency trading host, regional); the defaults are in {@link definition}.
+ * What {@link layer} and {@link make} take: core's provider settings (`hosts`: `main` and `trade`).
  *
  * @since 0.1.0
  * @category models
@@ -135,8 +110,7 @@ export type Scope = "TRADER_READ" | "TRADER_TRADE" | (string & {})
 export interface Options extends OAuth2Provider.Settings {}
 
 /**
- * The Figure Markets access tokens. The same service as core's `AccessTokens`, under this package's own tag, so that
- * it stays reachable when another provider's layer also provides `AccessTokens`.
+ * Figure Markets' access tokens: core's `AccessTokens` service under this package's tag.
  *
  * @since 0.1.0
  * @category tags
@@ -182,8 +156,7 @@ const figureMarkets = OAuth2Provider.layers(definition, ({ apis, resolved, token
   ))
 
 /**
- * Validates the options and builds the tokens and the authorised `trade` and `rest` clients over the plain
- * `HttpClient` from the context (`OAuth2Provider.make`). Scoped: the background refresh lives as long as the scope.
+ * Validates the options and builds the tokens and the authorised clients (`OAuth2Provider.make`). Scoped.
  *
  * @since 0.1.0
  * @category constructors
@@ -191,8 +164,7 @@ const figureMarkets = OAuth2Provider.layers(definition, ({ apis, resolved, token
 export const make: OAuth2Provider.Layers<Services, Options>["make"] = figureMarkets.make
 
 /**
- * Provides core's `AccessTokens` and this package's `Tokens`, `TradeHttpClient`, `RestHttpClient` and
- * `Trader.Trader`, over the plain `HttpClient`.
+ * Provides {@link Services} over the plain `HttpClient`.
  *
  * @since 0.1.0
  * @category layers
@@ -200,10 +172,7 @@ export const make: OAuth2Provider.Layers<Services, Options>["make"] = figureMark
 export const layer: OAuth2Provider.Layers<Services, Options>["layer"] = figureMarkets.layer
 
 /**
- * The documented environment variables ({@link definition}'s table, `OAuth2Provider.variables`):
- * `FIGURE_MARKETS_CLIENT_ID`, `FIGURE_MARKETS_CLIENT_SECRET`, `FIGURE_MARKETS_ENV` (`uat` or `production`, default
- * `uat`), `FIGURE_MARKETS_SCOPES` (space-separated, default `TRADER_READ TRADER_TRADE`), `FIGURE_MARKETS_MAIN_URL`,
- * `FIGURE_MARKETS_TRADE_URL`, `FIGURE_MARKETS_TOKEN_URL`. A missing or bad value is a `ConfigError` naming it.
+ * The documented environment variables (`OAuth2Provider.variables(definition)`, the README's table).
  *
  * @since 0.1.0
  * @category config

@@ -1,26 +1,6 @@
 /**
- * Figure Pay Banking API: the environments, the token endpoint (client_secret_post, no scope, a response that may
- * carry only `access_token`), the `X-FigurePay-Api-Version` header, and the layers that give a program its tokens and
- * its authorised HTTP client.
- *
- * One layer provides core's generic `AccessTokens` and this package's own tags (`Tokens`, `HttpClient`,
- * `Banking.Banking`), so that a program can use Figure Pay next to another provider.
- *
- * ```ts
- * import { Banking, FigurePay } from "@effect-oauth2/figure-pay"
- * import { NodeHttpClient } from "@effect/platform-node"
- * import { Effect, Layer } from "effect"
- *
- * const program = Effect.gen(function*() {
- *   const profiles = yield* Banking.listProfiles
- *   yield* Effect.log(`${profiles.length} profile(s)`)
- * })
- *
- * program.pipe(
- *   Effect.provide(FigurePay.layerConfig().pipe(Layer.provide(NodeHttpClient.layerUndici))),
- *   Effect.runPromise
- * )
- * ```
+ * Figure Pay Banking API: its definition, tags and layers, and its `X-FigurePay-Api-Version` (the versioned client
+ * warns on `Deprecation`/`Sunset` and fails a 410). The package README has the sample, the variables and the behaviour.
  *
  * @since 0.1.0
  */
@@ -35,10 +15,7 @@ import * as Banking from "./Banking.js"
 import * as internal from "./internal/apiVersion.js"
 
 /**
- * Figure Pay as a provider definition: one API host per environment (the token endpoint is `{api}/oauth2/token`),
- * `client_secret_post`, no scope, a response that may carry only `access_token` (Bearer, one hour), no revocation.
- * The `X-FigurePay-Api-Version` header and the Deprecation/Sunset/410 observer are this package's own (see
- * {@link make}).
+ * Figure Pay as a provider definition; the API version and its observer are this package's own ({@link make}).
  *
  * @since 0.2.0
  * @category definition
@@ -90,9 +67,7 @@ export const definition: OAuth2Provider.Definition = {
 export const provider = "figure-pay"
 
 /**
- * A Figure Pay environment: `"sandbox"` (test) or `"production"`. Client credentials are per environment: test
- * credentials fail against production with 401. The production host is inferred from the documented one: give
- * `hosts.api` if Figure Pay names another.
+ * A Figure Pay environment: `"sandbox"` (test) or `"production"` (credentials are per environment).
  *
  * @since 0.1.0
  * @category models
@@ -100,8 +75,7 @@ export const provider = "figure-pay"
 export type Environment = "sandbox" | "production"
 
 /**
- * The sandbox host in Figure Pay's older authentication page, `https://api.pay.test.figure.com`: pass it as
- * `hosts.api` if your onboarding names that host.
+ * The sandbox host in Figure Pay's older authentication page: pass it as `hosts.api` if your onboarding names it.
  *
  * @since 0.1.0
  * @category constants
@@ -109,24 +83,7 @@ export type Environment = "sandbox" | "production"
 export const legacySandboxUrl = "https://api.pay.test.figure.com"
 
 /**
- * The header that selects an API version, `YYYY-MM-DD`.
- *
- * @since 0.1.0
- * @category constants
- */
-export const apiVersionHeader: string = internal.apiVersionHeader
-
-/**
- * Whether a string is a valid API version: a real calendar date written `YYYY-MM-DD`.
- *
- * @since 0.1.0
- * @category predicates
- */
-export const isApiVersion: (value: string) => boolean = internal.isApiVersion
-
-/**
- * What {@link layer} and {@link make} take: core's provider settings (`hosts.api`, the API host, e.g.
- * {@link legacySandboxUrl}), and the API version.
+ * What {@link layer} and {@link make} take: core's provider settings, and the API version.
  *
  * @since 0.1.0
  * @category models
@@ -137,41 +94,7 @@ export interface Options extends OAuth2Provider.Settings {
 }
 
 /**
- * The options after defaults and validation.
- *
- * @since 0.1.0
- * @category models
- */
-export interface Resolved extends OAuth2Provider.Resolved {
-  /** The API version header value, when one is set. */
-  readonly apiVersion: string | undefined
-}
-
-/**
- * Applies the defaults and validates the options: core's validation (`OAuth2Provider.resolve`), and the API version a
- * `YYYY-MM-DD` date.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const resolve = (options: Options): Effect.Effect<Resolved, OAuth2Error.InvalidConfiguration> =>
-  options.apiVersion !== undefined && !isApiVersion(options.apiVersion)
-    ? Effect.fail(
-      new OAuth2Error.InvalidConfiguration({
-        provider,
-        source: "configuration",
-        description: `apiVersion must be a date written YYYY-MM-DD, e.g. 2024-01-15 (${apiVersionHeader}).`
-      })
-    )
-    : Effect.map(OAuth2Provider.resolve(definition, options), (resolved) => ({
-      ...resolved,
-      apiVersion: options.apiVersion
-    }))
-
-/**
- * The Figure Pay access tokens: core's `AccessTokens` service under this package's own tag, so that it stays
- * reachable when another provider's layer also provides `AccessTokens`. `revoke` fails with `Unsupported`: Figure Pay
- * documents no revocation endpoint.
+ * Figure Pay's access tokens: core's `AccessTokens` service under this package's tag.
  *
  * @since 0.1.0
  * @category tags
@@ -179,9 +102,7 @@ export const resolve = (options: Options): Effect.Effect<Resolved, OAuth2Error.I
 export class Tokens extends Context.Tag("@effect-oauth2/figure-pay/Tokens")<Tokens, AccessTokens.Service>() {}
 
 /**
- * The authorised client of the Banking API, based at the API host: `client.get("/profiles")`. It sends
- * `X-FigurePay-Api-Version` when `apiVersion` is set, logs a warning whenever an answer carries `Deprecation` or
- * `Sunset`, and fails a 410 (a removed API version) with a `ProtocolError`.
+ * The authorised, versioned client of the Banking API, based at the API host: `client.get("/profiles")`.
  *
  * @since 0.1.0
  * @category tags
@@ -200,9 +121,8 @@ export class HttpClient extends Context.Tag("@effect-oauth2/figure-pay/HttpClien
 export type Services = AccessTokens.AccessTokens | Tokens | HttpClient | Banking.Banking
 
 /**
- * Validates the options ({@link resolve}) and builds the tokens and the authorised Banking client (versioned and
- * observed) over the plain `HttpClient` from the context (see `OAuth2Provider.make`). Scoped: the background refresh
- * lives as long as the scope.
+ * Validates the options ({@link resolve}) and builds the tokens and the versioned client (`OAuth2Provider.make`).
+ * Scoped.
  *
  * @since 0.1.0
  * @category constructors
@@ -215,10 +135,7 @@ export const make: OAuth2Provider.Layers<Services, Options>["make"] = (options) 
     }))
 
 /**
- * The documented environment variables (`OAuth2Provider.variables(FigurePay.definition)`): `FIGURE_PAY_CLIENT_ID`,
- * `FIGURE_PAY_CLIENT_SECRET`, `FIGURE_PAY_ENV` (`sandbox` or `production`, default `sandbox`), `FIGURE_PAY_API_URL`,
- * `FIGURE_PAY_TOKEN_URL`, and `FIGURE_PAY_API_VERSION` (`YYYY-MM-DD`). A missing or bad value is a `ConfigError`
- * naming the variable.
+ * The documented environment variables (`OAuth2Provider.variables(definition)`, the README's table).
  *
  * @since 0.1.0
  * @category config
@@ -236,8 +153,7 @@ const figurePay = OAuth2Provider.layers(definition, ({ apis, tokens }) =>
   ), { config, make })
 
 /**
- * Provides core's `AccessTokens` and this package's `Tokens`, `HttpClient` and `Banking.Banking`, over the plain
- * `HttpClient`.
+ * Provides {@link Services} over the plain `HttpClient`.
  *
  * @since 0.1.0
  * @category layers
@@ -252,3 +168,54 @@ export const layer: OAuth2Provider.Layers<Services, Options>["layer"] = figurePa
  * @category layers
  */
 export const layerConfig: OAuth2Provider.Layers<Services, Options>["layerConfig"] = figurePay.layerConfig
+
+// -----------------------------------------------------------------------------
+// API version: this package's own (internal/apiVersion.ts), counted apart from the wiring
+// -----------------------------------------------------------------------------
+
+/**
+ * The header that selects an API version, `YYYY-MM-DD`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const apiVersionHeader: string = internal.apiVersionHeader
+
+/**
+ * Whether a string is a valid API version: a real calendar date written `YYYY-MM-DD`.
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isApiVersion: (value: string) => boolean = internal.isApiVersion
+
+/**
+ * The options after defaults and validation.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Resolved extends OAuth2Provider.Resolved {
+  /** The API version header value, when one is set. */
+  readonly apiVersion: string | undefined
+}
+
+/**
+ * Validates the options: core's `OAuth2Provider.resolve`, and the API version a `YYYY-MM-DD` date.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const resolve = (options: Options): Effect.Effect<Resolved, OAuth2Error.InvalidConfiguration> =>
+  options.apiVersion !== undefined && !isApiVersion(options.apiVersion)
+    ? Effect.fail(
+      new OAuth2Error.InvalidConfiguration({
+        provider,
+        source: "configuration",
+        description: `apiVersion must be a date written YYYY-MM-DD, e.g. 2024-01-15 (${apiVersionHeader}).`
+      })
+    )
+    : Effect.map(OAuth2Provider.resolve(definition, options), (resolved) => ({
+      ...resolved,
+      apiVersion: options.apiVersion
+    }))

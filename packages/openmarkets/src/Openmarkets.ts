@@ -1,13 +1,6 @@
 /**
- * Openmarkets access tokens (client credentials) and an authorised API client.
- *
- * One token per process per lifetime: core's `AccessTokens` caches the token for its `expires_in` (3600 seconds),
- * shares one request among concurrent callers, and asks for a new one shortly before expiry (Openmarkets issues no
- * refresh tokens, so "refresh" is a new client-credentials request). The token endpoint is rate-limited: a 429 is
- * honoured (`Retry-After`). A scope outside the client's plan fails with `InvalidScope` naming the scopes asked for.
- *
- * The layer provides core's generic `AccessTokens` and this package's own {@link Tokens} and {@link HttpClient}, so
- * that a program can use Openmarkets next to another provider through the package tags.
+ * Openmarkets client-credentials tokens: its definition, tags and layers. The package README has the sample, the
+ * variables and the behaviour.
  *
  * @since 0.1.0
  */
@@ -23,10 +16,8 @@ import * as Context from "effect/Context"
 // -----------------------------------------------------------------------------
 
 /**
- * Openmarkets as a provider definition: an IdentityServer-style `{identity}/connect/token` with client credentials,
- * `client_secret_basic` in the raw encoding of Openmarkets' sample, space-separated scopes (none by default: the
- * client's whole plan), 3600-second tokens, no refresh token, no revocation. The API host has no documented default:
- * give `hosts.api` (`OPENMARKETS_API_URL`), or the API client refuses every request and sends the token nowhere.
+ * Openmarkets as a provider definition. The API host has no documented default: give `hosts.api`
+ * (`OPENMARKETS_API_URL`), or the API client refuses every request and sends the token nowhere.
  *
  * @since 0.2.0
  * @category definition
@@ -99,7 +90,7 @@ export const legacyProductionTokenUrl = "https://auth.openmarkets.com.au/connect
 // -----------------------------------------------------------------------------
 
 /**
- * Openmarkets' access tokens: the same service as core's `AccessTokens`, under an Openmarkets-specific tag.
+ * Openmarkets' access tokens: core's `AccessTokens` service under this package's tag.
  *
  * @since 0.1.0
  * @category tags
@@ -107,11 +98,7 @@ export const legacyProductionTokenUrl = "https://auth.openmarkets.com.au/connect
 export class Tokens extends Context.Tag("@effect-oauth2/openmarkets/Tokens")<Tokens, AccessTokens.Service>() {}
 
 /**
- * An `HttpClient` for the Openmarkets API: relative URLs are resolved against `hosts.api` (e.g.
- * `"/v1/market-data/quotes?symbols=BHP"`), every request carries the access token, and the token is sent to that
- * origin only (a request elsewhere fails with `InvalidConfiguration`). A 401 is replayed once with a new token; a
- * second 401 fails with `Unauthorized` (`rejected-token`) naming the environment. Without `hosts.api`, every request
- * fails with `InvalidConfiguration`.
+ * The authorised `HttpClient` for the Openmarkets API, based at `hosts.api`: `client.get("/v1/market-data/quotes")`.
  *
  * @since 0.1.0
  * @category tags
@@ -126,10 +113,7 @@ export class HttpClient extends Context.Tag("@effect-oauth2/openmarkets/HttpClie
 // -----------------------------------------------------------------------------
 
 /**
- * What {@link layer} takes: core's provider settings. `hosts` takes `identity` (the token server) and `api` (the API
- * your plan covers; no default: no token is ever sent to a guessed host). Ask for the scopes you use (default: none,
- * the client's whole plan): a scope outside the plan fails with `InvalidScope`. `basicEncoding: "form"` switches to
- * RFC 6749's Basic encoding.
+ * What {@link layer} takes: core's provider settings (`hosts`: `identity` and `api`).
  *
  * @since 0.1.0
  * @category models
@@ -148,9 +132,7 @@ const openmarkets = OAuth2Provider.layers(definition, ({ apis, tokens }) =>
   Context.make(Tokens, tokens).pipe(Context.add(HttpClient, apis.api!)))
 
 /**
- * Tokens by client credentials at Openmarkets' token endpoint, and the authorised {@link HttpClient}. A `TokenStore`
- * in the layer's context (e.g. `Layer.provide(TokenStore.layerMemory)` or a shared store) is used when there is one.
- * Requires the plain `HttpClient` (the token endpoint is never called through an authorised client).
+ * Provides {@link Services} over the plain `HttpClient` (and a `TokenStore` in the context, when there is one).
  *
  * @since 0.1.0
  * @category layers
@@ -158,10 +140,7 @@ const openmarkets = OAuth2Provider.layers(definition, ({ apis, tokens }) =>
 export const layer: OAuth2Provider.Layers<Services, Options>["layer"] = openmarkets.layer
 
 /**
- * `OPENMARKETS_CLIENT_ID`, `OPENMARKETS_CLIENT_SECRET`, `OPENMARKETS_ENV` (`stage` or `production`, default `stage`),
- * `OPENMARKETS_SCOPES` (space-separated; default: none, the whole plan), `OPENMARKETS_IDENTITY_URL`,
- * `OPENMARKETS_API_URL` (no default), `OPENMARKETS_TOKEN_URL`: the documented environment variables
- * (`OAuth2Provider.variables(Openmarkets.definition)`), a missing or bad one a `ConfigError` naming it.
+ * The documented environment variables (`OAuth2Provider.variables(definition)`, the README's table).
  *
  * @since 0.2.0
  * @category config

@@ -1,26 +1,6 @@
 /**
- * tastytrade: tokens from a personal grant (no browser at all) or from a partner login, and the authorised API client.
- *
- * A personal grant is a refresh token minted in tastytrade's web UI (OAuth Applications > Manage > Create Grant). It
- * never expires; access tokens live 15 minutes. Give the client id, the client secret and the grant: core refreshes
- * the grant (a JSON body with the secret alone, a `User-Agent`, `error_code` errors read as RFC 6749's) and keeps a
- * valid token cached. The layer provides core's `AccessTokens` and this package's {@link Tokens}, {@link HttpClient}
- * and `Customer.Customer`.
- *
- * An app tastytrade approved as a partner logs its users in instead ({@link partnerDefinition}): {@link login} (or
- * `effect-oauth2 login tastytrade`) runs the authorization-code flow on a loopback callback and puts the tokens in
- * the `TokenStore`, where the layer reads and refreshes them when it is given no refresh token ({@link definitionFor}).
- *
- * ```ts
- * import { Customer, Tastytrade } from "@effect-oauth2/tastytrade"
- * import { NodeHttpClient } from "@effect/platform-node"
- * import { Effect, Layer } from "effect"
- *
- * Customer.me.pipe(
- *   Effect.provide(Tastytrade.layerConfig().pipe(Layer.provide(NodeHttpClient.layerUndici))),
- *   Effect.runPromise
- * )
- * ```
+ * tastytrade: its definitions (a personal grant, or a partner's login), tags, layers and the partner login. The
+ * package README has the facts (all third-party), the sample, the variables and the errors.
  *
  * @since 0.1.0
  */
@@ -51,20 +31,8 @@ import * as Customer from "./Customer.js"
 export const version = "0.1.0"
 
 /**
- * tastytrade as a provider definition. Every fact below is third-party (tastytrade's SDKs and integrators; its own
- * pages are behind a login), so each is something a user can change: the hosts (`hosts.api`,
- * `TASTYTRADE_API_URL`), the token URL, the scopes, the `User-Agent` (`TASTYTRADE_USER_AGENT`), or the whole
- * definition (`OAuth2Provider.layer({ ...Tastytrade.definition, ... }, settings)`).
- *
- * - sandbox `https://api.cert.tastyworks.com`, production `https://api.tastyworks.com` (one host for OAuth and the
- *   API; a grant works only in the environment that minted it); the web login (`auth`, for
- *   {@link partnerDefinition}): sandbox `https://cert-my.staging-tasty.works`, production `https://my.tastytrade.com`
- *   (UNCERTAIN: one integrator uses `oauth.tastytrade.com`; `TASTYTRADE_AUTH_URL` changes it);
- * - `POST {api}/oauth/token` with a JSON body `{grant_type, refresh_token, client_secret, scope?}`, no `client_id`;
- * - a `User-Agent` of the form `<product>/<version>` on every request, or tastytrade refuses it;
- * - errors as `{"error_code", "error_description"}`;
- * - scopes `read`, `trade`, `openid`, space-separated; none asked by default (the grant's own);
- * - 900-second access tokens; no revocation, no introspection.
+ * tastytrade as a provider definition, for a personal grant (a refresh token minted in the web UI). Its facts are
+ * third-party (the README says whose), so each is an option: hosts, token URL, scopes, `User-Agent`, or a spread.
  *
  * @since 0.1.0
  * @category definition
@@ -112,12 +80,8 @@ export const definition: OAuth2Provider.Definition = {
 }
 
 /**
- * tastytrade for an app it approved as a partner: {@link definition} with tokens from an authorization-code login
- * (`acquire: "stored"`) instead of a personal grant. The login is `GET {auth}/auth.html` (`client_id`,
- * `redirect_uri`, `response_type=code`, space-separated `scope`, `state`), then the code exchanged at the same JSON
- * token endpoint; the refresh token it brings is refreshed like a personal grant. PKCE is not documented, so none is
- * sent (`{ ...partnerDefinition, login: { ...login, pkce: true } }` sends one); nothing is published on how long a
- * partner refresh token lives, so no rule is assumed (`refreshTokenLifetime` sets one).
+ * tastytrade for an app it approved as a partner: {@link definition} with tokens from an authorization-code
+ * {@link login} (`acquire: "stored"`). No PKCE and no refresh-token lifetime are assumed (spread it to add them).
  *
  * @since 0.2.0
  * @category definition
@@ -144,7 +108,7 @@ export const definitionFor = (settings: OAuth2Provider.Settings): OAuth2Provider
   settings.refreshToken === undefined ? partnerDefinition : definition
 
 /**
- * tastytrade's access tokens: the same service as core's `AccessTokens`, under this package's own tag.
+ * tastytrade's access tokens: core's `AccessTokens` service under this package's tag.
  *
  * @since 0.1.0
  * @category tags
@@ -152,8 +116,7 @@ export const definitionFor = (settings: OAuth2Provider.Settings): OAuth2Provider
 export class Tokens extends Context.Tag("@effect-oauth2/tastytrade/Tokens")<Tokens, AccessTokens.Service>() {}
 
 /**
- * The authorised client of the tastytrade API, based at `{api}` (`client.get("/accounts/.../positions")`): every
- * request carries the access token and the `User-Agent`; the token goes to that origin only.
+ * The authorised client of the tastytrade API, based at `{api}`: `client.get("/accounts/.../positions")`.
  *
  * @since 0.1.0
  * @category tags
@@ -204,6 +167,50 @@ export const make = (
     return yield* OAuth2Provider.make(chosen, options)
   })
 
+const tastytrade = OAuth2Provider.layers(definition, ({ apis, resolved, tokens }) =>
+  Context.make(Tokens, tokens).pipe(
+    Context.add(HttpClient, apis.api!),
+    Context.add(Customer.Customer, Customer.fromHttpClient(apis.api!, { scopes: resolved.scopes }))
+  ), {
+  make,
+  // the personal grant when given, else the tokens a partner login stored
+  config: Config.zipWith(
+    OAuth2Provider.config(partnerDefinition),
+    Config.option(Config.redacted(Config.nonEmptyString("TASTYTRADE_REFRESH_TOKEN"))),
+    (settings, grant): Options => Option.isSome(grant) ? { ...settings, refreshToken: grant.value } : settings
+  )
+})
+
+/**
+ * Provides {@link Services} over the plain `HttpClient`, the tokens as {@link make} chooses them.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: OAuth2Provider.Layers<Services, Options>["layer"] = tastytrade.layer
+
+/**
+ * The documented environment variables (`OAuth2Provider.variables(partnerDefinition)`, the README's table):
+ * `TASTYTRADE_REFRESH_TOKEN` set, a personal grant; unset, the tokens a partner login stored.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const config: Config.Config<Options> = tastytrade.config
+
+/**
+ * {@link layer} with its options read from {@link config}, or from the `Config` given: an IRA beside a margin account
+ * is `layerConfig(Config.nested(Tastytrade.config, "IRA"))`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig: OAuth2Provider.Layers<Services, Options>["layerConfig"] = tastytrade.layerConfig
+
+// -----------------------------------------------------------------------------
+// partner login (counted apart from the wiring)
+// -----------------------------------------------------------------------------
+
 /**
  * The partner login ({@link partnerDefinition}): listens on the loopback `HttpServer` in the context, shows the
  * authorize URL, exchanges the code at once and puts the tokens in the `TokenStore`, where {@link layer} (given the
@@ -221,48 +228,3 @@ export const login = <E = never, R = never>(
   OAuth2Error.OAuth2Error | E,
   PlatformHttpClient.HttpClient | HttpServer.HttpServer | TokenStore.TokenStore | R
 > => OAuth2Provider.login(partnerDefinition, options, loginOptions)
-
-const tastytrade = OAuth2Provider.layers(definition, ({ apis, resolved, tokens }) =>
-  Context.make(Tokens, tokens).pipe(
-    Context.add(HttpClient, apis.api!),
-    Context.add(Customer.Customer, Customer.fromHttpClient(apis.api!, { scopes: resolved.scopes }))
-  ), {
-  make,
-  // the personal grant when given, else the tokens a partner login stored
-  config: Config.zipWith(
-  OAuth2Provider.config(partnerDefinition),
-  Config.option(Config.redacted(Config.nonEmptyString("TASTYTRADE_REFRESH_TOKEN"))),
-  (settings, grant): Options => Option.isSome(grant) ? { ...settings, refreshToken: grant.value } : settings
-)
-})
-
-/**
- * Tokens from the personal grant (or, without one, from the partner login in the `TokenStore`: see {@link make}),
- * the authorised {@link HttpClient} and `Customer.Customer`, over the plain `HttpClient`. A `TokenStore` in the
- * layer's context is used when there is one.
- *
- * @since 0.1.0
- * @category layers
- */
-export const layer: OAuth2Provider.Layers<Services, Options>["layer"] = tastytrade.layer
-
-/**
- * The documented environment variables (`OAuth2Provider.variables(Tastytrade.partnerDefinition)`):
- * `TASTYTRADE_CLIENT_ID`, `TASTYTRADE_CLIENT_SECRET`, `TASTYTRADE_REFRESH_TOKEN` (the personal grant; unset: the
- * tokens a partner login stored), `TASTYTRADE_ENV` (`sandbox` or `production`, default `sandbox`),
- * `TASTYTRADE_SCOPES`, `TASTYTRADE_API_URL`, `TASTYTRADE_AUTH_URL`, `TASTYTRADE_TOKEN_URL`, `TASTYTRADE_USER_AGENT`.
- * The secret and the grant are read with `Config.redacted`.
- *
- * @since 0.1.0
- * @category config
- */
-export const config: Config.Config<Options> = tastytrade.config
-
-/**
- * {@link layer} with its options read from {@link config}, or from the `Config` given: an IRA beside a margin account
- * is `layerConfig(Config.nested(Tastytrade.config, "IRA"))`.
- *
- * @since 0.1.0
- * @category layers
- */
-export const layerConfig: OAuth2Provider.Layers<Services, Options>["layerConfig"] = tastytrade.layerConfig

@@ -1,21 +1,10 @@
 /**
- * Tradier Brokerage tokens and an authorised API client, in three modes:
- *
- * 1. **Static API token** ({@link layerStaticToken}): the individual developer's token from Tradier's settings; no
- *    OAuth, it never expires, and a 401 means the token itself is wrong.
- * 2. **OAuth, stored tokens** ({@link layer}): tokens come from a {@link login} through core's `TokenStore`; an
- *    approved partner's token is renewed with its refresh token (`POST /v1/oauth/refreshtoken`) before it expires;
- *    any other token expires after 24 hours and `get` then fails with `Expired`, saying to log in again.
- * 3. **Login** ({@link login}): the authorization-code flow on a loopback callback (`127.0.0.1`): the user opens the
- *    authorize URL, Tradier redirects back with a code, which is exchanged with Basic auth and stored.
- *
- * Each layer provides core's generic `AccessTokens` and this package's own {@link Tokens} and {@link HttpClient}, so
- * that a program can use Tradier next to another provider through the package tags.
+ * Tradier Brokerage: its definition, tags and layers in two modes (OAuth tokens from a {@link login}, or a static
+ * API token), and the login. The package README tells the modes, the store key and the errors.
  *
  * @since 0.1.0
  */
 import * as AccessTokens from "@effect-oauth2/core/AccessTokens"
-import * as ApiResponse from "@effect-oauth2/core/ApiResponse"
 import type { InvalidConfiguration } from "@effect-oauth2/core/OAuth2Error"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
 import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
@@ -23,26 +12,18 @@ import { originOf } from "@effect-oauth2/core/ProviderConfig"
 import * as TokenStore from "@effect-oauth2/core/TokenStore"
 import * as PlatformHttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as Config from "effect/Config"
-import * as ConfigError from "effect/ConfigError"
+import type * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
+import type * as Redacted from "effect/Redacted"
 import * as internalStatic from "./internal/staticTokens.js"
-
-// -----------------------------------------------------------------------------
-// definition
-// -----------------------------------------------------------------------------
+import * as User from "./User.js"
 
 /**
- * Tradier as a provider definition: every OAuth endpoint on the API host (`/v1/oauth/authorize` with comma-separated
- * scopes, `/v1/oauth/accesstoken` with RFC 6749 Basic auth, `/v1/oauth/refreshtoken` for approved partners), tokens
- * from a login (`acquire: "stored"`), no `token_type` (Bearer) and 86399-second lifetimes, no revocation. Its own:
- * `Accept: application/json` on API calls (Tradier answers XML otherwise), a rejected token kept when nothing but a
- * login can renew it, and what a 401 after a fresh token means (the wrong environment, or ended access).
+ * Tradier as a provider definition. Its own: `Accept: application/json` on API calls (Tradier answers XML
+ * otherwise), a rejected token kept when only a login can renew it, and a 401 hint naming the environment.
  *
  * @since 0.2.0
  * @category definition
@@ -100,12 +81,8 @@ export const definition: OAuth2Provider.Definition = {
   }
 }
 
-// -----------------------------------------------------------------------------
-// tags
-// -----------------------------------------------------------------------------
-
 /**
- * Tradier's access tokens: the same service as core's `AccessTokens`, under a Tradier-specific tag.
+ * Tradier's access tokens: core's `AccessTokens` service under a Tradier tag.
  *
  * @since 0.1.0
  * @category tags
@@ -113,11 +90,8 @@ export const definition: OAuth2Provider.Definition = {
 export class Tokens extends Context.Tag("@effect-oauth2/tradier/Tokens")<Tokens, AccessTokens.Service>() {}
 
 /**
- * An `HttpClient` for Tradier's API: relative URLs are resolved against the API host (e.g. `"/v1/user/profile"`),
- * every request carries the access token and `Accept: application/json` (unless it names another type: Tradier
- * answers XML otherwise), and the token is sent to the API origin only (a request elsewhere fails with
- * `InvalidConfiguration`). A 401 that a new token cannot cure fails with `Unauthorized` (`rejected-token`) saying
- * what to check.
+ * The authorised `HttpClient` for Tradier's API: relative URLs on the API host, the token sent to that origin only,
+ * `Accept: application/json` unless the request names another type.
  *
  * @since 0.1.0
  * @category tags
@@ -143,10 +117,8 @@ const servicesContext = (tokens: AccessTokens.Service, http: OAuth2HttpClient.Au
 // -----------------------------------------------------------------------------
 
 /**
- * The application's identity and environment, shared by {@link layer} and {@link login}: core's provider settings.
- * `scopes` (default `["read"]`) are sent comma-separated at login and are part of the token-store key, so
- * {@link login} and {@link layer} must be given the same ones. `refreshTokens: false` drops refresh tokens (Tradier
- * gives them to approved partners only): each token then lasts its 24 hours and the user logs in again.
+ * The application's identity and environment, shared by {@link layer} and {@link login}. `scopes` are part of the
+ * store key: give both the same. `refreshTokens: false` drops refresh tokens (only approved partners get them).
  *
  * @since 0.1.0
  * @category models
@@ -162,8 +134,7 @@ export interface ClientOptions extends OAuth2Provider.Settings {}
 export interface Options extends ClientOptions {}
 
 /**
- * The token-store key under which {@link login} stores a token and {@link layer} reads it:
- * `{ provider: "tradier", environment, clientId, scopes }`, the key core's `AccessTokens` uses.
+ * The token-store key under which {@link login} stores a token and {@link layer} reads it.
  *
  * @since 0.1.0
  * @category store
@@ -180,16 +151,9 @@ export const storeKey = (options: {
 })
 
 /**
- * OAuth mode: tokens a {@link login} put in the `TokenStore` (give both the same store, e.g.
- * `Layer.provideMerge(TokenStore.layerMemory)`, or a persistent one to log in from another process), renewed with
- * the refresh token when there is one.
- *
- * - No token stored yet: `get` fails with `Expired` ("log in first").
- * - A token without a refresh token that expired: `Expired` ("log in again").
- * - The API answers 401 even after a refresh (wrong environment, revoked access): `Unauthorized` (`rejected-token`)
- *   naming the configured environment.
- *
- * Requires the plain `HttpClient` (never an authorised one) and a `TokenStore`.
+ * OAuth mode: tokens a {@link login} put in the `TokenStore` (give both the same store), renewed with the refresh
+ * token when there is one; without a token, `get` fails with `Expired` saying to log in. Requires the plain
+ * `HttpClient` and a `TokenStore`.
  *
  * @since 0.1.0
  * @category layers
@@ -202,7 +166,7 @@ export const layer = (
 const tradier = OAuth2Provider.layers(definition, ({ apis, tokens }) => servicesContext(tokens, apis.api!))
 
 // -----------------------------------------------------------------------------
-// static-token mode
+// static-token mode (internal/staticTokens.ts)
 // -----------------------------------------------------------------------------
 
 /**
@@ -223,11 +187,9 @@ export interface StaticTokenOptions extends OAuth2HttpClient.ApiBounds {
 }
 
 /**
- * Static-token mode: the individual developer's API access token from Tradier's settings, no OAuth. `get` always
- * returns it (it never expires); `refresh` and `revoke` fail with `Unsupported`. A 401 from the API is not retried:
- * it fails at once with `Unauthorized` (`rejected-token`) saying to check the token in Tradier's settings.
- *
- * Requires the plain `HttpClient`.
+ * Static-token mode: the developer's API token from Tradier's settings, no OAuth. `get` always returns it;
+ * `refresh` and `revoke` fail with `Unsupported`; a 401 is not replayed but fails at once with `Unauthorized`
+ * (`rejected-token`) saying to check the token. Requires the plain `HttpClient`.
  *
  * @since 0.1.0
  * @category layers
@@ -235,25 +197,7 @@ export interface StaticTokenOptions extends OAuth2HttpClient.ApiBounds {
 export const layerStaticToken = (
   options: StaticTokenOptions
 ): Layer.Layer<Services, InvalidConfiguration, PlatformHttpClient.HttpClient> =>
-  Layer.effectContext(Effect.gen(function*() {
-    const located = yield* OAuth2Provider.resolveHosts(definition, options)
-    const tokens = yield* internalStatic.make({
-      provider: definition.name,
-      token: Redacted.isRedacted(options.token) ? options.token : Redacted.make(options.token),
-      scopes: options.scopes ?? definition.scopes.known,
-      settingsHint: "A static API token neither expires nor can be renewed here: generate a new one in your " +
-        "Tradier account settings (API Access) and restart with it."
-    })
-    const apis = yield* OAuth2Provider.makeApis(located, tokens, {
-      ...options,
-      replay: false,
-      rejectedTokenHint: `Tradier refused the static API token (HTTP 401); the call was not retried. Check the ` +
-        `token in your Tradier account settings (API Access): it may have been regenerated, or belong to the other ` +
-        `environment (this client calls ${located.environment} at ${originOf(located.hosts.api!)}; sandbox and ` +
-        `production tokens differ).`
-    })
-    return servicesContext(tokens, apis.api!)
-  }))
+  internalStatic.layer(definition, options, servicesContext)
 
 // -----------------------------------------------------------------------------
 // either mode, from config
@@ -268,35 +212,17 @@ export const layerStaticToken = (
 export type ConfigOptions = Options | StaticTokenOptions
 
 /**
- * The documented environment variables (`OAuth2Provider.variables(Tradier.definition)`): `TRADIER_ENV` (`sandbox`,
- * the default, or `production`), `TRADIER_SCOPES` (comma- or space-separated), `TRADIER_API_URL`,
- * `TRADIER_TOKEN_URL`, and either `TRADIER_ACCESS_TOKEN` (a static API token: when set, static-token mode) or
- * `TRADIER_CLIENT_ID` and `TRADIER_CLIENT_SECRET` (OAuth mode).
+ * The documented environment variables (`OAuth2Provider.variables(Tradier.definition)`, in the README): static-token
+ * mode when `TRADIER_ACCESS_TOKEN` is set, else `TRADIER_CLIENT_ID` and `TRADIER_CLIENT_SECRET` are required.
  *
  * @since 0.2.0
  * @category config
  */
-export const config: Config.Config<ConfigOptions> = Config.all({
-  token: Config.option(Config.redacted(Config.nonEmptyString("TRADIER_ACCESS_TOKEN"))),
-  clientId: Config.option(Config.nonEmptyString("TRADIER_CLIENT_ID")),
-  clientSecret: Config.option(Config.redacted(Config.nonEmptyString("TRADIER_CLIENT_SECRET"))),
-  rest: OAuth2Provider.configWithoutCredentials(definition)
-}).pipe(Config.mapOrFail(({ clientId, clientSecret, rest, token }) => {
-  if (Option.isSome(token)) return Either.right<ConfigOptions>({ ...rest, token: token.value })
-  if (Option.isSome(clientId) && Option.isSome(clientSecret)) {
-    return Either.right<ConfigOptions>({ ...rest, clientId: clientId.value, clientSecret: clientSecret.value })
-  }
-  const missing = [Option.isNone(clientId) ? "TRADIER_CLIENT_ID" : [], Option.isNone(clientSecret) ? "TRADIER_CLIENT_SECRET" : []]
-    .flat()
-  return Either.left(ConfigError.MissingData(
-    [],
-    `${missing.join(" and ")} must be set for the OAuth mode (or TRADIER_ACCESS_TOKEN for a static API token)`
-  ))
-}))
+export const config: Config.Config<ConfigOptions> = internalStatic.config(definition)
 
 /**
- * Either layer, with its options read from a `Config`: by default {@link config} (static-token mode when
- * `TRADIER_ACCESS_TOKEN` is set). Requires the plain `HttpClient` and a `TokenStore` (unused in static-token mode).
+ * Either layer, with its options read from a `Config` (default {@link config}). Requires the plain `HttpClient` and
+ * a `TokenStore` (unused in static-token mode).
  *
  * @since 0.1.0
  * @category layers
@@ -310,8 +236,16 @@ export const layerConfig = (
 > =>
   Layer.unwrapEffect(Effect.map(options, (read) => "token" in read ? layerStaticToken(read) : layer(read)))
 
+/**
+ * The credential self-test, `User.selfTest` (`GET /v1/user/profile`), kept here for its first users.
+ *
+ * @since 0.2.0
+ * @category self-test
+ */
+export const selfTest: OAuth2Provider.SelfTest = User.selfTest
+
 // -----------------------------------------------------------------------------
-// login
+// login (counted apart from the wiring)
 // -----------------------------------------------------------------------------
 
 /**
@@ -354,42 +288,3 @@ export const login = <E = never, R = never>(options: LoginOptions<E, R>): Return
     options,
     options
   )
-
-// -----------------------------------------------------------------------------
-// self-test
-// -----------------------------------------------------------------------------
-
-const profileField = (body: unknown, name: string): string | undefined => {
-  const profile = typeof body === "object" && body !== null ? (body as Record<string, unknown>)["profile"] : undefined
-  const value = typeof profile === "object" && profile !== null ? (profile as Record<string, unknown>)[name] : undefined
-  return typeof value === "string" ? value : undefined
-}
-
-/**
- * The credential self-test (`effect-oauth2 whoami tradier`): `GET /v1/user/profile`, reported as the user's id and
- * name (an answer without them is still a success: the token was accepted).
- *
- * @since 0.2.0
- * @category self-test
- */
-export const selfTest: OAuth2Provider.SelfTest = {
-  describe: "GET /v1/user/profile",
-  run: ({ apis, environment }) =>
-    Effect.map(
-      ApiResponse.json(apis.api!, HttpClientRequest.get("/v1/user/profile"), {
-        provider: "tradier",
-        request: "GET /v1/user/profile",
-        scopes: ["read"]
-      }),
-      (body): OAuth2Provider.Report => {
-        const id = profileField(body, "id")
-        const name = profileField(body, "name")
-        return {
-          text: `tradier (${environment}): ${
-            id === undefined ? "the profile answered, without an id" : `user ${id}${name === undefined ? "" : ` (${name})`}`
-          }`,
-          json: { provider: "tradier", environment, id: id ?? null, name: name ?? null }
-        }
-      }
-    )
-}

@@ -12,3 +12,10 @@
  */
 export * as Tradier from "./Tradier.js"
 
+/**
+ * Tradier's user API: the credential self-test (`GET /v1/user/profile`).
+ *
+ * @since 0.2.0
+ */
+export * as User from "./User.js"
+
