@@ -748,6 +748,31 @@ export interface LoginOptions<E, R> extends
 }
 
 /**
+ * What a login over a listener is: the token it stored, or why not; it needs the plain `HttpClient`, the loopback
+ * `HttpServer` of the callback and the `TokenStore` it fills. The type of {@link login} and of a provider package's own.
+ *
+ * @since 0.2.0
+ * @category login
+ */
+export type Login<E = never, R = never> = Effect.Effect<
+  AccessToken.AccessToken,
+  OAuth2Error | E,
+  HttpClient.HttpClient | HttpServer.HttpServer | TokenStore.TokenStore | R
+>
+
+/**
+ * What a login by paste is ({@link loginByPaste}): {@link Login} without a listener.
+ *
+ * @since 0.2.0
+ * @category login
+ */
+export type PasteLogin<E = never, R = never> = Effect.Effect<
+  AccessToken.AccessToken,
+  OAuth2Error | E,
+  HttpClient.HttpClient | TokenStore.TokenStore | R
+>
+
+/**
  * The callback URL a login of the definition goes back to: the settings' `callbackUrl`, else the definition's
  * `login.callbackUrl`, checked (a loopback URL with a port, of the definition's scheme, no query), with its port;
  * `undefined` when neither names one (the listener's own address is then sent). What a command line listens on.
@@ -789,11 +814,7 @@ export const login = <E = never, R = never>(
   definition: Definition,
   settings: Settings,
   options: LoginOptions<E, R>
-): Effect.Effect<
-  AccessToken.AccessToken,
-  OAuth2Error | E,
-  HttpClient.HttpClient | HttpServer.HttpServer | TokenStore.TokenStore | R
-> =>
+): Login<E, R> =>
   Effect.gen(function*() {
     const resolved = yield* resolve(definition, settings)
     const endpoint = definition.login
@@ -868,7 +889,7 @@ export const loginByPaste = <E = never, R = never>(
   definition: Definition,
   settings: Settings,
   options: PasteLoginOptions<E, R>
-): Effect.Effect<AccessToken.AccessToken, OAuth2Error | E, HttpClient.HttpClient | TokenStore.TokenStore | R> =>
+): PasteLogin<E, R> =>
   Effect.gen(function*() {
     const resolved = yield* resolve(definition, settings)
     const endpoint = definition.login

@@ -26,19 +26,14 @@
  *
  * @since 0.1.0
  */
-import type * as AccessToken from "@effect-oauth2/core/AccessToken"
 import type * as AccessTokens from "@effect-oauth2/core/AccessTokens"
-import type { OAuth2Error } from "@effect-oauth2/core/OAuth2Error"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
 import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import * as ProviderConfig from "@effect-oauth2/core/ProviderConfig"
 import type * as TokenStore from "@effect-oauth2/core/TokenStore"
-import type * as PlatformHttpClient from "@effect/platform/HttpClient"
-import type * as HttpServer from "@effect/platform/HttpServer"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
-import type * as Effect from "effect/Effect"
 import * as Users from "./Users.js"
 
 /**
@@ -262,11 +257,7 @@ export const layerConfig: OAuth2Provider.Layers<Services, Options>["layerConfig"
 export const login = <E = never, R = never>(
   options: Options,
   loginOptions: OAuth2Provider.LoginOptions<E, R>
-): Effect.Effect<
-  AccessToken.AccessToken,
-  OAuth2Error | E,
-  PlatformHttpClient.HttpClient | HttpServer.HttpServer | TokenStore.TokenStore | R
-> => OAuth2Provider.login(definitionFor(options), settingsOf(options), loginOptions)
+): OAuth2Provider.Login<E, R> => OAuth2Provider.login(definitionFor(options), settingsOf(options), loginOptions)
 
 /**
  * Where {@link login} stores the tokens and {@link layer} reads them: `saxo`, the environment, the AppKey.

@@ -26,16 +26,13 @@
  *
  * @since 0.1.0
  */
-import type * as AccessToken from "@effect-oauth2/core/AccessToken"
 import type * as AccessTokens from "@effect-oauth2/core/AccessTokens"
 import type * as Endpoint from "@effect-oauth2/core/Endpoint"
-import type { InvalidConfiguration, OAuth2Error } from "@effect-oauth2/core/OAuth2Error"
+import type { InvalidConfiguration } from "@effect-oauth2/core/OAuth2Error"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
 import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import { originOf } from "@effect-oauth2/core/ProviderConfig"
 import type * as TokenStore from "@effect-oauth2/core/TokenStore"
-import type * as PlatformHttpClient from "@effect/platform/HttpClient"
-import type * as HttpServer from "@effect/platform/HttpServer"
 import type * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
@@ -302,11 +299,7 @@ export const layerConfig: OAuth2Provider.Layers<Services, Options>["layerConfig"
 export const login = <E = never, R = never>(
   options: Options,
   loginOptions: OAuth2Provider.LoginOptions<E, R>
-): Effect.Effect<
-  AccessToken.AccessToken,
-  OAuth2Error | E,
-  PlatformHttpClient.HttpClient | HttpServer.HttpServer | TokenStore.TokenStore | R
-> => OAuth2Provider.login(definition, options, loginOptions)
+): OAuth2Provider.Login<E, R> => OAuth2Provider.login(definition, options, loginOptions)
 
 /**
  * The login without a listener (`OAuth2Provider.loginByPaste`): the user opens the authorize URL in any browser,
@@ -319,5 +312,4 @@ export const login = <E = never, R = never>(
 export const loginByPaste = <E = never, R = never>(
   options: Options,
   loginOptions: OAuth2Provider.PasteLoginOptions<E, R>
-): Effect.Effect<AccessToken.AccessToken, OAuth2Error | E, PlatformHttpClient.HttpClient | TokenStore.TokenStore | R> =>
-  OAuth2Provider.loginByPaste(definition, options, loginOptions)
+): OAuth2Provider.PasteLogin<E, R> => OAuth2Provider.loginByPaste(definition, options, loginOptions)

@@ -26,16 +26,13 @@
  *
  * @since 0.1.0
  */
-import type * as AccessToken from "@effect-oauth2/core/AccessToken"
 import type * as AccessTokens from "@effect-oauth2/core/AccessTokens"
-import type { InvalidConfiguration, OAuth2Error } from "@effect-oauth2/core/OAuth2Error"
+import type { InvalidConfiguration } from "@effect-oauth2/core/OAuth2Error"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
 import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import { originOf } from "@effect-oauth2/core/ProviderConfig"
 import type * as RefreshTokenLifetime from "@effect-oauth2/core/RefreshTokenLifetime"
 import type * as TokenStore from "@effect-oauth2/core/TokenStore"
-import type * as PlatformHttpClient from "@effect/platform/HttpClient"
-import type * as HttpServer from "@effect/platform/HttpServer"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
@@ -265,11 +262,7 @@ export const storeKey = (options: Options): Effect.Effect<TokenStore.Key, Invali
 export const login = <E = never, R = never>(
   options: Options,
   loginOptions: OAuth2Provider.LoginOptions<E, R>
-): Effect.Effect<
-  AccessToken.AccessToken,
-  OAuth2Error | E,
-  PlatformHttpClient.HttpClient | HttpServer.HttpServer | TokenStore.TokenStore | R
-> => OAuth2Provider.login(definition, settings(options), loginOptions)
+): OAuth2Provider.Login<E, R> => OAuth2Provider.login(definition, settings(options), loginOptions)
 
 const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
   Config.map(Config.option(config), Option.getOrUndefined)
