@@ -816,17 +816,11 @@ export const login = <E = never, R = never>(
   options: LoginOptions<E, R>
 ): Login<E, R> =>
   Effect.gen(function*() {
-    const resolved = yield* resolve(definition, settings)
-    const endpoint = definition.login
-    if (!("url" in endpoint)) {
-      return yield* internal.invalid(definition, `${definition.title} has no login: ${endpoint.unsupported}`)
-    }
-    const callback = options.redirectUri === undefined ? yield* internal.callbackUrl(definition, settings) : undefined
+    const { callback, client, endpoint, resolved } = yield* loginStart(definition, settings, options.redirectUri)
     if (callback !== undefined) {
       const address = (yield* HttpServer.HttpServer).address
       if (address._tag === "TcpAddress") yield* internal.checkListener(definition, callback, address.port)
     }
-    const client = yield* OAuth2Client.make({ endpoint: resolved.endpoint, credentials: resolved.credentials })
     const granted = yield* AuthorizationCode.login({
       scopes: resolved.scopes,
       pkce: endpoint.pkce ?? false,
@@ -842,6 +836,19 @@ export const login = <E = never, R = never>(
       onAuthorizeUrl: options.onAuthorizeUrl
     }).pipe(Effect.provideService(OAuth2Client.OAuth2Client, client))
     return yield* storeLogin(definition, settings, resolved, granted)
+  })
+
+/** What both logins start with: the settings resolved, the login endpoint, the registered callback, the client. */
+const loginStart = (definition: Definition, settings: Settings, redirectUri: string | undefined) =>
+  Effect.gen(function*() {
+    const resolved = yield* resolve(definition, settings)
+    const endpoint = definition.login
+    if (!("url" in endpoint)) {
+      return yield* internal.invalid(definition, `${definition.title} has no login: ${endpoint.unsupported}`)
+    }
+    const callback = redirectUri === undefined ? yield* internal.callbackUrl(definition, settings) : undefined
+    const client = yield* OAuth2Client.make({ endpoint: resolved.endpoint, credentials: resolved.credentials })
+    return { resolved, endpoint, callback, client }
   })
 
 /** A login's token: its refresh token's death stamped, stored under {@link storeKey}. */
@@ -891,12 +898,7 @@ export const loginByPaste = <E = never, R = never>(
   options: PasteLoginOptions<E, R>
 ): PasteLogin<E, R> =>
   Effect.gen(function*() {
-    const resolved = yield* resolve(definition, settings)
-    const endpoint = definition.login
-    if (!("url" in endpoint)) {
-      return yield* internal.invalid(definition, `${definition.title} has no login: ${endpoint.unsupported}`)
-    }
-    const callback = options.redirectUri === undefined ? yield* internal.callbackUrl(definition, settings) : undefined
+    const { callback, client, endpoint, resolved } = yield* loginStart(definition, settings, options.redirectUri)
     const redirectUri = options.redirectUri ?? callback?.url
     if (redirectUri === undefined) {
       return yield* internal.invalid(
@@ -905,7 +907,6 @@ export const loginByPaste = <E = never, R = never>(
           `(${definition.envPrefix}_CALLBACK_URL), exactly as registered.`
       )
     }
-    const client = yield* OAuth2Client.make({ endpoint: resolved.endpoint, credentials: resolved.credentials })
     const granted = yield* AuthorizationCode.loginByPaste({
       scopes: resolved.scopes,
       pkce: endpoint.pkce ?? false,
