@@ -13,7 +13,7 @@
  *
  * Offline, against an in-process emulator: its rotating demo key, a callback listener on a free port registered
  * with it, and a "browser" that follows the redirects. The real login is
- * `effect-oauth2 login tradestation --port 31022` (then `whoami tradestation`), or {@link login} with a real
+ * `effect-oauth2 login tradestation` (then `whoami tradestation`), or {@link login} with a real
  * browser.
  */
 import * as TokenStore from "@effect-oauth2/core/TokenStore"

@@ -18,6 +18,7 @@ import * as OAuth2Error from "@effect-oauth2/core/OAuth2Error"
 import * as TokenCipher from "@effect-oauth2/core/TokenCipher"
 import * as TokenStore from "@effect-oauth2/core/TokenStore"
 import * as Emulator from "@effect-oauth2/emulator/Emulator"
+import * as LoopbackHttps from "@effect-oauth2/node/LoopbackHttps"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpServer from "@effect/platform/HttpServer"
@@ -715,6 +716,32 @@ const noListener = Layer.succeed(
   })
 )
 
+/**
+ * The login's callback listener: on the registered callback's port where the provider has one (HTTPS with a
+ * certificate made at run time for an https callback, the browser's warning printed), else plain HTTP on `--port`.
+ */
+const loginServer = (title: string, callback: Providers.Plan["callback"], port: number | undefined) => {
+  const codes = callback?.codeLifetime === undefined
+    ? ""
+    : ` ${title}'s codes live about ${Duration.format(callback.codeLifetime)}: the login completes as soon as the ` +
+      "browser reaches the callback."
+  if (callback !== undefined && callback.url.startsWith("https:")) {
+    return {
+      https: true,
+      address: callback.url,
+      layer: port === undefined ? LoopbackHttps.layerFor(callback.url) : LoopbackHttps.layer({ port }),
+      notice: `${LoopbackHttps.browserWarning(callback.url)}${codes}`
+    }
+  }
+  const listen = port ?? callback?.port ?? 8765
+  return {
+    https: false,
+    address: `127.0.0.1:${listen}`,
+    layer: NodeHttpServer.layer(() => Http.createServer(), { host: "127.0.0.1", port: listen }),
+    notice: codes === "" ? undefined : codes.trimStart()
+  }
+}
+
 const loginCommand = (registry: Providers.Registry) => Command.make(
   "login",
   {
@@ -722,10 +749,12 @@ const loginCommand = (registry: Providers.Registry) => Command.make(
     ...common(registry),
     port: Options.integer("port").pipe(
       Options.withDescription(
-        "The loopback port of the callback, http://127.0.0.1:<port>/callback; default 8765, the demo application's " +
-          "(0: any free port; the redirect_uri is sent, so any port works where the provider accepts it)."
+        "The loopback port of the callback, http://127.0.0.1:<port>/callback; default: the port of the registered " +
+          "callback URL ({PREFIX}_CALLBACK_URL, e.g. Schwab's https://127.0.0.1:8182, TradeStation's " +
+          "http://localhost:31022) where the provider has one, else 8765, the demo application's (0: any free port; " +
+          "the redirect_uri is sent, so any port works where the provider accepts it)."
       ),
-      Options.withDefault(8765)
+      Options.optional
     ),
     open: Options.boolean("open").pipe(Options.withDescription("Also open the authorize URL in the browser.")),
     paste: Options.boolean("paste").pipe(
@@ -747,7 +776,8 @@ const loginCommand = (registry: Providers.Registry) => Command.make(
       Effect.gen(function*() {
         const descriptor = registry.get(args.provider)
         if (descriptor.noLogin !== undefined) return yield* unsupported(args.provider, "Login", descriptor.noLogin)
-        if (args.port < 0 || args.port > 65535) {
+        const port = Option.getOrUndefined(args.port)
+        if (port !== undefined && (port < 0 || port > 65535)) {
           return yield* new Settings.UsageError({ message: "--port must be from 0 to 65535." })
         }
         if (args.timeout < 1) return yield* new Settings.UsageError({ message: "--timeout must be at least 1 second." })
@@ -756,10 +786,10 @@ const loginCommand = (registry: Providers.Registry) => Command.make(
             const io = yield* InternalIo.CliIo
             if (plan.login === undefined) return yield* unsupported(args.provider, "Login", descriptor.noLogin ?? "")
             const shown = yield* Deferred.make<void>()
-            const server = plan.loginServer
+            const server = loginServer(descriptor.title, plan.callback, port)
             const loggingIn = plan.login({
               timeout: args.timeout * 1000,
-              port: args.port,
+              port,
               paste: args.paste
                 ? Effect.sync(() =>
                   io.stderr(
@@ -772,15 +802,12 @@ const loginCommand = (registry: Providers.Registry) => Command.make(
                 Effect.gen(function*() {
                   // The URL carries the state: shown to the user, never logged.
                   io.stderr(`Open this URL in your browser to log in to ${descriptor.title} (${plan.environment}):\n\n  ${url}\n\n`)
-                  if (!args.paste && server?.notice !== undefined) io.stderr(`${server.notice}\n\n`)
+                  if (!args.paste && server.notice !== undefined) io.stderr(`${server.notice}\n\n`)
                   if (args.open) yield* Effect.forkDaemon(io.openUrl(url))
                   yield* Deferred.succeed(shown, undefined)
                 })
             })
-            const where = server?.address ?? `127.0.0.1:${args.port}`
-            const callback = args.paste
-              ? noListener
-              : server?.layer ?? NodeHttpServer.layer(() => Http.createServer(), { host: "127.0.0.1", port: args.port })
+            const callback = args.paste ? noListener : server.layer
             // No progress line while the user pastes: it would be drawn over what they type.
             const token = yield* (args.paste ? loggingIn : withProgress(
               io,
@@ -790,11 +817,11 @@ const loginCommand = (registry: Providers.Registry) => Command.make(
               Effect.provide(callback),
               Effect.catchTag("ServeError", () =>
                 new Settings.UsageError({
-                  message: server !== undefined
-                    ? `Cannot listen on ${where} for the login callback (in use, or a port below 1024 without root?). ` +
+                  message: server.https
+                    ? `Cannot listen on ${server.address} for the login callback (in use, or a port below 1024 without root?). ` +
                       "Free that port, register a callback with a port above 1024 (e.g. https://127.0.0.1:8182), or " +
                       "log in with --paste."
-                    : `Cannot listen on ${where} for the login callback (in use?). Give another ` +
+                    : `Cannot listen on ${server.address} for the login callback (in use?). Give another ` +
                       "--port: the one of the callback URL registered with the application, or any while the " +
                       "provider accepts the redirect_uri sent."
                 }))

@@ -26,7 +26,6 @@ import * as FigurePay from "@effect-oauth2/figure-pay/FigurePay"
 import * as FigureMarkets from "@effect-oauth2/figure-markets/FigureMarkets"
 import * as Trader from "@effect-oauth2/figure-markets/Trader"
 import * as Openmarkets from "@effect-oauth2/openmarkets/Openmarkets"
-import * as LoopbackHttps from "@effect-oauth2/node/LoopbackHttps"
 import * as Saxo from "@effect-oauth2/saxo/Saxo"
 import * as SaxoUsers from "@effect-oauth2/saxo/Users"
 import * as Accounts from "@effect-oauth2/schwab/Accounts"
@@ -38,7 +37,6 @@ import * as TradeStation from "@effect-oauth2/tradestation/TradeStation"
 import * as Tradier from "@effect-oauth2/tradier/Tradier"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpServer from "@effect/platform/HttpServer"
-import type * as HttpServerError from "@effect/platform/HttpServerError"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -111,24 +109,11 @@ export interface LoginOptions<E, R> {
    * @since 0.2.0
    */
   readonly paste?: Effect.Effect<string> | undefined
-  /** `--port`: where the callback listens, or, with `paste`, the port of the redirect URI sent. */
+  /**
+   * `--port`: where the callback listens, or, with `paste`, the port of the redirect URI sent, where the provider
+   * has no registered callback URL.
+   */
   readonly port?: number | undefined
-}
-
-/**
- * The login's callback listener, for a provider whose callback is not plain HTTP on `--port` (Schwab: HTTPS on the
- * registered callback's port, with a certificate made at run time).
- *
- * @since 0.2.0
- * @category models
- */
-export interface LoginServer {
-  /** The listener. */
-  readonly layer: Layer.Layer<HttpServer.HttpServer, InvalidConfiguration | HttpServerError.ServeError>
-  /** Where it listens, for the error when the port is taken. */
-  readonly address: string
-  /** Printed with the authorize URL, e.g. the browser's certificate warning and how to get past it. */
-  readonly notice?: string | undefined
 }
 
 /**
@@ -144,8 +129,8 @@ export interface CliProvider {
   readonly config?: Config.Config<OAuth2Provider.Settings> | undefined
   /**
    * For a provider with two ways to tokens, the definition the settings read call for (tastytrade: a personal grant
-   * when a refresh token is given, else the tokens a login stored); `definition` is then the one with the login, and
-   * a login always uses it. Default: `definition` always.
+   * when a refresh token is given, else the tokens a login stored; Saxo: a PKCE app without a secret); a login uses
+   * it where it has a login, else `definition`. Default: `definition` always.
    */
   readonly definitionFor?: ((settings: OAuth2Provider.Settings) => OAuth2Provider.Definition) | undefined
   /**
@@ -176,12 +161,6 @@ export interface CliProvider {
       HttpClient.HttpClient | HttpServer.HttpServer | TokenStore.TokenStore | R
     >)
     | undefined
-  /**
-   * The login's callback listener, when not plain HTTP on 127.0.0.1 at `--port` (Schwab's HTTPS one). Default: that.
-   *
-   * @since 0.2.0
-   */
-  readonly loginServer?: ((settings: OAuth2Provider.Settings) => LoginServer) | undefined
   /** Said after a successful revocation. Default: the definition's `revocation.note`. */
   readonly afterRevoke?: string | undefined
 }
@@ -266,9 +245,9 @@ export const tastytrade: CliProvider = {
 }
 
 /**
- * TradeStation: `whoami` is `GET /brokerage/accounts`; the login goes back to the key's Allowed Callback URL
- * (`TRADESTATION_CALLBACK_URL`, default `http://localhost:31022`, so `--port 31022`), which the definition alone
- * cannot say; `TradeStation.config` reads the rotation.
+ * TradeStation: `whoami` is `GET /brokerage/accounts` (`Brokerage.selfTest`); the login goes back to the key's
+ * Allowed Callback URL (`TRADESTATION_CALLBACK_URL`, default `http://localhost:31022`), and `TradeStation.config`
+ * reads the rotation.
  *
  * @since 0.2.0
  * @category providers
@@ -276,79 +255,36 @@ export const tastytrade: CliProvider = {
 export const tradestation: CliProvider = {
   definition: TradeStation.definition,
   config: TradeStation.config,
-  whoami: {
-    describe: "GET /brokerage/accounts",
-    run: ({ apis, environment, scopes }) =>
-      Effect.map(Brokerage.fromHttpClient(apis.api!, { scopes }).accounts, (accounts): Report => ({
-        text: `tradestation (${environment}): ${accounts.length} account(s)${
-          accounts.length === 0 ? "" : `: ${accounts.map((a) => a.AccountID).join(", ")}`
-        }`,
-        json: {
-          provider: "tradestation",
-          environment,
-          accounts: accounts.map((a) => ({ id: a.AccountID, type: a.AccountType ?? null, status: a.Status ?? null }))
-        }
-      }))
-  },
-  login: (settings, options) => TradeStation.login(settings, options),
+  whoami: Brokerage.selfTest,
   afterRevoke: "TradeStation revokes every refresh token of the key, in every process and for every user of it: " +
     "each must log in again. Access tokens already issued work until they expire (20 minutes)."
 }
 
 /**
- * Saxo Bank OpenAPI (a confidential app: `SAXO_CLIENT_SECRET`): `login` is core's from the definition, `whoami` is
- * `GET /port/v1/users/me`.
+ * Saxo Bank OpenAPI: a confidential app (`SAXO_CLIENT_SECRET`) or a PKCE app (no secret: `Saxo.definitionFor` picks
+ * `Saxo.pkceDefinition`), built by `Saxo.make` (its warning lead times); `whoami` is `GET /port/v1/users/me`
+ * (`Users.selfTest`).
  *
  * @since 0.2.0
  * @category providers
  */
 export const saxo: CliProvider = {
   definition: Saxo.definition,
-  whoami: {
-    describe: "GET /port/v1/users/me",
-    run: ({ apis, environment }) =>
-      Effect.map(SaxoUsers.fromHttpClient(apis.openapi!).me, (me): Report => ({
-        text: `saxo (${environment}): user ${me.UserId ?? me.UserKey}${me.Name === undefined ? "" : ` (${me.Name})`}`,
-        json: { provider: "saxo", environment, userId: me.UserId ?? null, clientKey: me.ClientKey, name: me.Name ?? null }
-      }))
-  }
+  config: Saxo.config,
+  definitionFor: Saxo.definitionFor,
+  make: Saxo.make,
+  whoami: SaxoUsers.selfTest
 }
 
 /**
  * Charles Schwab: logins over HTTPS on the registered callback (`SCHWAB_CALLBACK_URL`, default
  * `https://127.0.0.1:8182`) with a certificate made at run time, or by pasting the redirect URL (`--paste`); `whoami`
- * is `GET /trader/v1/accounts/accountNumbers`.
+ * is `GET /trader/v1/accounts/accountNumbers` (`Accounts.selfTest`).
  *
  * @since 0.2.0
  * @category providers
  */
-export const schwab: CliProvider = {
-  definition: Schwab.definition,
-  config: Schwab.config,
-  whoami: {
-    describe: "GET /trader/v1/accounts/accountNumbers",
-    run: ({ apis, environment, scopes }) =>
-      Effect.map(Accounts.fromHttpClient(apis.api!, { scopes }).accountNumbers, (accounts): Report => ({
-        text: `schwab (${environment}): ${accounts.length} account(s)${
-          accounts.length === 0 ? "" : `: ${accounts.map((a) => a.accountNumber).join(", ")}`
-        }`,
-        json: { provider: "schwab", environment, accounts: accounts.map((a) => a.accountNumber) }
-      }))
-  },
-  loginServer: (settings) => {
-    const callbackUrl = (settings as Schwab.Options).callbackUrl ?? Schwab.defaultCallbackUrl
-    return {
-      layer: LoopbackHttps.layerFor(callbackUrl),
-      address: callbackUrl,
-      notice: `${LoopbackHttps.browserWarning(callbackUrl)} Schwab's codes live about 30 seconds: the login ` +
-        "completes as soon as the browser reaches the callback."
-    }
-  },
-  login: (settings, options) =>
-    options.paste === undefined
-      ? Schwab.login(settings, options)
-      : Schwab.loginByPaste(settings, { ...options, paste: options.paste })
-}
+export const schwab: CliProvider = { definition: Schwab.definition, whoami: Accounts.selfTest }
 
 /**
  * The command's providers, in the order it lists them.

@@ -12,7 +12,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as http from "node:http"
 import * as path from "node:path"
-import { assertNoSecrets, cli, storeKey, tempDir } from "./utils.js"
+import { assertNoSecrets, cli, closedPort, storeKey, tempDir } from "./utils.js"
 
 /** The user's browser for `login --open`: the emulator's Saxo redirects at once; the callback is followed. */
 const browser = (seen: Array<string>) => (authorizeUrl: string) =>
@@ -94,6 +94,43 @@ describe("saxo, from its definition and a registry entry", () => {
           status.stdout + status.stderr,
           [Redacted.value(token.codeVerifier!), Redacted.value(token.value), Redacted.value(token.refreshToken!)],
           args.join(" ")
+        )
+      }
+    }))
+
+  it.scopedLive("login of a PKCE app (no SAXO_CLIENT_SECRET): an S256 challenge, no secret, then token and whoami", () =>
+    Effect.gen(function*() {
+      // The app's registered AppUrl on a free port (SAXO_CALLBACK_URL): the listener follows it, no --port.
+      const pkce = { ...Clients.saxoPkceDemo, callbackUrl: `http://127.0.0.1:${yield* closedPort}/callback` }
+      const emulator = yield* Emulator.make({ port: 0, clients: { saxo: [Clients.saxoDemo, pkce] } })
+      const dir = yield* tempDir
+      const file = path.join(dir, "tokens.json")
+      const env = { EFFECT_OAUTH2_STORE_KEY: storeKey(), SAXO_CLIENT_ID: pkce.clientId, SAXO_CALLBACK_URL: pkce.callbackUrl }
+      const target = ["--emulator", emulator.baseUrl, "--store", file]
+      const seen: Array<string> = []
+      const login = yield* cli(["login", "saxo", ...target, "--open"], { env, openUrl: browser(seen) })
+      assert.strictEqual(login.code, 0, login.stderr)
+      assert.match(login.stdout, /^Logged in\. Bearer token for saxo \(sim\)/)
+      const authorize = new URL(seen[0]!)
+      assert.strictEqual(authorize.searchParams.get("client_id"), pkce.clientId)
+      assert.strictEqual(authorize.searchParams.get("code_challenge_method"), "S256")
+      assert.strictEqual(authorize.searchParams.get("redirect_uri"), pkce.callbackUrl)
+      const requests = (yield* emulator.tokenRequests).filter((r) => r.provider === "saxo")
+      assert.deepStrictEqual(requests.map((r) => [r.grantType, r.clientId, r.status]), [["authorization_code", pkce.clientId, 200]])
+
+      const stored = yield* Effect.gen(function*() {
+        const store = yield* FileTokenStore.make({ path: file, key: TokenCipher.rawKey(env.EFFECT_OAUTH2_STORE_KEY) })
+        return Option.getOrThrow(yield* store.get(Saxo.storeKey({ clientId: pkce.clientId })))
+      }).pipe(Effect.provide(NodeContext.layer), Effect.orDie)
+      assert.isDefined(stored.codeVerifier)
+      const me = yield* cli(["whoami", "saxo", ...target], { env })
+      assert.strictEqual(me.code, 0, me.stderr)
+      assert.match(me.stdout, /^saxo \(sim\): user /)
+      for (const [what, out] of Object.entries({ login, me })) {
+        assertNoSecrets(
+          out.stdout + out.stderr,
+          [Redacted.value(stored.value), Redacted.value(stored.refreshToken!), Redacted.value(stored.codeVerifier!)],
+          what
         )
       }
     }))

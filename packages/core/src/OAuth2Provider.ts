@@ -50,7 +50,7 @@ import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import type * as HttpServer from "@effect/platform/HttpServer"
+import * as HttpServer from "@effect/platform/HttpServer"
 import * as AccessTokens from "./AccessTokens.js"
 import type * as ClientAuth from "./ClientAuth.js"
 import type * as AccessToken from "./AccessToken.js"
@@ -116,6 +116,28 @@ export interface LoginEndpoint {
    * callback only (the listener must then be at that address).
    */
   readonly sendRedirectUri?: boolean | undefined
+  /**
+   * The callback URL registered with the provider, for a provider that redirects only there (compared byte for byte,
+   * e.g. Schwab's `"https://127.0.0.1:8182"`): sent verbatim as `redirect_uri`, the listener's scheme, host, port and
+   * path follow it. Users change it with `Settings.callbackUrl` or `{PREFIX}_CALLBACK_URL`, which must keep its
+   * scheme, name a loopback host and a port, and carry no query. Default: none (the listener's own address).
+   *
+   * @since 0.2.0
+   */
+  readonly callbackUrl?: string | undefined
+  /**
+   * Reads the code of the callback's query, already percent-decoded once (Schwab's `%40`). Default: as it is.
+   *
+   * @since 0.2.0
+   */
+  readonly decodeCode?: ((code: string) => string) | undefined
+  /**
+   * How long the provider's codes live, named in the error when a code is refused (Schwab's "about 30 seconds").
+   * Default: none.
+   *
+   * @since 0.2.0
+   */
+  readonly codeLifetime?: Duration.DurationInput | undefined
 }
 
 /**
@@ -278,6 +300,14 @@ export interface Definition {
    * becomes an authorised client based there; the token is sent to these origins only.
    */
   readonly apis: Readonly<Record<string, string>>
+  /**
+   * The provider also takes public clients (apps without a secret, e.g. Saxo's PKCE apps): {@link config} reads
+   * `{PREFIX}_CLIENT_SECRET` as optional, and the package's `definitionFor` picks a definition with `authMethod:
+   * "none"` when none is given. Default: `false` (a secret is required unless `authMethod` is `"none"`).
+   *
+   * @since 0.2.0
+   */
+  readonly publicClients?: boolean | undefined
   /** More variables the provider package reads itself, for {@link variables}. Default: none. */
   readonly variables?: ReadonlyArray<Variable> | undefined
   /** What is its own. Default: none. */
@@ -299,8 +329,18 @@ export interface Definition {
 export interface Settings extends OAuth2HttpClient.ApiBounds {
   /** The client id. Required. */
   readonly clientId: string
-  /** The client secret; a plain string is wrapped in `Redacted` at once. Required. */
-  readonly clientSecret: Redacted.Redacted<string> | string
+  /**
+   * The client secret; a plain string is wrapped in `Redacted` at once. Required, but by a public client (a
+   * definition whose `authMethod` is `"none"`, e.g. a PKCE app), which sends none.
+   */
+  readonly clientSecret?: Redacted.Redacted<string> | string | undefined
+  /**
+   * The callback URL registered with the provider, for a definition whose login names one (`LoginEndpoint.callbackUrl`):
+   * written exactly as registered. Default: the definition's.
+   *
+   * @since 0.2.0
+   */
+  readonly callbackUrl?: string | undefined
   /**
    * The refresh token tokens come from, for a definition whose `acquire` is `"refresh_token"` (required there,
    * ignored elsewhere); a plain string is wrapped in `Redacted` at once.
@@ -708,6 +748,45 @@ export interface LoginOptions<E, R> extends
 }
 
 /**
+ * What a login over a listener is: the token it stored, or why not; it needs the plain `HttpClient`, the loopback
+ * `HttpServer` of the callback and the `TokenStore` it fills. The type of {@link login} and of a provider package's own.
+ *
+ * @since 0.2.0
+ * @category login
+ */
+export type Login<E = never, R = never> = Effect.Effect<
+  AccessToken.AccessToken,
+  OAuth2Error | E,
+  HttpClient.HttpClient | HttpServer.HttpServer | TokenStore.TokenStore | R
+>
+
+/**
+ * What a login by paste is ({@link loginByPaste}): {@link Login} without a listener.
+ *
+ * @since 0.2.0
+ * @category login
+ */
+export type PasteLogin<E = never, R = never> = Effect.Effect<
+  AccessToken.AccessToken,
+  OAuth2Error | E,
+  HttpClient.HttpClient | TokenStore.TokenStore | R
+>
+
+/**
+ * The callback URL a login of the definition goes back to: the settings' `callbackUrl`, else the definition's
+ * `login.callbackUrl`, checked (a loopback URL with a port, of the definition's scheme, no query), with its port;
+ * `undefined` when neither names one (the listener's own address is then sent). What a command line listens on.
+ *
+ * @since 0.2.0
+ * @category login
+ */
+export const callbackUrl: (
+  definition: Definition,
+  settings: Pick<Settings, "callbackUrl">
+) => Effect.Effect<{ readonly url: string; readonly port: number } | undefined, InvalidConfiguration> =
+  internal.callbackUrl
+
+/**
  * The key under which {@link login} stores a provider's tokens, and where a `stored` provider ({@link make}) reads
  * them: the provider's name, the environment, the client id and the scopes.
  *
@@ -735,18 +814,13 @@ export const login = <E = never, R = never>(
   definition: Definition,
   settings: Settings,
   options: LoginOptions<E, R>
-): Effect.Effect<
-  AccessToken.AccessToken,
-  OAuth2Error | E,
-  HttpClient.HttpClient | HttpServer.HttpServer | TokenStore.TokenStore | R
-> =>
+): Login<E, R> =>
   Effect.gen(function*() {
-    const resolved = yield* resolve(definition, settings)
-    const endpoint = definition.login
-    if (!("url" in endpoint)) {
-      return yield* internal.invalid(definition, `${definition.title} has no login: ${endpoint.unsupported}`)
+    const { callback, client, endpoint, resolved } = yield* loginStart(definition, settings, options.redirectUri)
+    if (callback !== undefined) {
+      const address = (yield* HttpServer.HttpServer).address
+      if (address._tag === "TcpAddress") yield* internal.checkListener(definition, callback, address.port)
     }
-    const client = yield* OAuth2Client.make({ endpoint: resolved.endpoint, credentials: resolved.credentials })
     const granted = yield* AuthorizationCode.login({
       scopes: resolved.scopes,
       pkce: endpoint.pkce ?? false,
@@ -755,13 +829,26 @@ export const login = <E = never, R = never>(
       path: options.path ?? endpoint.path,
       timeout: options.timeout,
       redirectHost: options.redirectHost,
-      redirectUri: options.redirectUri,
-      decodeCode: options.decodeCode,
-      codeLifetime: options.codeLifetime,
+      redirectUri: options.redirectUri ?? callback?.url,
+      decodeCode: options.decodeCode ?? endpoint.decodeCode,
+      codeLifetime: options.codeLifetime ?? endpoint.codeLifetime,
       par: options.par,
       onAuthorizeUrl: options.onAuthorizeUrl
     }).pipe(Effect.provideService(OAuth2Client.OAuth2Client, client))
     return yield* storeLogin(definition, settings, resolved, granted)
+  })
+
+/** What both logins start with: the settings resolved, the login endpoint, the registered callback, the client. */
+const loginStart = (definition: Definition, settings: Settings, redirectUri: string | undefined) =>
+  Effect.gen(function*() {
+    const resolved = yield* resolve(definition, settings)
+    const endpoint = definition.login
+    if (!("url" in endpoint)) {
+      return yield* internal.invalid(definition, `${definition.title} has no login: ${endpoint.unsupported}`)
+    }
+    const callback = redirectUri === undefined ? yield* internal.callbackUrl(definition, settings) : undefined
+    const client = yield* OAuth2Client.make({ endpoint: resolved.endpoint, credentials: resolved.credentials })
+    return { resolved, endpoint, callback, client }
   })
 
 /** A login's token: its refresh token's death stamped, stored under {@link storeKey}. */
@@ -786,9 +873,15 @@ const storeLogin = (definition: Definition, settings: Settings, resolved: Resolv
 export interface PasteLoginOptions<E, R> extends
   Pick<
     AuthorizationCode.PasteLoginOptions<E, R>,
-    "onAuthorizeUrl" | "timeout" | "redirectUri" | "paste" | "decodeCode" | "codeLifetime"
+    "onAuthorizeUrl" | "timeout" | "paste" | "decodeCode" | "codeLifetime"
   >
-{}
+{
+  /**
+   * The redirect URI registered with the provider, sent verbatim. Default: the settings' `callbackUrl`, else the
+   * definition's `login.callbackUrl` (one of them is required).
+   */
+  readonly redirectUri?: string | undefined
+}
 
 /**
  * {@link login} without a listener (`AuthorizationCode.loginByPaste`), for a machine with no browser or no free port:
@@ -803,23 +896,26 @@ export const loginByPaste = <E = never, R = never>(
   definition: Definition,
   settings: Settings,
   options: PasteLoginOptions<E, R>
-): Effect.Effect<AccessToken.AccessToken, OAuth2Error | E, HttpClient.HttpClient | TokenStore.TokenStore | R> =>
+): PasteLogin<E, R> =>
   Effect.gen(function*() {
-    const resolved = yield* resolve(definition, settings)
-    const endpoint = definition.login
-    if (!("url" in endpoint)) {
-      return yield* internal.invalid(definition, `${definition.title} has no login: ${endpoint.unsupported}`)
+    const { callback, client, endpoint, resolved } = yield* loginStart(definition, settings, options.redirectUri)
+    const redirectUri = options.redirectUri ?? callback?.url
+    if (redirectUri === undefined) {
+      return yield* internal.invalid(
+        definition,
+        `a login by paste needs the callback URL registered with the app: set callbackUrl ` +
+          `(${definition.envPrefix}_CALLBACK_URL), exactly as registered.`
+      )
     }
-    const client = yield* OAuth2Client.make({ endpoint: resolved.endpoint, credentials: resolved.credentials })
     const granted = yield* AuthorizationCode.loginByPaste({
       scopes: resolved.scopes,
       pkce: endpoint.pkce ?? false,
       extraParams: endpoint.params,
       timeout: options.timeout,
-      redirectUri: options.redirectUri,
+      redirectUri,
       paste: options.paste,
-      decodeCode: options.decodeCode,
-      codeLifetime: options.codeLifetime,
+      decodeCode: options.decodeCode ?? endpoint.decodeCode,
+      codeLifetime: options.codeLifetime ?? endpoint.codeLifetime,
       onAuthorizeUrl: options.onAuthorizeUrl
     }).pipe(Effect.provideService(OAuth2Client.OAuth2Client, client))
     return yield* storeLogin(definition, settings, resolved, granted)

@@ -26,23 +26,14 @@
  *
  * @since 0.1.0
  */
-import type * as AccessToken from "@effect-oauth2/core/AccessToken"
-import * as AccessTokens from "@effect-oauth2/core/AccessTokens"
-import type { InvalidConfiguration, OAuth2Error } from "@effect-oauth2/core/OAuth2Error"
+import type * as AccessTokens from "@effect-oauth2/core/AccessTokens"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
 import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import * as ProviderConfig from "@effect-oauth2/core/ProviderConfig"
 import type * as TokenStore from "@effect-oauth2/core/TokenStore"
-import type * as PlatformHttpClient from "@effect/platform/HttpClient"
-import type * as HttpServer from "@effect/platform/HttpServer"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
-import type * as Redacted from "effect/Redacted"
 import * as Users from "./Users.js"
 
 /**
@@ -93,6 +84,12 @@ export const definition: OAuth2Provider.Definition = {
   },
   login: { url: "{logon}/authorize", pkce: false },
   apis: { openapi: "{openapi}" },
+  publicClients: true,
+  variables: [{
+    name: "SAXO_CLIENT_AUTH",
+    meaning: "how a confidential app sends its secret: `client_secret_basic` or `client_secret_post`",
+    default: "`client_secret_basic`"
+  }],
   hooks: {
     rejectedTokenHint: ({ apis, environment }) =>
       `Saxo refused a freshly issued token too. Sim and live apps have separate keys and tokens: this client uses ` +
@@ -125,14 +122,13 @@ export const pkceDefinition: OAuth2Provider.Definition = {
 export type ClientAuth = "client_secret_basic" | "client_secret_post"
 
 /**
- * What {@link layer} takes: core's provider settings, with the secret optional (a PKCE app has none).
+ * What {@link layer} takes: core's provider settings (the AppKey as `clientId`; the AppSecret of a confidential app
+ * as `clientSecret`, left out for a PKCE app, then {@link pkceDefinition} applies), and how the secret is sent.
  *
  * @since 0.1.0
  * @category models
  */
-export interface Options extends Omit<OAuth2Provider.Settings, "clientSecret" | "refreshToken"> {
-  /** The AppSecret of a confidential app; leave it out for a PKCE app (then {@link pkceDefinition} applies). */
-  readonly clientSecret?: Redacted.Redacted<string> | string | undefined
+export interface Options extends OAuth2Provider.Settings {
   /** How a confidential app sends its secret. Default: `"client_secret_basic"` (raw, as Saxo's sample). */
   readonly clientAuth?: ClientAuth | undefined
 }
@@ -151,15 +147,11 @@ export const definitionFor = (options: Pick<Options, "clientSecret" | "clientAut
     ? definition
     : { ...definition, authorizationServer: { ...definition.authorizationServer, authMethod: options.clientAuth } }
 
-/** Core's settings of the options (a PKCE app's absent secret is never read). */
-const settingsOf = (options: Options): OAuth2Provider.Settings => {
-  const { clientAuth: _, clientSecret, ...rest } = options
-  return {
-    ...rest,
-    clientSecret: clientSecret ?? "",
-    refreshTokenWarnings: options.refreshTokenWarnings ?? refreshTokenWarnings
-  }
-}
+/** Core's settings of the options: Saxo's warning lead times unless others are given. */
+const settingsOf = (options: Options): Options => ({
+  ...options,
+  refreshTokenWarnings: options.refreshTokenWarnings ?? refreshTokenWarnings
+})
 
 /**
  * The default lead times of the warnings before a refresh token dies (`Settings.refreshTokenWarnings`): 15 and 5
@@ -200,6 +192,28 @@ export class HttpClient extends Context.Tag("@effect-oauth2/saxo/HttpClient")<
  */
 export type Services = AccessTokens.AccessTokens | Tokens | HttpClient | Users.Users
 
+const saxo = OAuth2Provider.layers(definition, (built) =>
+  Context.make(Tokens, built.tokens).pipe(
+    Context.add(HttpClient, built.apis.openapi!),
+    Context.add(Users.Users, Users.fromHttpClient(built.apis.openapi!))
+  ), {
+  make: (options: Options) => OAuth2Provider.make(definitionFor(options), settingsOf(options)),
+  config: Config.zipWith(
+    OAuth2Provider.config(definition),
+    ProviderConfig.oneOf("SAXO_CLIENT_AUTH", ["client_secret_basic", "client_secret_post"], "client_secret_basic"),
+    (settings, clientAuth): Options => ({ ...settings, clientAuth })
+  )
+})
+
+/**
+ * Builds the provider the options call for ({@link definitionFor}), with this package's warning lead times
+ * ({@link refreshTokenWarnings}) unless others are given. Scoped.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const make: OAuth2Provider.Layers<Services, Options>["make"] = saxo.make
+
 /**
  * Tokens from the `TokenStore` (put there by {@link login} or `effect-oauth2 login saxo`), renewed with the rotating
  * refresh tokens, the authorised {@link HttpClient} and `Users.Users`, over the plain `HttpClient`. Without a
@@ -208,37 +222,19 @@ export type Services = AccessTokens.AccessTokens | Tokens | HttpClient | Users.U
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<Services, InvalidConfiguration, PlatformHttpClient.HttpClient> =>
-  Layer.scopedContext(
-    Effect.map(OAuth2Provider.make(definitionFor(options), settingsOf(options)), (built) =>
-      Context.make(AccessTokens.AccessTokens, built.tokens).pipe(
-        Context.add(Tokens, built.tokens),
-        Context.add(HttpClient, built.apis.openapi!),
-        Context.add(Users.Users, Users.fromHttpClient(built.apis.openapi!))
-      ))
-  )
+export const layer: OAuth2Provider.Layers<Services, Options>["layer"] = saxo.layer
 
 /**
- * The documented environment variables: `SAXO_CLIENT_ID` (the AppKey), `SAXO_CLIENT_SECRET` (the AppSecret, read
- * with `Config.redacted`; leave it unset for a PKCE app), `SAXO_CLIENT_AUTH` (`client_secret_basic` or
- * `client_secret_post`, default `client_secret_basic`), `SAXO_ENV` (`sim` or `live`, default `sim`),
- * `SAXO_LOGON_URL`, `SAXO_OPENAPI_URL`, `SAXO_TOKEN_URL`.
+ * The documented environment variables (`OAuth2Provider.variables(Saxo.definition)`): `SAXO_CLIENT_ID` (the
+ * AppKey), `SAXO_CLIENT_SECRET` (the AppSecret, read with `Config.redacted`; leave it unset for a PKCE app),
+ * `SAXO_CLIENT_AUTH` (`client_secret_basic` or `client_secret_post`, default `client_secret_basic`), `SAXO_ENV`
+ * (`sim` or `live`, default `sim`), `SAXO_LOGON_URL`, `SAXO_OPENAPI_URL`, `SAXO_TOKEN_URL`, `SAXO_CALLBACK_URL` (the
+ * app's registered AppUrl, sent verbatim; default: the listener's address).
  *
  * @since 0.1.0
  * @category config
  */
-export const config: Config.Config<Options> = Config.zipWith(
-  Config.all({
-    clientId: Config.nonEmptyString("SAXO_CLIENT_ID"),
-    clientSecret: Config.map(
-      Config.option(Config.redacted(Config.nonEmptyString("SAXO_CLIENT_SECRET"))),
-      Option.getOrUndefined
-    ),
-    clientAuth: ProviderConfig.oneOf("SAXO_CLIENT_AUTH", ["client_secret_basic", "client_secret_post"], "client_secret_basic")
-  }),
-  OAuth2Provider.configWithoutCredentials(definition),
-  (credentials, rest): Options => ({ ...rest, ...credentials })
-)
+export const config: Config.Config<Options> = saxo.config
 
 /**
  * {@link layer} with its options read from a `Config`: by default {@link config}; nest it
@@ -247,10 +243,7 @@ export const config: Config.Config<Options> = Config.zipWith(
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (
-  options: Config.Config.Wrap<Options> = config
-): Layer.Layer<Services, ConfigError.ConfigError | InvalidConfiguration, PlatformHttpClient.HttpClient> =>
-  Layer.unwrapEffect(Effect.map(Config.unwrap(options), layer))
+export const layerConfig: OAuth2Provider.Layers<Services, Options>["layerConfig"] = saxo.layerConfig
 
 /**
  * The authorization-code login (core's `OAuth2Provider.login`): listens on the loopback `HttpServer` in the context,
@@ -264,11 +257,7 @@ export const layerConfig = (
 export const login = <E = never, R = never>(
   options: Options,
   loginOptions: OAuth2Provider.LoginOptions<E, R>
-): Effect.Effect<
-  AccessToken.AccessToken,
-  OAuth2Error | E,
-  PlatformHttpClient.HttpClient | HttpServer.HttpServer | TokenStore.TokenStore | R
-> => OAuth2Provider.login(definitionFor(options), settingsOf(options), loginOptions)
+): OAuth2Provider.Login<E, R> => OAuth2Provider.login(definitionFor(options), settingsOf(options), loginOptions)
 
 /**
  * Where {@link login} stores the tokens and {@link layer} reads them: `saxo`, the environment, the AppKey.

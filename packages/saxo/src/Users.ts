@@ -8,6 +8,7 @@
 import * as ApiResponse from "@effect-oauth2/core/ApiResponse"
 import type * as OAuth2Error from "@effect-oauth2/core/OAuth2Error"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
+import type * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -78,3 +79,18 @@ export const fromHttpClient = (client: OAuth2HttpClient.Authorized): Service => 
  * @category accessors
  */
 export const me: Effect.Effect<Me, OAuth2Error.OAuth2Error, Users> = Effect.flatMap(Users, (users) => users.me)
+
+/**
+ * The credential self-test (`effect-oauth2 whoami saxo`): `GET /port/v1/users/me`, reporting the user.
+ *
+ * @since 0.2.0
+ * @category self-test
+ */
+export const selfTest: OAuth2Provider.SelfTest = {
+  describe: "GET /port/v1/users/me",
+  run: ({ apis, environment }) =>
+    Effect.map(fromHttpClient(apis.openapi!).me, (me): OAuth2Provider.Report => ({
+      text: `saxo (${environment}): user ${me.UserId ?? me.UserKey}${me.Name === undefined ? "" : ` (${me.Name})`}`,
+      json: { provider: "saxo", environment, userId: me.UserId ?? null, clientKey: me.ClientKey, name: me.Name ?? null }
+    }))
+}

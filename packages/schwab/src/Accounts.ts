@@ -9,6 +9,7 @@
 import * as ApiResponse from "@effect-oauth2/core/ApiResponse"
 import type * as OAuth2Error from "@effect-oauth2/core/OAuth2Error"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
+import type * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -93,3 +94,21 @@ export const fromHttpClient = (
  */
 export const accountNumbers: Effect.Effect<ReadonlyArray<AccountNumber>, OAuth2Error.OAuth2Error, Accounts> = Effect
   .flatMap(Accounts, (a) => a.accountNumbers)
+
+/**
+ * The credential self-test (`effect-oauth2 whoami schwab`): `GET /trader/v1/accounts/accountNumbers`, reporting the
+ * account numbers.
+ *
+ * @since 0.2.0
+ * @category self-test
+ */
+export const selfTest: OAuth2Provider.SelfTest = {
+  describe: "GET /trader/v1/accounts/accountNumbers",
+  run: ({ apis, environment, scopes }) =>
+    Effect.map(fromHttpClient(apis.api!, { scopes }).accountNumbers, (accounts): OAuth2Provider.Report => ({
+      text: `schwab (${environment}): ${accounts.length} account(s)${
+        accounts.length === 0 ? "" : `: ${accounts.map((a) => a.accountNumber).join(", ")}`
+      }`,
+      json: { provider: "schwab", environment, accounts: accounts.map((a) => a.accountNumber) }
+    }))
+}

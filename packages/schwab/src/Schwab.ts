@@ -26,23 +26,17 @@
  *
  * @since 0.1.0
  */
-import type * as AccessToken from "@effect-oauth2/core/AccessToken"
-import * as AccessTokens from "@effect-oauth2/core/AccessTokens"
+import type * as AccessTokens from "@effect-oauth2/core/AccessTokens"
 import type * as Endpoint from "@effect-oauth2/core/Endpoint"
-import { InvalidConfiguration, type OAuth2Error } from "@effect-oauth2/core/OAuth2Error"
+import type { InvalidConfiguration } from "@effect-oauth2/core/OAuth2Error"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
 import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import { originOf } from "@effect-oauth2/core/ProviderConfig"
-import * as TokenStore from "@effect-oauth2/core/TokenStore"
-import type * as PlatformHttpClient from "@effect/platform/HttpClient"
-import type * as HttpServer from "@effect/platform/HttpServer"
-import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
+import type * as TokenStore from "@effect-oauth2/core/TokenStore"
+import type * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Accounts from "./Accounts.js"
 
 /**
@@ -57,7 +51,7 @@ export const defaultCallbackUrl = "https://127.0.0.1:8182"
 
 /**
  * How long Schwab's authorization codes live, as reported by its users (third-party: about 30 seconds). Only named
- * in the error when Schwab refuses a code; change it with `codeLifetime`.
+ * in the error when Schwab refuses a code; change it with the definition's `login.codeLifetime`.
  *
  * @since 0.1.0
  * @category constants
@@ -187,14 +181,14 @@ export const definition: OAuth2Provider.Definition = {
     unsupported: "Schwab has no introspection endpoint. To check that a login works, run " +
       "`effect-oauth2 whoami schwab` (GET /trader/v1/accounts/accountNumbers)."
   },
-  login: { url: "{api}/v1/oauth/authorize", pkce: false, sendRedirectUri: true },
+  login: {
+    url: "{api}/v1/oauth/authorize",
+    callbackUrl: defaultCallbackUrl,
+    decodeCode,
+    codeLifetime: defaultCodeLifetime
+  },
   refreshTokenLifetime: { duration: "7 days", from: "login" },
   apis: { api: "{api}" },
-  variables: [{
-    name: "SCHWAB_CALLBACK_URL",
-    meaning: "The callback URL registered with the app, exactly (https://127.0.0.1:<port>; case and trailing slash count)",
-    default: defaultCallbackUrl
-  }],
   hooks: {
     rejectedTokenHint: ({ apis }) =>
       `Schwab refused a freshly issued token too (${apis.api === undefined ? "no API" : originOf(apis.api)}). ` +
@@ -225,17 +219,12 @@ export class HttpClient extends Context.Tag("@effect-oauth2/schwab/HttpClient")<
 
 /**
  * What {@link layer} and the logins take: core's provider settings (the App Key as `clientId`, the App Secret as
- * `clientSecret`), and the login's own.
+ * `clientSecret`, the registered callback as `callbackUrl`, default {@link defaultCallbackUrl}).
  *
  * @since 0.1.0
  * @category models
  */
-export interface Options extends OAuth2Provider.Settings {
-  /** The callback URL registered with the app, byte for byte. Default: {@link defaultCallbackUrl}. */
-  readonly callbackUrl?: string | undefined
-  /** How long Schwab's codes live, for the error when one is refused. Default: {@link defaultCodeLifetime}. */
-  readonly codeLifetime?: Duration.DurationInput | undefined
-}
+export interface Options extends OAuth2Provider.Settings {}
 
 /**
  * What {@link layer} provides.
@@ -254,34 +243,25 @@ export type Services = AccessTokens.AccessTokens | Tokens | HttpClient | Account
 export const storeKey = (options: Options): Effect.Effect<TokenStore.Key, InvalidConfiguration> =>
   Effect.map(OAuth2Provider.resolve(definition, options), OAuth2Provider.storeKey)
 
+const schwab = OAuth2Provider.layers<Tokens | HttpClient | Accounts.Accounts, Options>(definition, (built) =>
+  Context.make(Tokens, built.tokens).pipe(
+    Context.add(HttpClient, built.apis.api!),
+    Context.add(Accounts.Accounts, Accounts.fromHttpClient(built.apis.api!, { scopes: built.resolved.scopes }))
+  ))
+
 /**
  * Tokens a login put in the `TokenStore` (give both the same store: a `FileTokenStore` to log in from the command
  * line and run the bot elsewhere), refreshed in the background, with the refresh token's death tracked; the
- * authorised {@link HttpClient} and `Accounts.Accounts`.
+ * authorised {@link HttpClient} and `Accounts.Accounts`, over the plain `HttpClient`.
  *
  * - No token stored yet: `get` fails with `Expired` ("log in first").
  * - The refresh token dead (7 days after the login) or refused (a newer login): `LoginRequired` ("log in again"),
  *   and no request is sent with it.
  *
- * Requires the plain `HttpClient` and a `TokenStore`.
- *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (
-  options: Options
-): Layer.Layer<Services, InvalidConfiguration, PlatformHttpClient.HttpClient | TokenStore.TokenStore> =>
-  Layer.scopedContext(
-    Effect.zipRight(
-      TokenStore.TokenStore,
-      Effect.map(OAuth2Provider.make(definition, options), (built) =>
-        Context.make(AccessTokens.AccessTokens, built.tokens).pipe(
-          Context.add(Tokens, built.tokens),
-          Context.add(HttpClient, built.apis.api!),
-          Context.add(Accounts.Accounts, Accounts.fromHttpClient(built.apis.api!, { scopes: built.resolved.scopes }))
-        ))
-    )
-  )
+export const layer: OAuth2Provider.Layers<Services, Options>["layer"] = schwab.layer
 
 /**
  * The documented environment variables (`OAuth2Provider.variables(Schwab.definition)`): `SCHWAB_CLIENT_ID` (the App
@@ -291,12 +271,7 @@ export const layer = (
  * @since 0.1.0
  * @category config
  */
-export const config: Config.Config<Options> = Config.all([
-  OAuth2Provider.config(definition),
-  Config.option(Config.nonEmptyString("SCHWAB_CALLBACK_URL"))
-]).pipe(
-  Config.map(([settings, callbackUrl]): Options => ({ ...settings, callbackUrl: Option.getOrUndefined(callbackUrl) }))
-)
+export const config: Config.Config<Options> = schwab.config
 
 /**
  * {@link layer} with its options read from a `Config`: by default {@link config}.
@@ -304,94 +279,37 @@ export const config: Config.Config<Options> = Config.all([
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (
-  options: Config.Config.Wrap<Options> = config
-): Layer.Layer<
-  Services,
-  ConfigError.ConfigError | InvalidConfiguration,
-  PlatformHttpClient.HttpClient | TokenStore.TokenStore
-> => Layer.unwrapEffect(Effect.map(Config.unwrap(options), layer))
+export const layerConfig: OAuth2Provider.Layers<Services, Options>["layerConfig"] = schwab.layerConfig
 
 // -----------------------------------------------------------------------------
 // login
 // -----------------------------------------------------------------------------
 
 /**
- * How the user is shown the authorize URL and how long the login may take.
- *
- * @since 0.1.0
- * @category models
- */
-export interface LoginOptions<E, R> {
-  /** Shows the authorize URL (it carries the `state`: show it, never log it). Required. */
-  readonly onAuthorizeUrl: (url: string) => Effect.Effect<unknown, E, R>
-  /** How long to wait for the user. Default: 10 minutes. */
-  readonly timeout?: Duration.DurationInput | undefined
-}
-
-/** The registered callback, checked: https, as Schwab requires. */
-const callbackOf = (options: Options): Effect.Effect<string, InvalidConfiguration> => {
-  const callbackUrl = options.callbackUrl ?? defaultCallbackUrl
-  return callbackUrl.startsWith("https://")
-    ? Effect.succeed(callbackUrl)
-    : Effect.fail(
-      new InvalidConfiguration({
-        provider: "schwab",
-        source: "configuration",
-        description: "Schwab redirects only to an https:// callback: set callbackUrl (SCHWAB_CALLBACK_URL) to the " +
-          "callback URL registered with the app, exactly, e.g. https://127.0.0.1:8182."
-      })
-    )
-}
-
-/**
- * The login over a loopback listener at the registered callback: the `HttpServer` in the context must be HTTPS on
- * 127.0.0.1 at the callback's port (`LoopbackHttps.layerFor(callbackUrl)` of `@effect-oauth2/node`). The callback URL
- * is sent verbatim as `redirect_uri` and the listener answers on its path; the code (its `%40` read as `@`) is
- * exchanged at once, and the tokens stored with the refresh token's death (7 days) under {@link storeKey}.
- *
- * A login kills the app's earlier grant: every process sharing the old tokens gets `LoginRequired` until it reads the
- * new ones from the store.
+ * The login over a loopback listener at the registered callback (`OAuth2Provider.login`): the `HttpServer` in the
+ * context must be HTTPS on 127.0.0.1 at the callback's port (`LoopbackHttps.layerFor(callbackUrl)` of
+ * `@effect-oauth2/node`). The callback URL is sent verbatim as `redirect_uri` and the listener answers on its path;
+ * the code (its `%40` read as `@`) is exchanged at once, and the tokens stored with the refresh token's death (7
+ * days) under {@link storeKey}. A login kills the app's earlier grant: every process sharing the old tokens gets
+ * `LoginRequired` until it reads the new ones from the store.
  *
  * @since 0.1.0
  * @category login
  */
 export const login = <E = never, R = never>(
   options: Options,
-  loginOptions: LoginOptions<E, R>
-): Effect.Effect<
-  AccessToken.AccessToken,
-  OAuth2Error | E,
-  PlatformHttpClient.HttpClient | HttpServer.HttpServer | TokenStore.TokenStore | R
-> =>
-  Effect.flatMap(callbackOf(options), (redirectUri) =>
-    OAuth2Provider.login(definition, options, {
-      redirectUri,
-      decodeCode,
-      codeLifetime: options.codeLifetime ?? defaultCodeLifetime,
-      timeout: loginOptions.timeout,
-      onAuthorizeUrl: loginOptions.onAuthorizeUrl
-    }))
+  loginOptions: OAuth2Provider.LoginOptions<E, R>
+): OAuth2Provider.Login<E, R> => OAuth2Provider.login(definition, options, loginOptions)
 
 /**
- * The login without a listener: the user opens the authorize URL in any browser, logs in, and pastes the whole URL
- * the browser landed on (an error page, since nothing listens there) with `paste`, at once: the code lives about 30
- * seconds. The URL's state is checked as the listener checks it; the code is exchanged at once; the tokens are
- * stored as by {@link login}.
+ * The login without a listener (`OAuth2Provider.loginByPaste`): the user opens the authorize URL in any browser,
+ * logs in, and pastes the whole URL the browser landed on with `paste`, at once (the code lives about 30 seconds).
+ * Its state is checked as the listener checks it; the tokens are stored as by {@link login}.
  *
  * @since 0.1.0
  * @category login
  */
 export const loginByPaste = <E = never, R = never>(
   options: Options,
-  loginOptions: LoginOptions<E, R> & { readonly paste: Effect.Effect<string, E, R> }
-): Effect.Effect<AccessToken.AccessToken, OAuth2Error | E, PlatformHttpClient.HttpClient | TokenStore.TokenStore | R> =>
-  Effect.flatMap(callbackOf(options), (redirectUri) =>
-    OAuth2Provider.loginByPaste(definition, options, {
-      redirectUri,
-      decodeCode,
-      codeLifetime: options.codeLifetime ?? defaultCodeLifetime,
-      timeout: loginOptions.timeout,
-      onAuthorizeUrl: loginOptions.onAuthorizeUrl,
-      paste: loginOptions.paste
-    }))
+  loginOptions: OAuth2Provider.PasteLoginOptions<E, R>
+): OAuth2Provider.PasteLogin<E, R> => OAuth2Provider.loginByPaste(definition, options, loginOptions)

@@ -9,6 +9,7 @@
 import * as ApiResponse from "@effect-oauth2/core/ApiResponse"
 import type * as OAuth2Error from "@effect-oauth2/core/OAuth2Error"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
+import type * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -101,3 +102,24 @@ export const accounts: Effect.Effect<ReadonlyArray<Account>, OAuth2Error.OAuth2E
   Brokerage,
   (b) => b.accounts
 )
+
+/**
+ * The credential self-test (`effect-oauth2 whoami tradestation`): `GET /brokerage/accounts`, reporting the accounts.
+ *
+ * @since 0.2.0
+ * @category self-test
+ */
+export const selfTest: OAuth2Provider.SelfTest = {
+  describe: "GET /brokerage/accounts",
+  run: ({ apis, environment, scopes }) =>
+    Effect.map(fromHttpClient(apis.api!, { scopes }).accounts, (accounts): OAuth2Provider.Report => ({
+      text: `tradestation (${environment}): ${accounts.length} account(s)${
+        accounts.length === 0 ? "" : `: ${accounts.map((a) => a.AccountID).join(", ")}`
+      }`,
+      json: {
+        provider: "tradestation",
+        environment,
+        accounts: accounts.map((a) => ({ id: a.AccountID, type: a.AccountType ?? null, status: a.Status ?? null }))
+      }
+    }))
+}

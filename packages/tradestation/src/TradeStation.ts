@@ -1,7 +1,7 @@
 /**
  * TradeStation (Auth0): the browser login, stored tokens that refresh themselves, and the authorised API client.
  *
- * Log in once ({@link login}, or `effect-oauth2 login tradestation --port 31022`): the authorize request names the
+ * Log in once ({@link login}, or `effect-oauth2 login tradestation`): the authorize request names the
  * API's `audience` and asks `openid offline_access` with the API scopes, the callback comes back to one of the key's
  * Allowed Callback URLs (`http://localhost:31022` by default), and the code is exchanged at once with the secret in
  * the body. The token lands in the `TokenStore`; the layer reads it there and refreshes it (20-minute access tokens).
@@ -26,22 +26,17 @@
  *
  * @since 0.1.0
  */
-import type * as AccessToken from "@effect-oauth2/core/AccessToken"
-import * as AccessTokens from "@effect-oauth2/core/AccessTokens"
-import { InvalidConfiguration, type OAuth2Error } from "@effect-oauth2/core/OAuth2Error"
+import type * as AccessTokens from "@effect-oauth2/core/AccessTokens"
+import type { InvalidConfiguration } from "@effect-oauth2/core/OAuth2Error"
 import type * as OAuth2HttpClient from "@effect-oauth2/core/OAuth2HttpClient"
 import * as OAuth2Provider from "@effect-oauth2/core/OAuth2Provider"
 import { originOf } from "@effect-oauth2/core/ProviderConfig"
 import type * as RefreshTokenLifetime from "@effect-oauth2/core/RefreshTokenLifetime"
 import type * as TokenStore from "@effect-oauth2/core/TokenStore"
-import type * as PlatformHttpClient from "@effect/platform/HttpClient"
-import * as HttpServer from "@effect/platform/HttpServer"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Brokerage from "./Brokerage.js"
 
@@ -140,7 +135,7 @@ export const definition: OAuth2Provider.Definition = {
     unsupported: "TradeStation documents no introspection endpoint. To check a login, run " +
       "`effect-oauth2 whoami tradestation` (GET /brokerage/accounts)."
   },
-  login: { url: "{signin}/authorize", params: { audience }, path: "" },
+  login: { url: "{signin}/authorize", params: { audience }, callbackUrl: defaultCallbackUrl },
   apis: { api: "{api}/v3" },
   variables: [
     {
@@ -152,11 +147,6 @@ export const definition: OAuth2Provider.Definition = {
       name: "TRADESTATION_REFRESH_TOKEN_LIFETIME",
       meaning: "with rotation, how long after the login every refresh token dies (e.g. `24 hours`)",
       default: "24 hours"
-    },
-    {
-      name: "TRADESTATION_CALLBACK_URL",
-      meaning: "the Allowed Callback URL of the key the login listens at, `http://localhost:<port>[/path]`",
-      default: defaultCallbackUrl
     }
   ],
   hooks: {
@@ -207,12 +197,6 @@ export interface Options extends OAuth2Provider.Settings {
    */
   readonly rotation?: boolean | undefined
   /**
-   * The Allowed Callback URL of the key that {@link login} listens at: `http://localhost:<port>`, `127.0.0.1` or
-   * `[::1]`, with an optional path, written exactly as registered (Auth0 compares it byte for byte). Default:
-   * {@link defaultCallbackUrl}.
-   */
-  readonly callbackUrl?: string | undefined
-  /**
    * Add `offline_access` to the scopes when they lack it, so that the login brings a refresh token (without one, the
    * token lives 20 minutes and then needs a new login). Default: `true`. (`openid`, which TradeStation requires, is
    * always added.)
@@ -254,26 +238,6 @@ export const settings = (options: Options): Options => {
 export type Services = AccessTokens.AccessTokens | Tokens | HttpClient | Brokerage.Brokerage
 
 /**
- * Tokens from the login in the `TokenStore` (required in the layer's context: {@link login} puts the token there),
- * refreshed as they near expiry, the authorised {@link HttpClient} and `Brokerage.Brokerage`, over the plain
- * `HttpClient`. Without a stored login, `get` fails with `LoginRequired`.
- *
- * @since 0.1.0
- * @category layers
- */
-export const layer = (
-  options: Options
-): Layer.Layer<Services, InvalidConfiguration, PlatformHttpClient.HttpClient | TokenStore.TokenStore> =>
-  Layer.scopedContext(
-    Effect.map(OAuth2Provider.make(definition, settings(options)), (built) =>
-      Context.make(AccessTokens.AccessTokens, built.tokens).pipe(
-        Context.add(Tokens, built.tokens),
-        Context.add(HttpClient, built.apis.api!),
-        Context.add(Brokerage.Brokerage, Brokerage.fromHttpClient(built.apis.api!, { scopes: built.resolved.scopes }))
-      ))
-  )
-
-/**
  * Where {@link login} stores the token and {@link layer} reads it (`OAuth2Provider.storeKey`: the provider, the
  * environment, the client id and the scopes), for these options.
  *
@@ -283,15 +247,14 @@ export const layer = (
 export const storeKey = (options: Options): Effect.Effect<TokenStore.Key, InvalidConfiguration> =>
   Effect.map(OAuth2Provider.resolve(definition, settings(options)), OAuth2Provider.storeKey)
 
-const callbackPattern = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\]):(\d{1,5})(\/[^?#\s]*)?$/
-
 /**
- * The login: listens on the loopback `HttpServer` in the context, which must be on the port of `callbackUrl`
- * (`http://localhost:31022` by default: bind `127.0.0.1:31022`), hands the authorize URL (with `audience`, the
- * scopes, `state`) to `onAuthorizeUrl`, exchanges the code at once, stamps the refresh token's death where the key
- * rotates, and stores the token under `OAuth2Provider.storeKey`, where {@link layer} reads it. A callback URL that
- * is not a loopback `http` URL, or a listener on another port, fails with `InvalidConfiguration` before anything is
- * shown.
+ * The login (`OAuth2Provider.login` with {@link settings}): listens on the loopback `HttpServer` in the context, which
+ * must be on the port of the key's Allowed Callback URL (`callbackUrl`, `http://localhost:31022` by default: bind
+ * `127.0.0.1:31022`; Auth0 compares it byte for byte, so it is sent as written), hands the authorize URL (with
+ * `audience`, the scopes, `state`) to `onAuthorizeUrl`, exchanges the code at once, stamps the refresh token's death
+ * where the key rotates, and stores the token under {@link storeKey}, where {@link layer} reads it. A callback URL
+ * that is not a loopback `http` URL with a port, or a listener on another port, fails with `InvalidConfiguration`
+ * before anything is shown.
  *
  * @since 0.1.0
  * @category login
@@ -299,68 +262,54 @@ const callbackPattern = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\]):(\d{1,5})(\/
 export const login = <E = never, R = never>(
   options: Options,
   loginOptions: OAuth2Provider.LoginOptions<E, R>
-): Effect.Effect<
-  AccessToken.AccessToken,
-  OAuth2Error | E,
-  PlatformHttpClient.HttpClient | HttpServer.HttpServer | TokenStore.TokenStore | R
-> =>
-  Effect.gen(function*() {
-    const invalid = (description: string) =>
-      new InvalidConfiguration({ provider: definition.name, source: "configuration", description })
-    const callbackUrl = options.callbackUrl ?? defaultCallbackUrl
-    const match = callbackPattern.exec(callbackUrl)
-    const port = match === null ? NaN : Number(match[2])
-    if (match === null || !(port >= 1 && port <= 65535)) {
-      return yield* invalid(
-        `the callback URL must be a loopback http URL with a port, written as the key's Allowed Callback URL ` +
-          `(e.g. ${defaultCallbackUrl}), not ${JSON.stringify(callbackUrl.slice(0, 200))}.`
-      )
-    }
-    const address = (yield* HttpServer.HttpServer).address
-    if (address._tag === "TcpAddress" && address.port !== port) {
-      return yield* invalid(
-        `TradeStation redirects only to the key's Allowed Callback URLs, and the login listens on port ` +
-          `${address.port}, not ${port} (${callbackUrl}): listen on port ${port} (\`effect-oauth2 login ` +
-          `tradestation --port ${port}\`), or set TRADESTATION_CALLBACK_URL to another URL on the key's list ` +
-          "(the default list has http://localhost:3000, :3001, :8080 and :31022)."
-      )
-    }
-    return yield* OAuth2Provider.login(definition, settings(options), {
-      ...loginOptions,
-      redirectHost: match[1]!,
-      path: match[3] ?? ""
-    })
-  })
+): OAuth2Provider.Login<E, R> => OAuth2Provider.login(definition, settings(options), loginOptions)
 
 const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
   Config.map(Config.option(config), Option.getOrUndefined)
 
+const tradestation = OAuth2Provider.layers(definition, (built) =>
+  Context.make(Tokens, built.tokens).pipe(
+    Context.add(HttpClient, built.apis.api!),
+    Context.add(Brokerage.Brokerage, Brokerage.fromHttpClient(built.apis.api!, { scopes: built.resolved.scopes }))
+  ), {
+  make: (options: Options) => OAuth2Provider.make(definition, settings(options)),
+  config: Config.all({
+    common: OAuth2Provider.config(definition),
+    rotation: Config.withDefault(Config.boolean("TRADESTATION_ROTATION"), false),
+    lifetime: optional(Config.duration("TRADESTATION_REFRESH_TOKEN_LIFETIME"))
+  }).pipe(
+    Config.map(({ common, lifetime, rotation }) =>
+      settings({
+        ...common,
+        rotation,
+        ...(rotation && lifetime !== undefined ? { refreshTokenLifetime: { duration: lifetime, from: "login" } } : {})
+      })
+    )
+  )
+})
+
+/**
+ * Tokens from the login in the `TokenStore` ({@link login} puts the token there), refreshed as they near expiry, the
+ * authorised {@link HttpClient} and `Brokerage.Brokerage`, over the plain `HttpClient`. Without a stored login, `get`
+ * fails with `LoginRequired`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: OAuth2Provider.Layers<Services, Options>["layer"] = tradestation.layer
+
 /**
  * The documented environment variables (`OAuth2Provider.variables(TradeStation.definition)`):
  * `TRADESTATION_CLIENT_ID`, `TRADESTATION_CLIENT_SECRET`, `TRADESTATION_ENV` (`sim` or `live`, default `sim`),
- * `TRADESTATION_SCOPES`, `TRADESTATION_SIGNIN_URL`, `TRADESTATION_API_URL`, `TRADESTATION_TOKEN_URL`, and this
- * package's `TRADESTATION_ROTATION` (`true`/`false`), `TRADESTATION_REFRESH_TOKEN_LIFETIME` (a duration such as
- * `24 hours`, used with rotation) and `TRADESTATION_CALLBACK_URL`. The result has {@link settings} applied, so core's
- * login and `make` (the command line's) see the rotation's lifetime too.
+ * `TRADESTATION_SCOPES`, `TRADESTATION_SIGNIN_URL`, `TRADESTATION_API_URL`, `TRADESTATION_TOKEN_URL`,
+ * `TRADESTATION_CALLBACK_URL`, and this package's `TRADESTATION_ROTATION` (`true`/`false`) and
+ * `TRADESTATION_REFRESH_TOKEN_LIFETIME` (a duration such as `24 hours`, used with rotation). The result has
+ * {@link settings} applied, so core's login and `make` (the command line's) see the rotation's lifetime too.
  *
  * @since 0.1.0
  * @category config
  */
-export const config: Config.Config<Options> = Config.all({
-  common: OAuth2Provider.config(definition),
-  rotation: Config.withDefault(Config.boolean("TRADESTATION_ROTATION"), false),
-  lifetime: optional(Config.duration("TRADESTATION_REFRESH_TOKEN_LIFETIME")),
-  callbackUrl: optional(Config.nonEmptyString("TRADESTATION_CALLBACK_URL"))
-}).pipe(
-  Config.map(({ callbackUrl, common, lifetime, rotation }) =>
-    settings({
-      ...common,
-      rotation,
-      callbackUrl,
-      ...(rotation && lifetime !== undefined ? { refreshTokenLifetime: { duration: lifetime, from: "login" } } : {})
-    })
-  )
-)
+export const config: Config.Config<Options> = tradestation.config
 
 /**
  * {@link layer} with its options read from a `Config`: by default {@link config}; nest it
@@ -369,10 +318,4 @@ export const config: Config.Config<Options> = Config.all({
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (
-  options: Config.Config.Wrap<Options> = config
-): Layer.Layer<
-  Services,
-  ConfigError.ConfigError | InvalidConfiguration,
-  PlatformHttpClient.HttpClient | TokenStore.TokenStore
-> => Layer.unwrapEffect(Effect.map(Config.unwrap(options), layer))
+export const layerConfig: OAuth2Provider.Layers<Services, Options>["layerConfig"] = tradestation.layerConfig

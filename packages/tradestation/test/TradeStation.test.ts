@@ -365,9 +365,9 @@ describe("TradeStation: settings and variables", () => {
           "TRADESTATION_SIGNIN_URL",
           "TRADESTATION_API_URL",
           "TRADESTATION_TOKEN_URL",
+          "TRADESTATION_CALLBACK_URL",
           "TRADESTATION_ROTATION",
-          "TRADESTATION_REFRESH_TOKEN_LIFETIME",
-          "TRADESTATION_CALLBACK_URL"
+          "TRADESTATION_REFRESH_TOKEN_LIFETIME"
         ]
       )
     }))

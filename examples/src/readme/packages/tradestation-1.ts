@@ -3,7 +3,7 @@ import { Brokerage, TradeStation } from "@effect-oauth2/tradestation"
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import { Console, Effect, Layer } from "effect"
 
-// After `effect-oauth2 login tradestation --port 31022`: the login is in the command's encrypted token file.
+// After `effect-oauth2 login tradestation`: the login is in the command's encrypted token file.
 // TRADESTATION_CLIENT_ID, TRADESTATION_CLIENT_SECRET, TRADESTATION_ENV (sim | live), TRADESTATION_ROTATION
 const TradeStationLive = TradeStation.layerConfig().pipe(
   Layer.provide(FileTokenStore.layerConfig()), // EFFECT_OAUTH2_STORE_PATH, EFFECT_OAUTH2_STORE_KEY

@@ -23,6 +23,7 @@ import type * as HttpServer from "@effect/platform/HttpServer"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -180,8 +181,15 @@ export interface Plan {
   readonly client: Effect.Effect<OAuth2Client.Service, OAuth2Error, HttpClient.HttpClient> | undefined
   /** Where `AccessTokens` keeps this client's token in a store, when it has one. */
   readonly storeKey: TokenStore.Key | undefined
-  /** The login's callback listener, when not plain HTTP on `--port` (Schwab's HTTPS one). */
-  readonly loginServer?: CliProvider.LoginServer | undefined
+  /**
+   * The registered callback the login goes back to (`{PREFIX}_CALLBACK_URL`, else the definition's), when there is
+   * one: the listener follows its scheme and port; and how long the provider's codes live, when it says.
+   */
+  readonly callback?: {
+    readonly url: string
+    readonly port: number
+    readonly codeLifetime: Duration.DurationInput | undefined
+  } | undefined
   /** The login, for a provider that has one, with the callback options and the URL handler. */
   readonly login:
     | (<E, R>(
@@ -231,10 +239,12 @@ const loginFromDefinition = (definition: OAuth2Provider.Definition) =>
     : OAuth2Provider.loginByPaste(definition, settings, {
       ...options,
       paste: options.paste,
-      // No listener: the redirect URI is the one the listener would have had (`--port`, the definition's path).
-      redirectUri: `http://127.0.0.1:${options.port ?? 8765}${
-        "url" in definition.login ? definition.login.path ?? "/callback" : "/callback"
-      }`
+      // No listener: the registered callback, else the redirect URI the listener would have had (`--port`, the path).
+      redirectUri: settings.callbackUrl !== undefined || ("url" in definition.login && definition.login.callbackUrl)
+        ? undefined
+        : `http://127.0.0.1:${options.port ?? 8765}${
+          "url" in definition.login ? definition.login.path ?? "/callback" : "/callback"
+        }`
     })
 
 const fromDefinition = (
@@ -269,8 +279,11 @@ const fromDefinition = (
     const settings: OAuth2Provider.Settings = hosts === undefined
       ? read
       : { ...read, hosts: { ...read.hosts, ...hosts }, tokenUrl: undefined, revocationUrl: undefined }
-    // A provider with two ways to tokens picks its definition by the settings; a login always uses the entry's.
-    const chosen = purpose === "login" || entry.definitionFor === undefined ? definition : entry.definitionFor(settings)
+    // A provider with two ways to tokens picks its definition by the settings (Saxo: a PKCE app without a secret); a
+    // login uses the entry's where the one picked has none (tastytrade's personal grant).
+    const picked = entry.definitionFor === undefined ? definition : entry.definitionFor(settings)
+    const chosen = purpose === "login" && !("url" in picked.login) ? definition : picked
+    const callback = purpose === "login" ? yield* OAuth2Provider.callbackUrl(chosen, settings) : undefined
     const resolved = yield* OAuth2Provider.resolve(chosen, settings)
     const make = entry.make ?? ((s: OAuth2Provider.Settings) => OAuth2Provider.make(chosen, s))
     const session = Effect.map(make(settings), OAuth2Provider.session)
@@ -284,8 +297,10 @@ const fromDefinition = (
       storeKey: OAuth2Provider.storeKey(resolved),
       login: descriptor.noLogin !== undefined
         ? undefined
-        : (options) => (entry.login ?? loginFromDefinition(definition))(settings, options),
-      loginServer: purpose === "login" ? entry.loginServer?.(settings) : undefined
+        : (options) => (entry.login ?? loginFromDefinition(chosen))(settings, options),
+      callback: callback === undefined
+        ? undefined
+        : { ...callback, codeLifetime: "url" in chosen.login ? chosen.login.codeLifetime : undefined }
     }
     return plan
   })

@@ -460,7 +460,11 @@ export const resolve = (
           `note: using the emulator's demo credentials for ${descriptor.name} (client ${descriptor.demo.clientId}).`
         )
       }
-      const missing = [vars.clientId, vars.clientSecret].filter((name) => !has(name))
+      // A provider that takes public clients (Saxo's PKCE apps) needs no secret.
+      const definition = descriptor.entry?.definition
+      const secretOptional = definition !== undefined &&
+        (definition.authorizationServer.authMethod === "none" || definition.publicClients === true)
+      const missing = [vars.clientId, ...(secretOptional ? [] : [vars.clientSecret])].filter((name) => !has(name))
       if (missing.length > 0) return yield* missingCredentials(descriptor, purpose, missing)
     }
     if (emulator !== undefined && !demo) {

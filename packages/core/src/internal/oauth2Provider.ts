@@ -73,6 +73,53 @@ export const hostVariable = (definition: Definition, host: string): string =>
 export const invalid = (definition: Definition, description: string) =>
   new InvalidConfiguration({ provider: definition.name, source: "configuration", description })
 
+/** The registered callback of a login, checked, with its port; `undefined` when neither names one. @internal */
+export const callbackUrl = (
+  definition: Definition,
+  settings: Pick<Settings, "callbackUrl">
+): Effect.Effect<{ readonly url: string; readonly port: number } | undefined, InvalidConfiguration> => {
+  const registered = "url" in definition.login ? definition.login.callbackUrl : undefined
+  const url = settings.callbackUrl ?? registered
+  if (url === undefined) return Effect.succeed(undefined)
+  const scheme = registered === undefined ? undefined : registered.slice(0, registered.indexOf(":"))
+  const wanted = scheme === undefined ? "http or https" : scheme
+  const refuse = invalid(
+    definition,
+    `the callback URL must be a loopback ${wanted} URL with a port, written exactly as registered with the app (e.g. ` +
+      `${registered ?? "http://127.0.0.1:8765/callback"}), not ${JSON.stringify(url.slice(0, 200))}: set callbackUrl ` +
+      `(${definition.envPrefix}_CALLBACK_URL).`
+  )
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return Effect.fail(refuse)
+  }
+  const protocol = parsed.protocol.slice(0, -1)
+  const ok = (scheme === undefined ? protocol === "http" || protocol === "https" : protocol === scheme) &&
+    Endpoint.isLoopbackHost(parsed.hostname) && /^\w+:\/\/[^/?#]+:\d{1,5}(\/[^?#\s]*)?$/.test(url) &&
+    parsed.username === "" && parsed.password === "" && parsed.port !== ""
+  return ok ? Effect.succeed({ url, port: Number(parsed.port) }) : Effect.fail(refuse)
+}
+
+/** The login's listener must be on the registered callback's port: said before anything is shown. @internal */
+export const checkListener = (
+  definition: Definition,
+  callback: { readonly url: string; readonly port: number },
+  listening: number
+): Effect.Effect<void, InvalidConfiguration> =>
+  listening === callback.port ? Effect.void : Effect.fail(invalid(
+    definition,
+    `${definition.title} redirects only to the callback URL registered with the app (${callback.url}), and the ` +
+      `login listens on port ${listening}, not ${callback.port}: listen on port ${callback.port} (\`effect-oauth2 ` +
+      `login ${definition.name} --port ${callback.port}\`), or set ${definition.envPrefix}_CALLBACK_URL to another ` +
+      "callback URL registered with the app."
+  ))
+
+/** Whether the definition reads the client secret as optional: a public client, or one that may be. @internal */
+export const secretOptional = (definition: Definition): boolean =>
+  definition.authorizationServer.authMethod === "none" || definition.publicClients === true
+
 /** @internal */
 export const resolveHosts = (
   definition: Definition,
@@ -405,7 +452,15 @@ export const config = (definition: Definition): Config.Config<Settings> =>
   Config.zipWith(
     Config.all({
       clientId: Config.nonEmptyString(`${definition.envPrefix}_CLIENT_ID`),
-      clientSecret: Config.redacted(Config.nonEmptyString(`${definition.envPrefix}_CLIENT_SECRET`)),
+      clientSecret: secretOptional(definition)
+        ? Config.map(
+          Config.option(Config.redacted(Config.nonEmptyString(`${definition.envPrefix}_CLIENT_SECRET`))),
+          Option.getOrUndefined
+        )
+        : Config.redacted(Config.nonEmptyString(`${definition.envPrefix}_CLIENT_SECRET`)),
+      callbackUrl: "url" in definition.login
+        ? Config.map(Config.option(Config.nonEmptyString(`${definition.envPrefix}_CALLBACK_URL`)), Option.getOrUndefined)
+        : Config.succeed(undefined),
       refreshToken: definition.acquire === "refresh_token"
         ? Config.redacted(Config.nonEmptyString(`${definition.envPrefix}_REFRESH_TOKEN`))
         : Config.succeed(undefined)
@@ -421,7 +476,11 @@ export const variables = (definition: Definition): ReadonlyArray<Variable> => {
   const scopes = definition.scopes
   return [
     { name: `${prefix}_CLIENT_ID`, meaning: "the client id", default: "required" },
-    { name: `${prefix}_CLIENT_SECRET`, meaning: "the client secret (read with Config.redacted)", default: "required" },
+    {
+      name: `${prefix}_CLIENT_SECRET`,
+      meaning: "the client secret (read with Config.redacted)",
+      default: secretOptional(definition) ? "none: a public client (PKCE)" : "required"
+    },
     ...(definition.acquire === "refresh_token"
       ? [{
         name: `${prefix}_REFRESH_TOKEN`,
@@ -458,6 +517,15 @@ export const variables = (definition: Definition): ReadonlyArray<Variable> => {
       meaning: "the User-Agent sent with every request",
       default: `\`${definition.userAgent}\``
     }]),
+    ...("url" in definition.login
+      ? [{
+        name: `${prefix}_CALLBACK_URL`,
+        meaning: "the login's callback URL, written exactly as registered with the app",
+        default: definition.login.callbackUrl === undefined
+          ? "none: the listener's address"
+          : `\`${definition.login.callbackUrl}\``
+      }]
+      : []),
     ...(definition.variables ?? [])
   ]
 }
