@@ -26,6 +26,12 @@ const staticToken = Clients.tradierStaticDemo.token
 
 type App = { readonly clientId: string; readonly clientSecret: string }
 
+/**
+ * The app's credentials alone: the tests' callback listener is on a free port, so the emulator apps' registered
+ * `callbackUrl` (which a login would insist on) is left out.
+ */
+const credentials = (app: App): App => ({ clientId: app.clientId, clientSecret: app.clientSecret })
+
 /** An emulator in auto-approve mode, a memory token store, and the package's layers and login pointed at both. */
 const setup = (options: Emulator.Options = {}) =>
   Effect.gen(function*() {
@@ -34,7 +40,7 @@ const setup = (options: Emulator.Options = {}) =>
     const store = yield* TokenStore.makeMemory
     const visits: Array<Visit> = []
     const login = (app: App, extra: Partial<Tradier.LoginOptions<never, HttpClient.HttpClient>> = {}) =>
-      Tradier.login({ ...urls, ...app, onAuthorizeUrl: browser(visits), ...extra }).pipe(
+      Tradier.login({ ...urls, ...credentials(app), onAuthorizeUrl: browser(visits), ...extra }).pipe(
         Effect.provide(CallbackServer),
         Effect.provideService(TokenStore.TokenStore, store)
       )

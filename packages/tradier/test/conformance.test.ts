@@ -33,7 +33,7 @@ conformance({
     const urls = { hosts: { api: emulator.hosts.tradier.api } }
     const client = yield* Layer.build(NodeHttpClient.layerUndici)
     const store = yield* TokenStore.makeMemory
-    const token = yield* Tradier.login({ ...urls, ...partner, onAuthorizeUrl: browser([]) }).pipe(
+    const token = yield* Tradier.login({ ...urls, clientId: partner.clientId, clientSecret: partner.clientSecret, onAuthorizeUrl: browser([]) }).pipe(
       Effect.provide(CallbackServer),
       Effect.provideService(TokenStore.TokenStore, store),
       Effect.provide(client)

@@ -29,7 +29,7 @@ describe("OAuth2Provider.login", () => {
         login: { ...(Tradier.definition.login as OAuth2Provider.LoginEndpoint), pkce: true, params: { audience: "x" } },
         refreshTokenLifetime: { duration: "7 days", from: "login" }
       }
-      const settings: OAuth2Provider.Settings = { ...partner, hosts: { api: emulator.hosts.tradier.api } }
+      const settings: OAuth2Provider.Settings = { clientId: partner.clientId, clientSecret: partner.clientSecret, hosts: { api: emulator.hosts.tradier.api } }
       const token = yield* OAuth2Provider.login(definition, settings, { onAuthorizeUrl: browser(visits) }).pipe(
         Effect.provide(CallbackServer),
         Effect.provideService(TokenStore.TokenStore, store)
