@@ -79,31 +79,39 @@ export type RotationEvent =
   | { readonly event: "done"; readonly pid: number }
   | { readonly event: "error"; readonly pid: number; readonly tag: string | undefined; readonly message: string }
 
-export interface RotationChild {
+/** A test's child process that writes one JSON event per line on stdout. */
+export interface JsonLinesChild<Event> {
   readonly pid: number
-  readonly events: ReadonlyArray<RotationEvent>
+  readonly events: ReadonlyArray<Event>
   /** The exit code (or signal), with the child's events and stderr; dies after `timeout`. */
   readonly exited: (timeout: Duration.DurationInput) => Effect.Effect<number | string>
   readonly stderr: () => string
 }
 
-const childScript = fileURLToPath(new URL("./rotationChild.ts", import.meta.url))
+export type RotationChild = JsonLinesChild<RotationEvent>
 
-/** Starts rotationChild.ts through tsx (core's lock library resolves from core's sources); killed with the scope. */
-export const spawnRotationChild = (config: RotationChildConfig): Effect.Effect<RotationChild, never, Scope.Scope> =>
+/**
+ * Starts `script` through tsx from the workspace root (sources, not builds: core's lock library resolves from core's
+ * sources), its configuration as JSON in the environment variable `variable`; killed with the scope.
+ */
+export const spawnJsonLinesChild = <Event>(
+  script: string,
+  variable: string,
+  config: unknown
+): Effect.Effect<JsonLinesChild<Event>, never, Scope.Scope> =>
   Effect.gen(function*() {
     const exit = yield* Deferred.make<number | string>()
     const child = yield* Effect.acquireRelease(
       Effect.sync(() =>
-        ChildProcess.spawn(process.execPath, ["--import", "tsx", "--conditions=source", childScript], {
+        ChildProcess.spawn(process.execPath, ["--import", "tsx", "--conditions=source", script], {
           cwd: workspaceRoot,
-          env: { ...process.env, EO2_ROTATION_CHILD: JSON.stringify(config) },
+          env: { ...process.env, [variable]: JSON.stringify(config) },
           stdio: ["ignore", "pipe", "pipe"]
         })
       ),
       (child) => Effect.sync(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"))
     )
-    const events: Array<RotationEvent> = []
+    const events: Array<Event> = []
     let stderr = ""
     let buffer = ""
     child.stdout.on("data", (data: Buffer) => {
@@ -113,7 +121,7 @@ export const spawnRotationChild = (config: RotationChildConfig): Effect.Effect<R
         const line = buffer.slice(0, newline)
         buffer = buffer.slice(newline + 1)
         try {
-          events.push(JSON.parse(line) as RotationEvent)
+          events.push(JSON.parse(line) as Event)
         } catch {
           stderr += `[stdout] ${line}\n`
         }
@@ -136,5 +144,11 @@ export const spawnRotationChild = (config: RotationChildConfig): Effect.Effect<R
         )
     }
   })
+
+const childScript = fileURLToPath(new URL("./rotationChild.ts", import.meta.url))
+
+/** Starts rotationChild.ts (see {@link spawnJsonLinesChild}). */
+export const spawnRotationChild = (config: RotationChildConfig): Effect.Effect<RotationChild, never, Scope.Scope> =>
+  spawnJsonLinesChild<RotationEvent>(childScript, "EO2_ROTATION_CHILD", config)
 
 export const within = Duration.seconds(60)
