@@ -18,7 +18,7 @@ import type * as Scope from "effect/Scope"
 import * as ClientAuth from "../ClientAuth.js"
 import type * as Endpoint from "../Endpoint.js"
 import { type InvalidConfiguration, isOAuth2Error, type OAuth2Error, TransportError } from "../OAuth2Error.js"
-import { guardHops } from "./hopGuard.js"
+import { guardedExit } from "./hopGuard.js"
 import { CODE_MAX, sanitize } from "./sanitize.js"
 import * as wire from "./wire.js"
 
@@ -74,14 +74,11 @@ export const post = (
   options: PostOptions
 ): Effect.Effect<{ readonly answer: wire.Answer; readonly sentAt: number }, OAuth2Error> => {
   const { client, ctx, endpoint, followed, request, url } = options
-  return Effect.gen(function*() {
+  const exchange = Effect.gen(function*() {
     // Keep the RequestInit the user gave FetchHttpClient (dispatcher, proxy...), but never follow a redirect.
     const init = yield* Effect.serviceOption(FetchHttpClient.RequestInit)
     const sentAt = yield* Clock.currentTimeMillis
-    // Nor may a client that follows redirects itself (HttpClient.followRedirects) take the credentials along: a hop
-    // anywhere but the endpoint is not sent.
-    const response = yield* guardHops(client.execute(request), (hop) => sameEndpoint(hop.url, url), followed).pipe(
-      wire.redactEchoingHeaders,
+    const response = yield* client.execute(request).pipe(
       Effect.mapError((error) => isOAuth2Error(error) ? error : wire.fromRequestError(error, ctx)),
       Effect.provideService(FetchHttpClient.RequestInit, { ...Option.getOrUndefined(init), redirect: "manual" })
     )
@@ -98,18 +95,22 @@ export const post = (
       text: response.status < 300 ? undefined : text
     }
     return { answer, sentAt }
-  }).pipe(
-    Effect.scoped,
-    Effect.timeoutFail({
-      duration: Duration.toMillis(endpoint.requestTimeout),
-      onTimeout: () =>
-        new TransportError({
-          provider: endpoint.provider,
-          source: ctx.source,
-          reason: "Timeout",
-          request: `POST ${url}`,
-          description: `no complete answer within ${Duration.format(endpoint.requestTimeout)}`
-        })
-    })
-  )
+  }).pipe(Effect.scoped)
+  // The exchange runs in a fiber of its own bounded by the request timeout (see `deadline.ts`), which holds from its
+  // start the hop check (a client that follows redirects itself may not take the credentials along: a hop anywhere but
+  // the endpoint is not sent) and the names of the headers that could echo a credential (redacted in its spans).
+  return Effect.flatten(guardedExit(exchange, {
+    allow: (hop) => sameEndpoint(hop.url, url),
+    refuse: followed,
+    redact: wire.addEchoingHeaders,
+    timeout: endpoint.requestTimeout,
+    onTimeout: () =>
+      new TransportError({
+        provider: endpoint.provider,
+        source: ctx.source,
+        reason: "Timeout",
+        request: `POST ${url}`,
+        description: `no complete answer within ${Duration.format(endpoint.requestTimeout)}`
+      })
+  }))
 }

@@ -7,7 +7,7 @@
  * sent is the tracer's `currentTracerDisabledWhen` predicate, which `HttpClient.make` asks about each request before
  * it hands the request to the transport. The guard installs a predicate that checks the hop first (a refused hop
  * throws, so the transport never sees it) and then answers as the predicate in place would have, so tracing is what
- * it was. The throw surfaces as a defect, which {@link guardHops} turns back into the caller's typed error.
+ * it was. The throw surfaces as a defect, which {@link guardedExit} turns back into the caller's typed error.
  *
  * Were a client to set its own predicate (`HttpClient.withTracerDisabledWhen`) or turn tracing off *inside* its own
  * wrappers, the check would not run; the callers therefore also look at the answer's request (the last hop) and
@@ -31,46 +31,11 @@ class HopRefused {
 }
 
 /**
- * Runs `effect` (an `execute` of a client) with every request the client sends for it checked by `allow` before it is
- * sent. A refused request is not sent, and `effect` fails with `refuse(request)`.
- *
- * @internal
- */
-export const guardHops = <A, E, R, E2>(
-  effect: Effect.Effect<A, E, R>,
-  allow: (request: HttpClientRequest.HttpClientRequest) => boolean,
-  refuse: (request: HttpClientRequest.HttpClientRequest) => E2
-): Effect.Effect<A, E | E2, R> =>
-  Effect.suspend(() => {
-    const id = {}
-    return Effect.flatMap(
-      Effect.zip(FiberRef.get(FiberRef.currentTracerEnabled), FiberRef.get(HttpClient.currentTracerDisabledWhen)),
-      ([enabled, disabledWhen]) =>
-        effect.pipe(
-          Effect.locally(HttpClient.currentTracerDisabledWhen, (request) => {
-            if (!allow(request)) throw new HopRefused(request, id)
-            return !enabled || disabledWhen(request)
-          }),
-          // The predicate is only asked while tracing is on; whether a span is made is still decided as before.
-          Effect.locally(FiberRef.currentTracerEnabled, true),
-          Effect.catchSomeCause((cause) =>
-            Option.flatMap(
-              Cause.find(cause, (c) =>
-                Cause.isDieType(c) && c.defect instanceof HopRefused && c.defect.id === id
-                  ? Option.some(c.defect.request)
-                  : Option.none()),
-              (request) => Option.some(Effect.fail(refuse(request)))
-            )
-          )
-        )
-    )
-  })
-
-/**
- * {@link guardHops} for the authorised client's hot path, with the request's deadline: `effect` runs in a fiber of
- * its own (see `deadline.ts`) that holds the hop check (and `redact`'s header names, for the spans the client makes)
- * in its own `FiberRef`s from its start, so there is nothing to set and restore around it in the caller. Its outcome
- * comes back as an `Exit`: a refused hop as `Exit.fail(refuse(request))`, a timeout as `Exit.fail(onTimeout())`.
+ * Runs `effect` (an `execute` of a client, on the authorised client or a request to an authorization server's
+ * endpoint) with every request the client sends for it checked by `allow` before it is sent, and with the request's
+ * deadline: a refused request is not sent. `effect` runs in a fiber of its own (see `deadline.ts`) that holds the
+ * hop check (and `redact`'s header names, for the spans the client makes) in its own `FiberRef`s from its start, so
+ * there is nothing to set and restore around it in the caller. Its outcome comes back as an `Exit`: a refused hop as `Exit.fail(refuse(request))`, a timeout as `Exit.fail(onTimeout())`.
  *
  * @internal
  */
