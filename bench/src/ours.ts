@@ -100,6 +100,12 @@ const run = <A, E>(effect: Effect.Effect<A, E>): Promise<A> => Effect.runPromise
 export const status = <E>(client: HttpClient.HttpClient.With<E>, url: string): Effect.Effect<number, E> =>
   Effect.flatMap(client.get(url), (response) => Effect.as(Effect.orDie(response.arrayBuffer), response.status))
 
+/** The token request of the Effect references: a client-credentials POST, the secret in the body. */
+const tokenPost = (control: Control) =>
+  HttpClientRequest.post(control.tokenUrl).pipe(
+    HttpClientRequest.bodyUrlParams({ grant_type: "client_credentials", client_id: control.clientId, client_secret: SECRET })
+  )
+
 const counters = (control: Control) => Effect.promise(() => control.counters())
 
 // -- herd ---------------------------------------------------------------------------------------------------------------
@@ -116,6 +122,30 @@ export const herdFloor = (params: HerdParams): Effect.Effect<Round> =>
     yield* Effect.all(Array.from({ length: params.n }, () => Deferred.await(deferred)), { concurrency: "unbounded" })
     return { ms: performance.now() - start, tokenRequests: 0, failures: 0 }
   })
+
+/**
+ * The floor of any Effect herd that fetches its token: the same n fibers awaiting one `Deferred`, completed by one
+ * `HttpClient` POST to the token endpoint over a new `layerUndici` (a new connection, as a cold client has), started
+ * before the herd, with no library. What separates it from {@link herdFloor} is that a request's connection only
+ * opens, and its request is only written, once the n fibers' start has let Node's event loop run.
+ */
+export const herdRequestFloor = (control: Control, params: HerdParams): Effect.Effect<Round> =>
+  Effect.scoped(Effect.gen(function*() {
+    yield* Effect.promise(() => control.configure({ latencyMs: params.latencyMs }))
+    const client = Context.get(yield* Layer.build(NodeHttpClient.layerUndici), HttpClient.HttpClient)
+    const deferred = yield* Deferred.make<number>()
+    const post = client.execute(tokenPost(control)).pipe(
+      Effect.flatMap((response) => response.json),
+      Effect.scoped,
+      Effect.orDie
+    )
+    const start = performance.now()
+    yield* Effect.fork(Effect.flatMap(post, () => Deferred.succeed(deferred, 1)))
+    yield* Effect.all(Array.from({ length: params.n }, () => Deferred.await(deferred)), { concurrency: "unbounded" })
+    const ms = performance.now() - start
+    const c = yield* counters(control)
+    return { ms, tokenRequests: c.tokenRequests, failures: 0 }
+  }))
 
 /** n concurrent first gets on a cold client. */
 export const herd = (control: Control, params: HerdParams, style: HerdStyle): Effect.Effect<Round> =>
@@ -206,7 +236,17 @@ export const segment = <E>(
     )
   })
 
-export const overhead = (control: Control, params: OverheadParams, round: number): Effect.Effect<Round> =>
+/**
+ * The authorised request against the bare one in alternating segments. `bounded`: instead of ours, the bare request
+ * bounded the way Effect 3 bounds an effect (`Effect.timeout` over the request and its body, the 30 s of our default
+ * `requestTimeout`): the floor of any Effect client that bounds its requests, with no library.
+ */
+export const overhead = (
+  control: Control,
+  params: OverheadParams,
+  round: number,
+  side: "ours" | "bounded" = "ours"
+): Effect.Effect<Round> =>
   Effect.scoped(Effect.gen(function*() {
     const staticToken = yield* Effect.promise(() => control.staticToken())
     const { authorised, http, tokens } = yield* build(control)
@@ -214,7 +254,9 @@ export const overhead = (control: Control, params: OverheadParams, round: number
     const bareClient = http.pipe(HttpClient.mapRequest(HttpClientRequest.setHeader("authorization", `Bearer ${staticToken}`)))
     const url = control.resourceUrl
     const bare = status(bareClient, url)
-    const auth = status(authorised, url)
+    const auth = side === "ours"
+      ? status(authorised, url)
+      : Effect.orDie(Effect.timeout(status(bareClient, url), Duration.seconds(30)))
     yield* segment(bare, params.warmupMs, params.concurrency)
     yield* segment(auth, params.warmupMs, params.concurrency)
     const order = overheadOrder(params.segments, round)
@@ -396,11 +438,7 @@ export const coldStartFloor = async ({ control, freshProcess, params }: RoundCon
   const start = performance.now()
   const ms = await run(Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
-    const response = yield* client.execute(
-      HttpClientRequest.post(control.tokenUrl).pipe(
-        HttpClientRequest.bodyUrlParams({ grant_type: "client_credentials", client_id: control.clientId, client_secret: SECRET })
-      )
-    )
+    const response = yield* client.execute(tokenPost(control))
     yield* response.json
     return performance.now() - start
   }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici), Effect.orDie))
@@ -479,13 +517,14 @@ export const runRound = (workload: WorkloadId, contender: string, ctx: RoundCont
     case "herd1k":
     case "herd10k":
       if (contender === "floor:herd") return run(herdFloor(params))
+      if (contender === "floor:herdRequest") return run(herdRequestFloor(control, params))
       return run(herd(control, params, contender === "ours:forEach" ? "forEach" : contender === "ours:fork" ? "fork" : "all"))
     case "cachedGet":
       return run(
         cachedGet(control, params, contender === "floor:succeed" ? "floor" : contender === "ours:runPromise" ? "runPromise" : "get")
       )
     case "overhead":
-      return run(overhead(control, params, ctx.round))
+      return run(overhead(control, params, ctx.round, contender === "floor:bounded" ? "bounded" : "ours"))
     case "boundary":
       return run(boundary(control, params))
     case "missingExpiry":

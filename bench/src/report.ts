@@ -110,11 +110,23 @@ export const verdict = (w: WorkloadResult): Verdict => {
       const oursMs = s(ours, "ms").median
       const floorMs = ran(floor) ? s(floor, "ms").median : Number.NaN
       const r = oursMs / floorMs
+      const withRequest = contenderOf(w, "floor:herdRequest")
+      const withRequestMs = ran(withRequest) ? s(withRequest, "ms").median : Number.NaN
       return {
         met: allMet(requests.min === 1 && requests.max === 1 && failures === 0, within(r, "≤", TARGETS.herdFloorRatio)),
         ours: `${formatNumber(oursMs, 1)} ms, token requests ${range(requests)}, failed calls ${failures}`,
-        reference: ran(floor) ? `${floorName}: ${formatNumber(floorMs, 1)} ms` : notRun(floor, floorName),
-        ratio: times(r, "floor")
+        reference: `${ran(floor) ? `${floorName}: ${formatNumber(floorMs, 1)} ms` : notRun(floor, floorName)}${
+          withRequest === undefined
+            ? ""
+            : ran(withRequest)
+            ? `; with the token request (one HttpClient POST on a new connection, no library): ${
+              formatNumber(withRequestMs, 1)
+            } ms`
+            : `; ${notRun(withRequest, displayName("floor:herdRequest"))}`
+        }`,
+        ratio: `${times(r, "floor")}${
+          ran(withRequest) ? `; ${times(oursMs / withRequestMs, "the floor with the token request")}` : ""
+        }`
       }
     }
     case "cachedGet": {
@@ -129,18 +141,29 @@ export const verdict = (w: WorkloadResult): Verdict => {
         reference: `${best === undefined ? "no peer ran" : `best peer ${best.name}: ${formatNumber(best.ops)} gets/s`}; ${
           ran(floor) ? `${floorName}: ${formatNumber(floorOps)} gets/s` : notRun(floor, floorName)
         }`,
-        ratio: `${times(r, "best peer")}; ${times(oursOps / floorOps, "floor")}`
+        ratio: `${times(r, "best peer")}; ${times(oursOps / floorOps, "floor")} (the floor itself: ${
+          times(best === undefined ? Number.NaN : floorOps / best.ops, "best peer")
+        })`
       }
     }
     case "overhead": {
       const r = s(ours, "ratio").median
       const cpu = s(ours, "cpuRatio").median
+      const bounded = contenderOf(w, "floor:bounded")
       return {
         met: allMet(within(r, "≥", TARGETS.overheadRatio), within(cpu, "≥", TARGETS.overheadRatio)),
         ours: `${formatNumber(s(ours, "authRps").median)} req/s, ${formatNumber(s(ours, "authCpuUs").median, 1)} µs CPU/req`,
         reference: `bare client, same process: ${formatNumber(s(ours, "bareRps").median)} req/s, ${
           formatNumber(s(ours, "bareCpuUs").median, 1)
-        } µs CPU/req`,
+        } µs CPU/req${
+          bounded === undefined
+            ? ""
+            : ran(bounded)
+            ? `; the bare request bounded by Effect.timeout ÷ bare: ${formatNumber(s(bounded, "ratio").median, 3)} (req/s), ${
+              formatNumber(s(bounded, "cpuRatio").median, 3)
+            } (CPU)`
+            : `; ${notRun(bounded, displayName("floor:bounded"))}`
+        }`,
         ratio: `${formatNumber(r, 3)} (req/s), ${formatNumber(cpu, 3)} (CPU)`
       }
     }

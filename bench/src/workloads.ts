@@ -391,7 +391,10 @@ const herd = (id: "herd1k" | "herd10k", n: number, quickN: number): Workload<typ
     "Wall time from the first call to the last answer, and token requests the server received. Token latency 20 ms. " +
     "Ours as a user writes it: `Effect.all(Array.from({ length: n }, () => tokens.get), { concurrency: \"unbounded\" })`; " +
     "two other ways to start n fibers are shown beside it, and the same `Effect.all` over n fibers that only await " +
-    "one `Deferred` completed after the token latency (the floor of any Effect code that starts n fibers). Peers: `Promise.all` of n `getToken()` calls. " +
+    "one `Deferred` completed after the token latency (the floor of any Effect code that starts n fibers), and the same " +
+    "fibers awaiting a `Deferred` completed by one `HttpClient` POST to the token endpoint over a new `layerUndici`, " +
+    "started before them (the floor of any Effect code that starts n fibers and fetches one token on a new " +
+    "connection). Peers: `Promise.all` of n `getToken()` calls. " +
     "Each process first runs one discarded round (its time is the *first round* column), then the measured rounds, " +
     "each on a new client.",
   params: { quick: { n: quickN, latencyMs: 20 }, full: { n, latencyMs: 20 } },
@@ -399,7 +402,7 @@ const herd = (id: "herd1k" | "herd10k", n: number, quickN: number): Workload<typ
   warmupRound: true,
   inQuick: id === "herd1k",
   isolation: "process-per-contender",
-  contenders: [OURS, "ours:forEach", "ours:fork", "floor:herd", ...peerNames],
+  contenders: [OURS, "ours:forEach", "ours:fork", "floor:herd", "floor:herdRequest", ...peerNames],
   metrics: [
     { key: "ms", label: "wall ms", better: "lower", digits: 1 },
     { key: "tokenRequests", label: "token requests", better: "lower" },
@@ -469,7 +472,9 @@ const overhead: Workload<"overhead"> = {
     "authorised client CPU per request, which the server's speed does not cap. Each process first runs one " +
     "discarded round (after its warm-up segments, the first measured segment was consistently slow for every " +
     "library). Each round runs 4 segments of 375 ms per side, in the order ABBA BAAB (bare first in even rounds), " +
-    "so that the machine's drift during a round weighs on both sides alike.",
+    "so that the machine's drift during a round weighs on both sides alike. The reference *bare request bounded by " +
+    "Effect.timeout* runs the same rounds with, in place of ours, the bare request and its body under `Effect.timeout` " +
+    "(30 s, our default `requestTimeout`): the floor of any Effect client that bounds its requests.",
   params: {
     quick: { concurrency: 10, segmentMs: 50, segments: 1, warmupMs: 20 },
     full: { concurrency: 50, segmentMs: 375, segments: 4, warmupMs: 500 }
@@ -478,7 +483,7 @@ const overhead: Workload<"overhead"> = {
   warmupRound: true,
   inQuick: true,
   isolation: "process-per-contender",
-  contenders: [OURS, ...peerNames],
+  contenders: [OURS, "floor:bounded", ...peerNames],
   metrics: [
     { key: "ratio", label: "ratio (auth/bare)", better: "higher", digits: 3 },
     { key: "cpuRatio", label: "CPU ratio", better: "higher", digits: 3 },
@@ -853,7 +858,9 @@ export const contenderNames: Record<string, string> = {
   "ours:fetch": `${oursName} over FetchHttpClient`,
   "floor:effectHttp": "reference: Effect HttpClient POST over layerUndici (no library)",
   "floor:succeed": "reference: yield* Effect.succeed(token)",
+  "floor:bounded": "reference: the bare request bounded by Effect.timeout (no library)",
   "floor:herd": "reference: Effect.all of n Deferred.await (no library)",
+  "floor:herdRequest": "reference: the same, the Deferred completed by one HttpClient POST on a new connection (no library)",
   fetch: "reference: bare fetch POST"
 }
 

@@ -79,6 +79,25 @@ describe("verdicts against the floor or peer of the same run", () => {
     assert.strictEqual(herd(72, 60).met, true)
   })
 
+  it("herd: the floor with the token request is shown beside the floor, and does not change the verdict", () => {
+    const v = verdict(result("herd1k", [
+      contender(OURS, [{ ms: 80, tokenRequests: 1, failures: 0 }]),
+      contender("floor:herd", [{ ms: 50, tokenRequests: 0, failures: 0 }]),
+      contender("floor:herdRequest", [{ ms: 76, tokenRequests: 1, failures: 0 }])
+    ]))
+    assert.strictEqual(v.met, false)
+    assert.strictEqual(v.ratio, "1.60× floor; 1.05× the floor with the token request")
+    assert.include(v.reference, "with the token request (one HttpClient POST on a new connection, no library): 76.0 ms")
+    const failed = verdict(result("herd1k", [
+      contender(OURS, [{ ms: 55, tokenRequests: 1, failures: 0 }]),
+      contender("floor:herd", [{ ms: 50, tokenRequests: 0, failures: 0 }]),
+      crashed("floor:herdRequest", "boom")
+    ]))
+    assert.strictEqual(failed.met, true)
+    assert.strictEqual(failed.ratio, "1.10× floor")
+    assert.include(failed.reference, "crashed: boom")
+  })
+
   it("a floor that did not run leaves the verdict open (n/a) and says why, in one line", () => {
     const v = verdict(result("herd1k", [
       contender(OURS, [{ ms: 50, tokenRequests: 1, failures: 0 }]),
@@ -132,6 +151,22 @@ describe("verdicts against the floor or peer of the same run", () => {
     assert.isTrue(overhead(0.97, 0.99))
   })
 
+  it("authorised request: the bare request bounded by Effect.timeout is shown beside bare, and does not change the verdict", () => {
+    const figures = (ratio: number, cpuRatio: number) => ({
+      ratio,
+      cpuRatio,
+      authRps: 100,
+      bareRps: 100,
+      authCpuUs: 1,
+      bareCpuUs: 1,
+      failures: 0
+    })
+    const v = verdict(result("overhead", [contender(OURS, [figures(0.77, 0.74)]), contender("floor:bounded", [figures(0.742, 0.691)])]))
+    assert.isFalse(v.met)
+    assert.include(v.reference, "the bare request bounded by Effect.timeout ÷ bare: 0.742 (req/s), 0.691 (CPU)")
+    assert.strictEqual(v.ratio, "0.770 (req/s), 0.740 (CPU)")
+  })
+
   it.prop(
     "cached get: met exactly when ours is at least 1.5× the best peer that ran; a crashed peer is not the best",
     { ours: figures, a: figures, b: figures },
@@ -155,6 +190,16 @@ describe("verdicts against the floor or peer of the same run", () => {
     ]))
     assert.isTrue(v.met)
     assert.include(v.ratio, "1.58× best peer")
+  })
+
+  it("cached get: the floor's own ratio to the best peer is shown (a ceiling no Effect get can pass)", () => {
+    const v = verdict(result("cachedGet", [
+      contender(OURS, [{ opsPerSec: 12.75e6, nsPerGet: 78 }]),
+      contender("floor:succeed", [{ opsPerSec: 14.02e6, nsPerGet: 71 }]),
+      contender("openid-client", [{ opsPerSec: 9.87e6, nsPerGet: 101 }])
+    ]))
+    assert.isFalse(v.met)
+    assert.strictEqual(v.ratio, "1.29× best peer; 0.91× floor (the floor itself: 1.42× best peer)")
   })
 
   it.prop(
