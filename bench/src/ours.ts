@@ -101,7 +101,7 @@ export const status = <E>(client: HttpClient.HttpClient.With<E>, url: string): E
   Effect.flatMap(client.get(url), (response) => Effect.as(Effect.orDie(response.arrayBuffer), response.status))
 
 /** The token request of the Effect references: a client-credentials POST, the secret in the body. */
-const tokenPost = (control: Control) =>
+export const tokenPost = (control: Control) =>
   HttpClientRequest.post(control.tokenUrl).pipe(
     HttpClientRequest.bodyUrlParams({ grant_type: "client_credentials", client_id: control.clientId, client_secret: SECRET })
   )
