@@ -275,8 +275,15 @@ describe("Schwab's 7-day refresh token", () => {
     Effect.gen(function*() {
       const s = yield* setup()
       yield* pasteLogin(s)
+      const died: Array<string> = []
       const first = yield* Layer.build(
-        Schwab.layer(s.options).pipe(
+        Schwab.layer({
+          ...s.options,
+          onRefreshTokenEvent: (event: RefreshTokenLifetime.Event) =>
+            Effect.sync(() => {
+              if (event._tag === "Died") died.push(event.reason)
+            })
+        }).pipe(
           Layer.provide(Layer.succeed(TokenStore.TokenStore, s.store)),
           Layer.provide(Layer.succeedContext(s.client))
         )
@@ -286,16 +293,25 @@ describe("Schwab's 7-day refresh token", () => {
       // Another machine logs in with the same app (its own store).
       const elsewhere = yield* TokenStore.makeMemory
       yield* pasteLogin({ ...s, store: elsewhere })
-      // The first process's access token expires: its refresh is refused, Schwab's nested error read as invalid_grant.
-      yield* TestClock.adjust("31 minutes")
+      // The background refresh (a minute before the 30-minute access token expires) is refused, Schwab's nested error
+      // read as invalid_grant. The clock stands still until the refusal has landed: moving it past the request's own
+      // deadline while the request is in flight would time it out (and retry it) on a loaded machine.
+      yield* TestClock.adjust("29 minutes")
       yield* awaitTokenRequests(s, 3)
+      for (let i = 0; i < 500 && died.length === 0; i++) {
+        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 4)))
+      }
+      assert.deepStrictEqual(died, ["refused"])
+      // The access token expires.
+      yield* TestClock.adjust("2 minutes")
       yield* settle
       const error = yield* Effect.flip(tokens.get)
       assert.strictEqual(error._tag, "LoginRequired")
       if (error._tag === "LoginRequired") assert.isDefined(error.refusedAt)
       const requests = yield* s.tokenRequests
+      const shown = requests.map((r) => `${r.grantType} ${r.status} ${r.error ?? ""}`).join("; ")
       // The dead refresh token is sent once (the background refresh), never again: later gets and time send nothing.
-      assert.strictEqual(requests.length, 3)
+      assert.strictEqual(requests.length, 3, shown)
       assert.deepStrictEqual(
         [requests[2]!.grantType, requests[2]!.status, requests[2]!.error],
         ["refresh_token", 400, "unsupported_token_type"]
