@@ -737,7 +737,8 @@ const loginServer = (title: string, callback: Providers.Plan["callback"], port: 
   return {
     https: false,
     address: `127.0.0.1:${listen}`,
-    layer: NodeHttpServer.layer(() => Http.createServer(), { host: "127.0.0.1", port: listen }),
+    // Closing it never waits on a browser's idle or half-open connection for more than a second.
+    layer: NodeHttpServer.layer(() => LoopbackHttps.withBoundedClose(Http.createServer()), { host: "127.0.0.1", port: listen }),
     notice: codes === "" ? undefined : codes.trimStart()
   }
 }

@@ -37,6 +37,7 @@ import * as Redacted from "effect/Redacted"
 import { createHash, webcrypto } from "node:crypto"
 import type * as Http from "node:http"
 import * as Https from "node:https"
+import type * as Net from "node:net"
 
 /**
  * A self-signed certificate made in memory. Its private key is `Redacted`: printing it never shows the key.
@@ -153,6 +154,47 @@ export interface Options {
   readonly host?: string | undefined
   /** The certificate to serve. Default: a fresh one ({@link makeCertificate}). */
   readonly certificate?: Certificate | undefined
+  /**
+   * How long closing the server waits for open connections to end before it cuts them ({@link withBoundedClose}).
+   * Default: 1 second.
+   */
+  readonly shutdownGrace?: Duration.DurationInput | undefined
+}
+
+/**
+ * Makes closing `server` end within `grace`: connections still open `grace` after `close()` was called are
+ * destroyed, so that `close()`'s callback (and the scope that waits for it) comes at the latest then.
+ *
+ * Node's `close()` waits for every connection to end. It closes idle keep-alive connections at once, but not a socket
+ * that connected and sent nothing, a request whose headers never finish, or a TLS handshake that stalls: a browser's
+ * speculative connection to the callback, or a tab left on its warning page, kept a login's listener (and the command
+ * that waits for it) open for up to two minutes. The login's answer has been written by the time the listener closes;
+ * the grace lets it reach the browser. Returns `server`.
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const withBoundedClose = <S extends Net.Server>(server: S, grace: Duration.DurationInput = "1 second"): S => {
+  const millis = Duration.toMillis(Duration.decode(grace))
+  const sockets = new Set<Net.Socket>()
+  server.on("connection", (socket: Net.Socket) => {
+    sockets.add(socket)
+    socket.once("close", () => sockets.delete(socket))
+  })
+  const close = server.close.bind(server)
+  const bounded = (callback?: (error?: Error) => void): S => {
+    const timer = setTimeout(() => {
+      for (const socket of sockets) socket.destroy()
+    }, millis)
+    timer.unref()
+    close((error) => {
+      clearTimeout(timer)
+      callback?.(error)
+    })
+    return server
+  }
+  server.close = bounded
+  return server
 }
 
 /**
@@ -165,7 +207,7 @@ export type Services = HttpServer.HttpServer | HttpPlatform.HttpPlatform | Etag.
 
 /**
  * An HTTPS `HttpServer` on a loopback address, serving a self-signed certificate (a fresh one unless given). It
- * listens while the layer's scope is open. Fails with `ServeError` when the port is taken, and with
+ * listens while the layer's scope is open; closing the scope ends within `shutdownGrace` ({@link withBoundedClose}). Fails with `ServeError` when the port is taken, and with
  * `InvalidConfiguration` for a host that is not loopback or a missing certificate library.
  *
  * @since 0.2.0
@@ -186,11 +228,14 @@ export const layer = (
     const certificate = options.certificate ?? (yield* makeCertificate())
     return NodeHttpServer.layer(
       () =>
-        Https.createServer({
-          cert: certificate.certificate,
-          key: Redacted.value(certificate.privateKey),
-          minVersion: "TLSv1.2"
-        }) as unknown as Http.Server,
+        withBoundedClose(
+          Https.createServer({
+            cert: certificate.certificate,
+            key: Redacted.value(certificate.privateKey),
+            minVersion: "TLSv1.2"
+          }),
+          options.shutdownGrace
+        ) as unknown as Http.Server,
       { host, port: options.port }
     )
   }))

@@ -1,10 +1,16 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import * as Scope from "effect/Scope"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as Http from "node:http"
 import * as Https from "node:https"
+import * as Net from "node:net"
 import type { TLSSocket } from "node:tls"
 import { inspect } from "node:util"
 import { X509Certificate } from "node:crypto"
@@ -26,6 +32,33 @@ const get = (port: number, ca: string | undefined) =>
     })
     request.on("timeout", () => request.destroy(new Error("timeout")))
     request.on("error", (e) => resume(Effect.fail(e)))
+  })
+
+/**
+ * Builds `server`, serves it, leaves `connections` open on it (a socket that sends nothing, and one whose request's
+ * headers never end, as a browser's speculative connection or a stalled tab), then closes the scope: how long the
+ * close took, in ms.
+ */
+const closeWithOpenConnections = (server: Layer.Layer<HttpServer.HttpServer, unknown>) =>
+  Effect.gen(function*() {
+    const scope = yield* Scope.make()
+    const context = yield* Layer.buildWithScope(server, scope)
+    const http = Context.get(context, HttpServer.HttpServer)
+    yield* http.serve(Effect.succeed(HttpServerResponse.text("ok"))).pipe(Scope.extend(scope))
+    const port = (http.address as HttpServer.TcpAddress).port
+    const sockets = [Net.connect(port, "127.0.0.1"), Net.connect(port, "127.0.0.1")]
+    yield* Effect.forEach(sockets, (socket) =>
+      Effect.async<void>((resume) => {
+        socket.once("connect", () => resume(Effect.void))
+        socket.once("error", () => resume(Effect.void))
+      }))
+    sockets[1]!.write("GET /callback?code=x HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    yield* Effect.sleep("50 millis")
+    const start = performance.now()
+    yield* Scope.close(scope, Exit.void)
+    const ms = performance.now() - start
+    for (const socket of sockets) socket.destroy()
+    return ms
   })
 
 describe("LoopbackHttps", () => {
@@ -68,5 +101,20 @@ describe("LoopbackHttps", () => {
       }
       const error = yield* Effect.flip(Effect.scoped(Layer.build(LoopbackHttps.layer({ port: 0, host: "0.0.0.0" }))))
       assert.strictEqual(error._tag, "InvalidConfiguration")
+    }))
+
+  it.live("closing ends within the grace although connections stay open (HTTPS, and plain HTTP through withBoundedClose)", () =>
+    Effect.gen(function*() {
+      const certificate = yield* LoopbackHttps.makeCertificate()
+      const https = yield* closeWithOpenConnections(LoopbackHttps.layer({ port: 0, certificate, shutdownGrace: "200 millis" }))
+      const http = yield* closeWithOpenConnections(
+        NodeHttpServer.layer(() => LoopbackHttps.withBoundedClose(Http.createServer(), "200 millis"), { host: "127.0.0.1", port: 0 })
+      )
+      // Without the bound, Node's close waits for these connections: two minutes for the TLS handshake that never
+      // came, a minute for the unfinished headers.
+      for (const ms of [https, http]) {
+        assert.isAtLeast(ms, 150)
+        assert.isBelow(ms, 5_000)
+      }
     }))
 })
