@@ -7,8 +7,8 @@
  *
  * A personal grant is a refresh token minted in tastytrade's web UI (OAuth Applications > Manage > Create Grant). The
  * layer refreshes it for 15-minute access tokens (a JSON body, a `User-Agent`, `error_code` errors read as typed ones)
- * and keeps one cached. A grant tastytrade refuses (deleted, or from the other environment) is `Unauthorized`
- * `invalid_grant`: never retried, it needs a new grant, which the program says.
+ * and keeps one cached. A grant tastytrade refuses (deleted, or from the other environment) is dead: `LoginRequired`,
+ * never sent again; it needs a new grant, which the program says.
  *
  * Runs against an in-process emulator by default (its demo app and grant). With `TASTYTRADE_CLIENT_ID`,
  * `TASTYTRADE_CLIENT_SECRET` and `TASTYTRADE_REFRESH_TOKEN` set, it calls tastytrade (the sandbox,
@@ -39,8 +39,8 @@ export const program = (settings: Tastytrade.Options) =>
   Customer.me.pipe(
     Effect.tap((me) => Console.log(`tastytrade customer ${me.id} (${me.firstName ?? "?"} ${me.lastName ?? "?"})`)),
     Effect.map((me): Report => ({ _tag: "Customer", id: me.id })),
-    Effect.catchIf(
-      (error) => error._tag === "Unauthorized" && error.reason === "invalid_grant",
+    Effect.catchTag(
+      "LoginRequired",
       (error) =>
         Effect.as(
           Console.log(`the grant was refused (${error.message}): create a new one and set TASTYTRADE_REFRESH_TOKEN`),

@@ -143,8 +143,9 @@ export interface Options {
    *
    * - `{ refreshToken }`: refreshing a refresh token the user gives (a personal grant minted in the provider's web
    *   UI, tastytrade's), asking for `scopes` each time (none: the grant's). A refreshed token that brings a new
-   *   refresh token is renewed with that one, and with the given one again should the server refuse it; the given
-   *   one refused (`invalid_grant`) is a permanent `Unauthorized`: mint a new grant.
+   *   refresh token is renewed with that one, and with the given one again should the server refuse it. The given
+   *   one refused (`invalid_grant`) is dead: `get` and `refresh` fail with `LoginRequired` and it is never sent
+   *   again (a token another process put in the store since is still taken): mint a new grant.
    *
    * Default: `"client_credentials"`.
    */

@@ -8,6 +8,7 @@ import * as ConfigProvider from "effect/ConfigProvider"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as TestClock from "effect/TestClock"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as AccessTokens from "../src/AccessTokens.js"
@@ -396,9 +397,17 @@ describe("OAuth2Provider: tokens from a given refresh token, and a User-Agent", 
 
       const bad = yield* OAuth2Provider.make(grantDefinition, { ...base, refreshToken: "revoked-grant", hosts })
       const error = yield* Effect.flip(bad.tokens.get)
-      assert.strictEqual(error._tag, "Unauthorized")
+      assert.strictEqual(error._tag, "LoginRequired")
       assert.isFalse(error.retryable)
       assert.notInclude(JSON.stringify(error), "revoked-grant")
+      // The refused refresh token is dead: never sent again, whatever the callers and the clock do.
+      const sent = (yield* tokenCalls).length
+      for (let i = 0; i < 5; i++) {
+        assert.strictEqual((yield* Effect.flip(bad.tokens.get))._tag, "LoginRequired")
+        assert.strictEqual((yield* Effect.flip(bad.tokens.refresh))._tag, "LoginRequired")
+        yield* TestClock.adjust("2 minutes")
+      }
+      assert.strictEqual((yield* tokenCalls).length, sent)
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 
   it.effect("config reads {PREFIX}_REFRESH_TOKEN (required, redacted) and {PREFIX}_USER_AGENT; variables list them", () =>

@@ -76,16 +76,17 @@ describe("Tastytrade: the personal grant against the emulator", () => {
       noSecretIn(noVersion)
     }))
 
-  it.scoped("error_code is read as RFC 6749's error: a refused grant and a bad client are Unauthorized", () =>
+  it.scoped("error_code is read as RFC 6749's error: a refused grant is LoginRequired (never sent again), a bad client Unauthorized", () =>
     Effect.gen(function*() {
       const { context: deadGrant, emulator } = yield* start({ refreshToken: "not-a-grant" })
-      const refused = yield* Effect.flip(Context.get(deadGrant, Tastytrade.Tokens).get)
-      assert.strictEqual(refused._tag, "Unauthorized")
-      if (refused._tag === "Unauthorized") {
-        assert.strictEqual(refused.reason, "invalid_grant")
-        assert.strictEqual(refused.description, "Invalid JWT")
-      }
+      const tokens = Context.get(deadGrant, Tastytrade.Tokens)
+      // tastytrade's error_code read as invalid_grant: the given refresh token is dead, and only a new one helps.
+      const refused = yield* Effect.flip(tokens.get)
+      assert.strictEqual(refused._tag, "LoginRequired")
+      if (refused._tag === "LoginRequired") assert.isDefined(refused.refusedAt)
       assert.isFalse(refused.retryable)
+      assert.include(refused.message, "log in again")
+      for (let i = 0; i < 3; i++) assert.strictEqual((yield* Effect.flip(tokens.get))._tag, "LoginRequired")
       assert.deepStrictEqual((yield* emulator.tokenRequests).map((r) => [r.status, r.error]), [[400, "invalid_grant"]])
 
       const { context: badClient } = yield* start({ clientSecret: "wrong-secret" })

@@ -355,11 +355,43 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
           ? refreshWith(stored, stored.refreshToken)
           : Effect.fail(dead))
 
+    /**
+     * A token from the refresh token given in the options (a personal grant). Once the server has refused it
+     * (`invalid_grant`), it is dead: it is never sent again, and callers get `LoginRequired` (with no request) unless
+     * the store holds a token another process obtained since.
+     */
+    const fromGiven = (
+      refreshToken: Redacted.Redacted<string>,
+      stale: AccessToken.AccessToken | undefined
+    ): Effect.Effect<AccessToken.AccessToken, OAuth2Error> => {
+      const dead = (error: LoginRequired) => stale === undefined ? Effect.fail(error) : afterDeath(stale, error)
+      if (refused !== undefined && Redacted.value(refused.refreshToken) === Redacted.value(refreshToken)) {
+        return dead(refused.error)
+      }
+      return client.requestToken(Grant.refreshToken({ refreshToken, scopes: scopes.length > 0 ? scopes : undefined }))
+        .pipe(
+          Effect.catchIf(
+            (error): error is Unauthorized => error._tag === "Unauthorized" && error.reason === "invalid_grant",
+            () =>
+              Effect.flatMap(Clock.currentTimeMillis, (now) => {
+                const error = new LoginRequired({
+                  provider,
+                  source: "token-endpoint",
+                  refusedAt: now,
+                  accessTokenExpiresAt: stale?.expiresAt
+                })
+                refused = { refreshToken, error }
+                return dead(error)
+              })
+          )
+        )
+    }
+
     const fresh = (stale: AccessToken.AccessToken | undefined): Effect.Effect<AccessToken.AccessToken, OAuth2Error> => {
       const initial = mode === "client_credentials"
         ? client.requestToken(Grant.clientCredentials(scopes))
         : given !== undefined
-        ? client.requestToken(Grant.refreshToken({ refreshToken: given, scopes: scopes.length > 0 ? scopes : undefined }))
+        ? fromGiven(given, stale)
         : fromStoreOnly(stale)
       const refreshToken = stale?.refreshToken
       if (stale === undefined || refreshToken === undefined) return initial
@@ -381,7 +413,8 @@ export const make = (options: Options): Effect.Effect<Service, never, OAuth2Clie
           : refreshWith(stale, refreshToken).pipe(
             Effect.catchIf(
               (error): error is Unauthorized =>
-                error._tag === "Unauthorized" && error.reason === "invalid_grant" && (renewable || mode === "stored"),
+                error._tag === "Unauthorized" && error.reason === "invalid_grant" &&
+                (renewable || mode === "stored" || given !== undefined),
               () =>
                 renewable ? initial : Effect.flatMap(Clock.currentTimeMillis, (now) => {
                   // The server refused the refresh token (expired or revoked): it is dead, and only a login helps.
