@@ -35,7 +35,8 @@ class HopRefused {
  * endpoint) with every request the client sends for it checked by `allow` before it is sent, and with the request's
  * deadline: a refused request is not sent. `effect` runs in a fiber of its own (see `deadline.ts`) that holds the
  * hop check (and `redact`'s header names, for the spans the client makes) in its own `FiberRef`s from its start, so
- * there is nothing to set and restore around it in the caller. Its outcome comes back as an `Exit`: a refused hop as `Exit.fail(refuse(request))`, a timeout as `Exit.fail(onTimeout())`.
+ * there is nothing to set and restore around it in the caller. Its outcome comes back as an `Exit`: a refused hop as
+ * `Exit.fail(refuse(request))`, a timeout as `Exit.fail(onTimeout())`.
  *
  * @internal
  */
