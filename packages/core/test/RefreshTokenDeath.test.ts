@@ -5,14 +5,12 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Encoding from "effect/Encoding"
 import * as fc from "effect/FastCheck"
-import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Metric from "effect/Metric"
@@ -24,13 +22,12 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import * as AccessToken from "../src/AccessToken.js"
-import * as AccessTokens from "../src/AccessTokens.js"
-import * as Endpoint from "../src/Endpoint.js"
+import type * as AccessTokens from "../src/AccessTokens.js"
 import * as FileTokenStore from "../src/FileTokenStore.js"
 import * as Metrics from "../src/Metrics.js"
-import * as OAuth2Client from "../src/OAuth2Client.js"
 import * as RefreshTokenLifetime from "../src/RefreshTokenLifetime.js"
 import * as TokenStore from "../src/TokenStore.js"
+import { accessTokensOver, eventsOf } from "./utils/accessTokensOver.js"
 import * as TokenServer from "./utils/tokenServer.js"
 
 const HOUR = 3_600_000
@@ -62,30 +59,8 @@ const tokenAt = (options: {
 /** A token server, and an `AccessTokens` (stored mode, a memory store) over it, in the test's scope. */
 const setup = (script: TokenServer.Script, options: AccessTokens.Options, store?: TokenStore.Service) =>
   Effect.gen(function*() {
-    const server = yield* TokenServer.make(script)
-    const http = yield* Layer.build(NodeHttpClient.layerUndici)
-    const memory = store ?? (yield* TokenStore.makeMemory)
-    const client = yield* Endpoint.make({
-      provider: "test",
-      tokenUrl: server.url("/token"),
-      authMethod: "client_secret_post"
-    }).pipe(
-      Effect.flatMap((endpoint) =>
-        OAuth2Client.make({ endpoint, credentials: Endpoint.credentials("client-id", "client-secret") })
-      ),
-      Effect.provide(http),
-      Effect.orDie
-    )
-    const tokens = yield* AccessTokens.make({ acquire: "stored", ...options }).pipe(
-      Effect.provideService(OAuth2Client.OAuth2Client, client),
-      Effect.provideService(TokenStore.TokenStore, memory)
-    )
-    // Every event, as a subscriber of the stream hears it.
-    const events = yield* Queue.unbounded<RefreshTokenLifetime.Event>()
-    yield* Effect.forkScoped(Stream.runForEach(tokens.refreshTokenEvents, (event) => Queue.offer(events, event)))
-    // Let the subscriber subscribe before anything happens.
-    for (let i = 0; i < 10; i++) yield* Effect.yieldNow()
-    return { server, tokens, store: memory, events }
+    const built = yield* accessTokensOver(script, { acquire: "stored", ...options }, store)
+    return { ...built, events: yield* eventsOf(built.tokens) }
   })
 
 /** What an event says, as one comparable string. */

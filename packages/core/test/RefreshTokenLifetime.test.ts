@@ -5,25 +5,23 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Encoding from "effect/Encoding"
 import * as fc from "effect/FastCheck"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as TestClock from "effect/TestClock"
 import * as AccessToken from "../src/AccessToken.js"
-import * as AccessTokens from "../src/AccessTokens.js"
+import type * as AccessTokens from "../src/AccessTokens.js"
 import * as Endpoint from "../src/Endpoint.js"
 import * as FileTokenStore from "../src/FileTokenStore.js"
 import * as Grant from "../src/Grant.js"
 import * as OAuth2Client from "../src/OAuth2Client.js"
 import * as OAuth2Error from "../src/OAuth2Error.js"
-import * as TokenStore from "../src/TokenStore.js"
+import { accessTokensOver } from "./utils/accessTokensOver.js"
 import * as TokenServer from "./utils/tokenServer.js"
 
 /** A request sent in the middle of a second: lifetimes count from the start of that second. */
@@ -133,28 +131,7 @@ describe("refreshTokenExpiresAt in the token stores", () => {
 })
 
 /** A token server, and an `AccessTokens` over it (with a memory store), living in the test's scope. */
-const setup = (script: TokenServer.Script, options: AccessTokens.Options) =>
-  Effect.gen(function*() {
-    const server = yield* TokenServer.make(script)
-    const http = yield* Layer.build(NodeHttpClient.layerUndici)
-    const store = yield* TokenStore.makeMemory
-    const client = yield* Endpoint.make({
-      provider: "test",
-      tokenUrl: server.url("/token"),
-      authMethod: "client_secret_post"
-    }).pipe(
-      Effect.flatMap((endpoint) =>
-        OAuth2Client.make({ endpoint, credentials: Endpoint.credentials("client-id", "client-secret") })
-      ),
-      Effect.provide(http),
-      Effect.orDie
-    )
-    const tokens = yield* AccessTokens.make(options).pipe(
-      Effect.provideService(OAuth2Client.OAuth2Client, client),
-      Effect.provideService(TokenStore.TokenStore, store)
-    )
-    return { server, tokens, store }
-  })
+const setup = (script: TokenServer.Script, options: AccessTokens.Options) => accessTokensOver(script, options)
 
 const numbered = (fields: Record<string, unknown> = {}): TokenServer.Handler => (request) =>
   TokenServer.token({ access_token: `tok-${request.index}`, ...fields })
